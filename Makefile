@@ -1,0 +1,37 @@
+# The two commands a fresh machine needs: `make demo` and `make test`. Each installs what it needs itself:
+# uv (bootstrapped into .tools/ when it is not on PATH), then the locked environment (`uv sync --frozen`).
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+RUN := $(UV) run --frozen
+
+.PHONY: demo test lint schema bench-core install
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet uv
+
+install: | $(UV)
+	$(UV) sync --frozen
+
+## The main job on embedded defaults.
+demo: install
+	$(RUN) escalator demo
+
+## The whole test suite.
+test: install
+	$(RUN) pytest
+
+## Static checks run by CI after the tests.
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+
+## Regenerate the policy JSON Schema for editors (CI checks it is current).
+schema: install
+	$(RUN) escalator policy schema > policies/policy.schema.json
+
+## Micro-benchmark of the pure core (prints numbers; not a test).
+bench-core: install
+	$(RUN) python bench/core_evaluate.py
