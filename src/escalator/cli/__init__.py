@@ -1,0 +1,1 @@
+"""escalator's command line (typer + rich)."""

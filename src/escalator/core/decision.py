@@ -1,0 +1,136 @@
+"""The core's output: one Decision per issue, gathered in a Plan. Values only; the applier acts on them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from escalator.core.issue import EscalationState
+from escalator.core.policy import PolicyIdentity
+
+__all__ = ["Actions", "Decision", "Outcome", "Plan", "ReasonCode", "SkippedOwner"]
+
+Outcome = Literal["escalate", "no_action", "skipped"]
+ReasonCode = Literal[
+    "due",
+    "not_due",
+    "cooldown",
+    "at_top_level",
+    "resolved",
+    "exempt_label",
+    "exempt_issue_type",
+    "exempt_status",
+    "no_category",
+    "other_policy",
+    "human_override",
+    "no_available_owner",
+]
+ClockStart = Literal["created", "escalated", "human_change"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SkippedOwner(_Frozen):
+    owner: str
+    level: str
+    reason: str
+
+
+class Actions(_Frozen):
+    """What the escalation changes on the issue. Fields that stay the same keep their before-value."""
+
+    assignee_from: str | None
+    assignee_to: str
+    priority_from: str | None
+    priority_to: str | None
+    labels_add: tuple[str, ...] = ()
+    notify_reporter: bool = False
+    notify_assignee: bool = False
+    notify_watchers: bool = False
+    notify_users: tuple[str, ...] = ()
+    comment: str
+
+    @property
+    def notifies(self) -> bool:
+        return self.notify_reporter or self.notify_assignee or self.notify_watchers or bool(self.notify_users)
+
+
+class Decision(_Frozen):
+    """What escalator decided for one issue, and why, in words (``reason``) and in data (the other fields)."""
+
+    issue_key: str
+    outcome: Outcome
+    reason_code: ReasonCode
+    reason: str
+    category: str | None = None
+    calendar: str | None = None
+    from_level: str | None = Field(default=None, description="the level the issue is at; None before L1")
+    to_level: str | None = None
+    levels_passed: tuple[str, ...] = Field(
+        default=(), description="levels whose windows also ran out, jumped over on the way to to_level"
+    )
+    clock_started_at: AwareDatetime | None = None
+    clock_start: ClockStart | None = None
+    elapsed: timedelta | None = Field(default=None, description="working time since the clock started")
+    window: timedelta | None = Field(default=None, description="working time allowed at from_level")
+    due_at: AwareDatetime | None = Field(default=None, description="when the next level is (or was) due")
+    owners_skipped: tuple[SkippedOwner, ...] = ()
+    actions: Actions | None = None
+    new_state: EscalationState | None = None
+    deadline_at: AwareDatetime | None = None
+    deadline_breached: bool = False
+    human_change_at: AwareDatetime | None = None
+
+
+class Plan(_Frozen):
+    """Every decision of one evaluation, in issue-key order, and whether the plan may be carried out."""
+
+    policy: PolicyIdentity
+    now: AwareDatetime
+    decisions: tuple[Decision, ...]
+    blocked: str | None = Field(
+        default=None, description="why no decision of this plan may be applied (the blast-radius limit)"
+    )
+
+    @property
+    def escalations(self) -> tuple[Decision, ...]:
+        return tuple(d for d in self.decisions if d.outcome == "escalate")
+
+    @property
+    def deadline_breaches(self) -> tuple[Decision, ...]:
+        return tuple(d for d in self.decisions if d.deadline_breached)
+
+    def counts(self) -> dict[str, int]:
+        """Decisions counted by outcome and by reason code, e.g. {"escalate": 3, "not_due": 40, ...}."""
+        result: dict[str, int] = {}
+        for decision in self.decisions:
+            result[decision.outcome] = result.get(decision.outcome, 0) + 1
+            if decision.reason_code != "due":
+                result[decision.reason_code] = result.get(decision.reason_code, 0) + 1
+        return result
+
+    def decision_for(self, key: str) -> Decision | None:
+        return next((d for d in self.decisions if d.issue_key == key), None)
+
+
+def format_timedelta(value: timedelta) -> str:
+    """``4h 05m``, ``2d 3h`` (days of 24 h): how the reasons and summaries write durations."""
+    total = int(value.total_seconds())
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{sign}{days}d {hours}h" if hours else f"{sign}{days}d"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    return f"{sign}{minutes}m"
+
+
+def format_instant(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M %Z").strip()

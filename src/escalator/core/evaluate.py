@@ -1,0 +1,423 @@
+"""``evaluate(issues, policy, now) -> Plan``: the escalation rules, deterministic and free of I/O.
+
+Given the same issues, policy, instant and inactive users, it returns the same plan, whatever the order of the
+issues. It reads no clock, file, environment or network; the caller supplies all of them.
+
+The rules, in the order they apply to an issue:
+
+1. Resolved issues and exempt ones (label, issue type, status) are left alone.
+2. The category is the first whose match holds; an issue escalated before stays in the category it was
+   escalated under while that category exists, so the priority escalator raised cannot move it elsewhere.
+   An issue escalated by another policy is left to that policy.
+3. The clock of the current level starts when the issue was created (before L1), when escalator escalated it,
+   or, if a person has since changed the assignee or priority escalator set, at that change: humans win, and
+   escalator never reverts them (with ``on_human_change: stop`` it stops escalating such an issue).
+4. Within ``cooldown`` of its last escalation an issue is not escalated again.
+5. The issue moves up when the working time on the category's calendar since the clock started reaches the
+   next level's window (the ``unassigned_window`` instead, when it is shorter and nobody owns the issue). If
+   several windows have run out (a first sweep over an old backlog), it moves straight to the highest level
+   due, and the decision names the levels passed.
+6. The new owner is the first listed owner of that level who is active in Jira and not unavailable today; if
+   none is, the next level up is tried; past the top, the issue is skipped with the reasons.
+7. The priority is raised as the levels passed and reached ask, never lowered and never past the ladder's top.
+8. A plan with more escalations than ``max_escalations_per_run`` is blocked as a whole: nothing is applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from escalator.core.calendar import Calendar
+from escalator.core.decision import (
+    Actions,
+    ClockStart,
+    Decision,
+    Plan,
+    SkippedOwner,
+    format_instant,
+    format_timedelta,
+)
+from escalator.core.issue import EscalationState, IssueSnapshot
+from escalator.core.policy import Category, Level, Policy, PolicyIdentity, PriorityChange, working_window
+
+__all__ = ["evaluate", "raise_priority"]
+
+
+def evaluate(
+    issues: Iterable[IssueSnapshot],
+    policy: Policy,
+    now: datetime,
+    *,
+    inactive_users: Collection[str] = frozenset(),
+    identity: PolicyIdentity | None = None,
+) -> Plan:
+    """Decide, for every issue, whether to escalate it now and how. ``now`` must be timezone-aware."""
+    if now.tzinfo is None:
+        raise ValueError("evaluate needs a timezone-aware 'now'")
+    context = _Context(policy, now, frozenset(inactive_users))
+    decisions = sorted((context.decide(issue) for issue in issues), key=lambda d: d.issue_key)
+    escalations = sum(1 for d in decisions if d.outcome == "escalate")
+    blocked = None
+    limit = policy.max_escalations_per_run
+    if limit is not None and escalations > limit:
+        blocked = (
+            f"{escalations} escalations planned, more than this policy's max_escalations_per_run of {limit}; "
+            "nothing was applied. Check the policy and the backlog, then raise the limit if this is intended."
+        )
+    return Plan(
+        policy=identity or PolicyIdentity.of(policy),
+        now=now,
+        decisions=tuple(decisions),
+        blocked=blocked,
+    )
+
+
+def raise_priority(current: str | None, change: PriorityChange, ladder: tuple[str, ...]) -> str | None:
+    """The priority after ``change``: higher or equal on ``ladder`` (lowest first), never past its top.
+
+    A priority that is not on the ladder cannot be compared, so it is left as it is.
+    """
+    if current is not None and current not in ladder:
+        return current
+    rank = -1 if current is None else ladder.index(current)
+    if change.set is not None:
+        if change.set not in ladder:  # no ladder at all: the named priority is the only order we know
+            return change.set if current is None else current
+        return change.set if ladder.index(change.set) > rank else current
+    steps = change.raise_by or 0
+    if not ladder:
+        return current
+    return ladder[min(rank + steps, len(ladder) - 1)] if steps else current
+
+
+class _Context:
+    """One evaluation's fixed inputs and per-calendar caches."""
+
+    def __init__(self, policy: Policy, now: datetime, inactive: frozenset[str]) -> None:
+        self.policy = policy
+        self.now = now
+        self.inactive = inactive
+        self._windows: dict[tuple[str, int], timedelta] = {}
+        self._unassigned: dict[str, timedelta | None] = {}
+
+    # -- the rules ---------------------------------------------------------------------------------------
+
+    def decide(self, issue: IssueSnapshot) -> Decision:
+        policy = self.policy
+        key = issue.key
+        if issue.status_category == "done":
+            return _no_action(key, "resolved", f"{key} is resolved ({issue.status}).")
+        exempt = self._exemption(issue)
+        if exempt is not None:
+            return exempt
+        state = issue.state
+        if state is not None and state.policy != policy.name:
+            return _no_action(
+                key, "other_policy", f"{key} was escalated by policy {state.policy!r}, which governs it."
+            )
+        category = self._category(issue, state)
+        if category is None:
+            return _no_action(key, "no_category", f"{key} matches no category of policy {policy.name}.")
+        calendar = policy.calendar_for(category)
+        current = self._current_level(category, state)
+        from_level = category.levels[current - 1].name if current else None
+        deadline_at, breached = self._deadline(state)
+        common = {
+            "issue_key": key,
+            "category": category.name,
+            "calendar": calendar.name,
+            "from_level": from_level,
+            "deadline_at": deadline_at,
+            "deadline_breached": breached,
+        }
+
+        human_at = issue.human_change_at()
+        clock_start: ClockStart
+        if state is None:
+            started, clock_start = issue.created, "created"
+        elif human_at is not None and human_at > state.at:
+            if policy.on_human_change == "stop":
+                return Decision(
+                    outcome="no_action",
+                    reason_code="human_override",
+                    reason=f"A person changed {key} after escalator set it on {format_instant(state.at)}; "
+                    "this policy stops escalating such issues (on_human_change: stop).",
+                    human_change_at=human_at,
+                    **common,
+                )
+            started, clock_start = human_at, "human_change"
+        else:
+            started, clock_start = state.at, "escalated"
+
+        if current >= len(category.levels):
+            return Decision(
+                outcome="no_action",
+                reason_code="at_top_level",
+                reason=f"{key} is at {from_level}, the top level of category {category.name}; it goes no higher.",
+                clock_started_at=started,
+                clock_start=clock_start,
+                human_change_at=human_at,
+                **common,
+            )
+        if state is not None and policy.cooldown is not None:
+            cooldown_ends = state.at + policy.cooldown.wall_clock()
+            if self.now < cooldown_ends:
+                return Decision(
+                    outcome="no_action",
+                    reason_code="cooldown",
+                    reason=f"{key} was escalated at {format_instant(state.at)}; the cooldown of "
+                    f"{policy.cooldown} lasts until {format_instant(cooldown_ends)}.",
+                    clock_started_at=started,
+                    clock_start=clock_start,
+                    **common,
+                )
+
+        elapsed = calendar.business_time_between(started, self.now)
+        windows = self._windows_from(category, calendar, current, unassigned=issue.assignee is None)
+        target, passed_time = current, timedelta()
+        for window in windows:
+            if passed_time + window > elapsed:
+                break
+            passed_time += window
+            target += 1
+        first_window = windows[0]
+        due_at = calendar.add_business_time(started, first_window)
+        timing = {
+            "clock_started_at": started,
+            "clock_start": clock_start,
+            "elapsed": elapsed,
+            "window": first_window,
+            "due_at": due_at,
+            "human_change_at": human_at,
+        }
+        next_name = category.levels[current].name
+        since = {"created": "creation", "escalated": f"escalation to {from_level}", "human_change": "a manual change"}
+        if target == current:
+            return Decision(
+                outcome="no_action",
+                reason_code="not_due",
+                reason=f"{key} has been open {format_timedelta(elapsed)} of working time since "
+                f"{since[clock_start]}; {next_name} is due after {format_timedelta(first_window)}, "
+                f"at {format_instant(due_at.astimezone(ZoneInfo(calendar.timezone)))}.",
+                **common,
+                **timing,
+            )
+        return self._escalate(issue, category, calendar, current, target, elapsed, since[clock_start], common, timing)
+
+    def _escalate(
+        self,
+        issue: IssueSnapshot,
+        category: Category,
+        calendar: Calendar,
+        current: int,
+        target: int,
+        elapsed: timedelta,
+        since: str,
+        common: dict[str, object],
+        timing: dict[str, object],
+    ) -> Decision:
+        key = issue.key
+        today = self.now.astimezone(ZoneInfo(calendar.timezone)).date()
+        skipped: list[SkippedOwner] = []
+        chosen: tuple[int, str] | None = None
+        for index in range(target, len(category.levels) + 1):
+            level = category.levels[index - 1]
+            for owner in level.owners:
+                why = self._unavailable(owner, today)
+                if why is None:
+                    chosen = (index, owner)
+                    break
+                skipped.append(SkippedOwner(owner=owner, level=level.name, reason=why))
+            if chosen is not None:
+                break
+        if chosen is None:
+            names = ", ".join(f"{s.owner} ({s.reason})" for s in skipped)
+            return Decision(
+                outcome="skipped",
+                reason_code="no_available_owner",
+                reason=f"{key} is due for {category.levels[target - 1].name} but no owner from there up can "
+                f"take it: {names}.",
+                to_level=category.levels[target - 1].name,
+                owners_skipped=tuple(skipped),
+                **common,  # type: ignore[arg-type]
+                **timing,  # type: ignore[arg-type]
+            )
+        reached, owner = chosen
+        climbed = category.levels[current:reached]
+        passed = tuple(level.name for level in climbed[:-1])
+        final = climbed[-1]
+        priority = issue.priority
+        for level in climbed:
+            if level.priority is not None:
+                priority = raise_priority(priority, level.priority, self.policy.priorities)
+        labels = tuple(sorted({label for level in climbed for label in level.labels} - set(issue.labels)))
+        state = issue.state
+        new_state = EscalationState(
+            policy=self.policy.name,
+            policy_version=self.policy.version,
+            category=category.name,
+            level=final.name,
+            level_index=reached,
+            at=self.now,
+            first_at=state.first_at if state is not None else self.now,
+            assignee_set=owner,
+            priority_set=priority,
+            escalations=(state.escalations + 1) if state is not None else 1,
+        )
+        from_name = common["from_level"] or "no level"
+        reason = (
+            f"{key} has been open {format_timedelta(elapsed)} of working time since {since} on calendar "
+            f"{calendar.name}; the window for {category.levels[current].name} is "
+            f"{format_timedelta(timing['window'])}."  # type: ignore[arg-type]
+        )
+        if passed:
+            reason += f" Windows also ran out for {', '.join(passed)}, so it goes straight to {final.name}."
+        comment = _status_summary(
+            issue, self.policy, category, calendar, from_name, final, owner, priority, labels, skipped, reason, self.now
+        )
+        actions = Actions(
+            assignee_from=issue.assignee,
+            assignee_to=owner,
+            priority_from=issue.priority,
+            priority_to=priority,
+            labels_add=labels,
+            notify_reporter=final.notify.reporter,
+            notify_assignee=final.notify.assignee,
+            notify_watchers=final.notify.watchers,
+            notify_users=final.notify.users,
+            comment=comment,
+        )
+        return Decision(
+            outcome="escalate",
+            reason_code="due",
+            reason=reason,
+            to_level=final.name,
+            levels_passed=passed,
+            owners_skipped=tuple(skipped),
+            actions=actions,
+            new_state=new_state,
+            **common,  # type: ignore[arg-type]
+            **timing,  # type: ignore[arg-type]
+        )
+
+    # -- lookups -----------------------------------------------------------------------------------------
+
+    def _exemption(self, issue: IssueSnapshot) -> Decision | None:
+        exempt = self.policy.exempt
+        labels = sorted(set(issue.labels) & set(exempt.labels))
+        if labels:
+            return _no_action(issue.key, "exempt_label", f"{issue.key} has the exempt label {labels[0]!r}.")
+        if issue.issue_type in exempt.issue_types:
+            return _no_action(
+                issue.key, "exempt_issue_type", f"{issue.key} is a {issue.issue_type}, which is exempt."
+            )
+        if issue.status in exempt.statuses:
+            return _no_action(issue.key, "exempt_status", f"{issue.key} is in status {issue.status!r}, which is exempt.")
+        return None
+
+    def _category(self, issue: IssueSnapshot, state: EscalationState | None) -> Category | None:
+        if state is not None:
+            sticky = self.policy.category(state.category)
+            if sticky is not None:
+                return sticky
+        return next((c for c in self.policy.categories if _matches(c, issue)), None)
+
+    @staticmethod
+    def _current_level(category: Category, state: EscalationState | None) -> int:
+        """The 1-based level the issue is at (0 before L1), found by name first, as a policy may reorder."""
+        if state is None or state.category != category.name:
+            return 0
+        names = [level.name for level in category.levels]
+        if state.level in names:
+            return names.index(state.level) + 1
+        return min(state.level_index, len(category.levels))
+
+    def _windows_from(self, category: Category, calendar: Calendar, current: int, *, unassigned: bool) -> list[timedelta]:
+        """Working-time windows of the levels above ``current``, the first shortened for an unowned issue."""
+        windows = [self._window(category, calendar, index) for index in range(current, len(category.levels))]
+        if unassigned and category.unassigned_window is not None:
+            windows[0] = min(windows[0], working_window(category.unassigned_window, calendar))
+        return windows
+
+    def _window(self, category: Category, calendar: Calendar, index: int) -> timedelta:
+        cache_key = (category.name, index)
+        window = self._windows.get(cache_key)
+        if window is None:
+            window = working_window(category.levels[index].window, calendar)
+            self._windows[cache_key] = window
+        return window
+
+    def _unavailable(self, owner: str, today: object) -> str | None:
+        if owner in self.inactive:
+            return "inactive in Jira"
+        for absence in self.policy.unavailable:
+            if absence.owner == owner and absence.covers(today):  # type: ignore[arg-type]
+                return f"{absence.reason} until {absence.until.isoformat()}"
+        return None
+
+    def _deadline(self, state: EscalationState | None) -> tuple[datetime | None, bool]:
+        limit = self.policy.escalation_deadline
+        if state is None or limit is None:
+            return None, False
+        deadline = state.first_at + limit.wall_clock()
+        return deadline, self.now > deadline
+
+
+def _matches(category: Category, issue: IssueSnapshot) -> bool:
+    match = category.match
+    if match.projects and issue.project not in match.projects:
+        return False
+    if match.issue_types and issue.issue_type not in match.issue_types:
+        return False
+    if match.priorities and issue.priority not in match.priorities:
+        return False
+    if match.components and not set(match.components) & set(issue.components):
+        return False
+    if match.labels and not set(match.labels) & set(issue.labels):
+        return False
+    for field, accepted in match.fields.items():
+        value = issue.fields.get(field)
+        values = value if isinstance(value, tuple) else (value,)
+        if not {str(v) for v in values if v is not None} & set(accepted):
+            return False
+    return True
+
+
+def _no_action(key: str, code: str, reason: str) -> Decision:
+    return Decision(issue_key=key, outcome="no_action", reason_code=code, reason=reason)  # type: ignore[arg-type]
+
+
+def _status_summary(
+    issue: IssueSnapshot,
+    policy: Policy,
+    category: Category,
+    calendar: Calendar,
+    from_name: object,
+    level: Level,
+    owner: str,
+    priority: str | None,
+    labels: tuple[str, ...],
+    skipped: list[SkippedOwner],
+    reason: str,
+    now: datetime,
+) -> str:
+    """The status summary an escalation e-mail would carry: who, what, when, why, under which policy."""
+    local_now = now.astimezone(ZoneInfo(calendar.timezone))
+    changes = [f"assignee {issue.assignee or 'unassigned'} → {owner}"]
+    if priority != issue.priority:
+        changes.append(f"priority {issue.priority or 'none'} → {priority}")
+    if labels:
+        changes.append("labels +" + ", +".join(labels))
+    lines = [
+        f"Escalated from {from_name} to {level.name} ({owner}) on {format_instant(local_now)}.",
+        f"Why: {reason}",
+        f"What changed: {'; '.join(changes)}.",
+    ]
+    if skipped:
+        lines.append("Skipped: " + "; ".join(f"{s.owner} at {s.level} ({s.reason})" for s in skipped) + ".")
+    if level.note:
+        lines.append(level.note.strip())
+    lines.append(f"Policy: {policy.name} version {policy.version}, category {category.name}.")
+    return "\n".join(lines)

@@ -1,0 +1,90 @@
+"""What the core knows of a Jira issue: a frozen snapshot of the fields it reads, and the escalation state
+escalator stored on the issue the last time it escalated it.
+
+The Jira adapter builds these from search results; tests and ``policy explain`` build them from JSON. Nothing
+here talks to Jira.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ["STATE_PROPERTY_KEY", "EscalationState", "FieldValue", "IssueSnapshot", "StatusCategory"]
+
+STATE_PROPERTY_KEY = "escalator.state"
+"""The Jira issue property under which the escalation state lives on each issue."""
+
+StatusCategory = Literal["new", "indeterminate", "done"]
+FieldValue = str | float | int | bool | None | tuple[str, ...]
+
+
+class EscalationState(BaseModel):
+    """What escalator did to an issue last: written to the issue in the same request as the escalation.
+
+    ``assignee_set`` and ``priority_set`` are what escalator left on the issue; when the issue now shows
+    something else, a person changed it since, and escalator does not fight them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    schema_version: int = 1
+    policy: str
+    policy_version: str
+    category: str
+    level: str
+    level_index: int = Field(ge=0, description="1 for the first level (L1), 2 for the second, ...")
+    at: AwareDatetime = Field(description="when escalator escalated the issue to this level")
+    first_at: AwareDatetime = Field(description="when escalator first escalated the issue under this policy")
+    assignee_set: str | None = None
+    priority_set: str | None = None
+    escalations: int = Field(default=1, ge=1, description="how many escalations this issue has had so far")
+    run_id: str | None = None
+
+
+class IssueSnapshot(BaseModel):
+    """An open issue as the core sees it. People are Jira ids: accountId on Cloud, username on Data Center."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str = Field(min_length=1)
+    project: str
+    issue_type: str
+    status: str = "To Do"
+    status_category: StatusCategory = "new"
+    priority: str | None = None
+    assignee: str | None = None
+    reporter: str | None = None
+    labels: tuple[str, ...] = ()
+    components: tuple[str, ...] = ()
+    fields: dict[str, FieldValue] = Field(
+        default_factory=dict, description="custom field values by field id, e.g. customfield_10010"
+    )
+    created: AwareDatetime
+    updated: AwareDatetime | None = None
+    assignee_changed_at: AwareDatetime | None = Field(
+        default=None, description="when the assignee last changed, by anyone (from the changelog)"
+    )
+    priority_changed_at: AwareDatetime | None = Field(
+        default=None, description="when the priority last changed, by anyone (from the changelog)"
+    )
+    state: EscalationState | None = None
+
+    @field_validator("labels", "components", mode="after")
+    @classmethod
+    def _sorted_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(set(value)))
+
+    def human_change_at(self) -> datetime | None:
+        """When a person last overrode what escalator set (assignee or priority), or None if nobody did."""
+        state = self.state
+        if state is None:
+            return None
+        changes: list[datetime] = []
+        if self.assignee != state.assignee_set:
+            changes.append(self.assignee_changed_at or self.updated or state.at)
+        if state.priority_set is not None and self.priority != state.priority_set:
+            changes.append(self.priority_changed_at or self.updated or state.at)
+        return max(changes) if changes else None

@@ -1,0 +1,307 @@
+"""The escalation policy language: an escalation matrix of categories, each an ordered ladder of levels.
+
+One pydantic model per YAML element, all frozen, unknown keys rejected, cross-references (calendars,
+priorities, category order) checked when the policy is built, so a policy that validates can be evaluated.
+Loading files and mapping errors to lines is the job of ``escalator.policy_files``, not of this module.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from escalator.core.calendar import ALWAYS, Calendar
+from escalator.core.duration import WorkDuration, WorkDurationField
+
+__all__ = [
+    "Category",
+    "Exemptions",
+    "Level",
+    "Match",
+    "Notify",
+    "Policy",
+    "PolicyIdentity",
+    "PolicyReferenceError",
+    "PriorityChange",
+    "Unavailability",
+]
+
+Location = tuple[str | int, ...]
+
+
+class PolicyReferenceError(ValueError):
+    """Cross-reference problems of a policy, each with the location (field path) it concerns."""
+
+    def __init__(self, problems: tuple[tuple[Location, str], ...]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{_dotted(loc)}: {message}" for loc, message in problems))
+
+
+def _dotted(loc: Location) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
+
+
+def _text(value: Any) -> Any:
+    """Versions are text: YAML turns ``version: 3`` into an int and ``version: 1.10`` into 1.1, so insist."""
+    if isinstance(value, bool):
+        raise ValueError("a version must be text, e.g. \"3\" or \"2026.11.1\"")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        raise ValueError(f"write the version in quotes (YAML read {value!r} as a number)")
+    return value
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Match(_Frozen):
+    """Which issues belong to a category. Every given criterion must hold; within one, any listed value does.
+
+    An empty match is a catch-all and may only stand last.
+    """
+
+    projects: tuple[str, ...] = ()
+    issue_types: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    components: tuple[str, ...] = Field(default=(), description="the issue has at least one of these")
+    labels: tuple[str, ...] = Field(default=(), description="the issue has at least one of these")
+    fields: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="custom field id -> accepted values, e.g. customfield_10010: [EU]"
+    )
+
+    @property
+    def is_catch_all(self) -> bool:
+        return not (
+            self.projects or self.issue_types or self.priorities or self.components or self.labels or self.fields
+        )
+
+
+class PriorityChange(_Frozen):
+    """Raise the priority to a named one, or by a number of steps up the policy's ladder. Never lowers it."""
+
+    set: str | None = None
+    raise_by: int | None = Field(default=None, alias="raise", ge=1)
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PriorityChange:
+        if (self.set is None) == (self.raise_by is None):
+            raise ValueError("give exactly one of 'set: <priority name>' or 'raise: <steps>'")
+        return self
+
+
+class Notify(_Frozen):
+    """Who Jira e-mails about the escalation, besides what Jira sends on the change itself."""
+
+    reporter: bool = False
+    assignee: bool = False
+    watchers: bool = False
+    users: tuple[str, ...] = ()
+
+    @property
+    def anyone(self) -> bool:
+        return self.reporter or self.assignee or self.watchers or bool(self.users)
+
+
+class Level(_Frozen):
+    """One rung of a category's ladder: who takes over, after how long at the level below, and what changes."""
+
+    name: str = Field(min_length=1, max_length=40)
+    window: WorkDurationField = Field(
+        description="working time an issue may stay at the level below (or, for the first level, since it "
+        "was created) before it moves to this level"
+    )
+    owners: tuple[str, ...] = Field(
+        min_length=1, description="Jira accountIds (Cloud) or usernames (Data Center), tried in order"
+    )
+    priority: PriorityChange | None = None
+    labels: tuple[str, ...] = ()
+    notify: Notify = Notify()
+    note: str | None = Field(default=None, max_length=2000, description="extra text for the status comment")
+
+
+class Category(_Frozen):
+    name: Slug
+    description: str | None = None
+    match: Match = Match()
+    calendar: str | None = Field(default=None, description="a calendar name; default: the policy's")
+    unassigned_window: WorkDurationField | None = Field(
+        default=None,
+        description="an unassigned issue moves up after this much working time, if sooner than the level's "
+        "window: someone keeps an eye on the case until it is owned",
+    )
+    levels: tuple[Level, ...] = Field(min_length=1)
+
+    @field_validator("levels")
+    @classmethod
+    def _unique_level_names(cls, levels: tuple[Level, ...]) -> tuple[Level, ...]:
+        names = [level.name for level in levels]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"level names must be unique within a category; repeated: {', '.join(duplicates)}")
+        return levels
+
+
+class Exemptions(_Frozen):
+    """Issues escalator never touches."""
+
+    labels: tuple[str, ...] = ()
+    issue_types: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+
+
+class Unavailability(_Frozen):
+    """An owner who cannot act for a while (leave, on-call handover): skipped in favour of the next one."""
+
+    owner: str
+    from_: date = Field(alias="from")
+    until: date = Field(description="last unavailable day, inclusive")
+    reason: str = "unavailable"
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Unavailability:
+        if self.until < self.from_:
+            raise ValueError(f"'until' ({self.until}) is before 'from' ({self.from_})")
+        return self
+
+    def covers(self, day: date) -> bool:
+        return self.from_ <= day <= self.until
+
+
+class Policy(_Frozen):
+    """An escalation matrix for the open issues that ``scope`` selects."""
+
+    name: Slug
+    version: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=64)]
+    description: str | None = None
+    owners_of_policy: tuple[str, ...] = Field(
+        default=(), alias="maintainers", description="who reviews changes to this policy"
+    )
+    scope: str = Field(min_length=1, description="JQL selecting the open issues this policy governs")
+    priorities: tuple[str, ...] = Field(
+        default=(), description="the priority ladder, lowest first, e.g. [Lowest, Low, Medium, High, Highest]"
+    )
+    calendars: tuple[Calendar, ...] = ()
+    default_calendar: str | None = None
+    unavailable: tuple[Unavailability, ...] = ()
+    exempt: Exemptions = Exemptions()
+    cooldown: WorkDurationField | None = Field(
+        default=None, description="wall-clock time that must pass between two escalations of one issue"
+    )
+    escalation_deadline: WorkDurationField | None = Field(
+        default=None,
+        description="wall-clock time from an issue's first escalation by which it must be resolved; "
+        "breaches are reported",
+    )
+    max_escalations_per_run: int | None = Field(
+        default=None, ge=0, description="blast-radius limit: a plan with more escalations is stopped before any write"
+    )
+    on_human_change: Literal["restart_clock", "stop"] = Field(
+        default="restart_clock",
+        description="when a person reassigns or re-prioritises an escalated issue: restart the level's clock "
+        "from that change, or stop escalating the issue",
+    )
+    categories: tuple[Category, ...] = Field(min_length=1)
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _references(self) -> Policy:
+        problems: list[tuple[Location, str]] = []
+        calendar_names = [c.name for c in self.calendars]
+        for index, name in enumerate(calendar_names):
+            if name in calendar_names[:index]:
+                problems.append((("calendars", index, "name"), f"calendar {name!r} is defined twice"))
+        known = set(calendar_names)
+        if self.default_calendar is not None and self.default_calendar not in known:
+            problems.append(
+                (("default_calendar",), f"{self.default_calendar!r} is not one of the calendars {sorted(known)}")
+            )
+        ladder = set(self.priorities)
+        for index, priority in enumerate(self.priorities):
+            if priority in self.priorities[:index]:
+                problems.append((("priorities", index), f"the priority ladder lists {priority!r} twice"))
+        names = [c.name for c in self.categories]
+        for index, category in enumerate(self.categories):
+            where: Location = ("categories", index)
+            if category.name in names[:index]:
+                problems.append(((*where, "name"), f"category {category.name!r} is defined twice"))
+            if category.calendar is not None and category.calendar not in known:
+                problems.append(
+                    ((*where, "calendar"), f"calendar {category.calendar!r} is not defined under 'calendars'")
+                )
+            if category.match.is_catch_all and index != len(self.categories) - 1:
+                hidden = ", ".join(c.name for c in self.categories[index + 1 :])
+                problems.append(
+                    ((*where, "match"), f"catch-all category {category.name!r} must be last; it would hide {hidden}")
+                )
+            for position, priority in enumerate(category.match.priorities):
+                if ladder and priority not in ladder:
+                    problems.append(
+                        ((*where, "match", "priorities", position), f"{priority!r} is not on the priority ladder")
+                    )
+            for level_index, level in enumerate(category.levels):
+                change = level.priority
+                at: Location = (*where, "levels", level_index, "priority")
+                if change is None:
+                    continue
+                if change.raise_by is not None and not ladder:
+                    problems.append(((*at, "raise"), "'raise' needs the policy's 'priorities' ladder"))
+                if change.set is not None and ladder and change.set not in ladder:
+                    problems.append(((*at, "set"), f"{change.set!r} is not on the priority ladder"))
+        if problems:
+            raise PolicyReferenceError(tuple(problems))
+        return self
+
+    def calendar_for(self, category: Category) -> Calendar:
+        name = category.calendar or self.default_calendar
+        if name is None:
+            return self.calendars[0] if len(self.calendars) == 1 else ALWAYS
+        return next(c for c in self.calendars if c.name == name)
+
+    def category(self, name: str) -> Category | None:
+        return next((c for c in self.categories if c.name == name), None)
+
+    def all_owners(self) -> frozenset[str]:
+        """Every person the policy may assign or notify by name: for the preflight check against Jira."""
+        people = {owner for c in self.categories for level in c.levels for owner in level.owners}
+        people |= {user for c in self.categories for level in c.levels for user in level.notify.users}
+        return frozenset(people)
+
+    def all_priorities(self) -> frozenset[str]:
+        named = {level.priority.set for c in self.categories for level in c.levels if level.priority and level.priority.set}
+        return frozenset(named | set(self.priorities))
+
+    def fields_read(self) -> frozenset[str]:
+        """The custom fields the categories match on, so the adapter asks Jira for exactly those."""
+        return frozenset(field for c in self.categories for field in c.match.fields)
+
+
+class PolicyIdentity(_Frozen):
+    """Which policy, exactly: name and version as written, the file's sha256, and git provenance if known."""
+
+    name: str
+    version: str
+    sha256: str | None = None
+    path: str | None = None
+    git_commit: str | None = None
+    git_dirty: bool | None = None
+
+    @classmethod
+    def of(cls, policy: Policy, **extra: Any) -> PolicyIdentity:
+        return cls(name=policy.name, version=policy.version, **extra)
+
+
+def working_window(duration: WorkDuration, calendar: Calendar) -> timedelta:
+    """A policy duration as working time on ``calendar``: a 'd' is that calendar's working day."""
+    return duration.resolve(calendar.working_day_length(), len(calendar.working_days))
