@@ -42,7 +42,7 @@ from escalator.core.decision import (
 from escalator.core.issue import EscalationState, IssueSnapshot
 from escalator.core.policy import Category, Level, Policy, PolicyIdentity, PriorityChange, working_window
 
-__all__ = ["evaluate", "raise_priority"]
+__all__ = ["category_mismatch", "evaluate", "raise_priority"]
 
 
 def evaluate(
@@ -366,23 +366,28 @@ class _Context:
 
 
 def _matches(category: Category, issue: IssueSnapshot) -> bool:
+    return category_mismatch(category, issue) is None
+
+
+def category_mismatch(category: Category, issue: IssueSnapshot) -> str | None:
+    """Why ``issue`` is not in ``category`` (the first criterion that fails), or None when it is."""
     match = category.match
     if match.projects and issue.project not in match.projects:
-        return False
+        return f"project {issue.project} is not one of {', '.join(match.projects)}"
     if match.issue_types and issue.issue_type not in match.issue_types:
-        return False
+        return f"issue type {issue.issue_type} is not one of {', '.join(match.issue_types)}"
     if match.priorities and issue.priority not in match.priorities:
-        return False
+        return f"priority {issue.priority or 'none'} is not one of {', '.join(match.priorities)}"
     if match.components and not set(match.components) & set(issue.components):
-        return False
+        return f"no component among {', '.join(match.components)}"
     if match.labels and not set(match.labels) & set(issue.labels):
-        return False
+        return f"no label among {', '.join(match.labels)}"
     for field, accepted in match.fields.items():
         value = issue.fields.get(field)
         values = value if isinstance(value, tuple) else (value,)
         if not {str(v) for v in values if v is not None} & set(accepted):
-            return False
-    return True
+            return f"{field} is {value!r}, not one of {', '.join(accepted)}"
+    return None
 
 
 def _no_action(key: str, code: str, reason: str) -> Decision:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from escalator.core.calendar import ALWAYS, Calendar
 from escalator.core.duration import WorkDuration, WorkDurationField
@@ -42,6 +42,16 @@ class PolicyReferenceError(ValueError):
 def _dotted(loc: Location) -> str:
     return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
 
+
+def _at_least_one(value: tuple[Any, ...]) -> tuple[Any, ...]:
+    # Not Field(min_length=1): pydantic counts only the items that validated, so one bad item would also be
+    # reported as "too short", a second, misleading error.
+    if not value:
+        raise ValueError("give at least one")
+    return value
+
+
+NonEmpty = AfterValidator(_at_least_one)
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 
@@ -119,8 +129,8 @@ class Level(_Frozen):
         description="working time an issue may stay at the level below (or, for the first level, since it "
         "was created) before it moves to this level"
     )
-    owners: tuple[str, ...] = Field(
-        min_length=1, description="Jira accountIds (Cloud) or usernames (Data Center), tried in order"
+    owners: Annotated[tuple[str, ...], NonEmpty] = Field(
+        description="Jira accountIds (Cloud) or usernames (Data Center), tried in order"
     )
     priority: PriorityChange | None = None
     labels: tuple[str, ...] = ()
@@ -138,7 +148,7 @@ class Category(_Frozen):
         description="an unassigned issue moves up after this much working time, if sooner than the level's "
         "window: someone keeps an eye on the case until it is owned",
     )
-    levels: tuple[Level, ...] = Field(min_length=1)
+    levels: Annotated[tuple[Level, ...], NonEmpty]
 
     @field_validator("levels")
     @classmethod
@@ -211,7 +221,7 @@ class Policy(_Frozen):
         description="when a person reassigns or re-prioritises an escalated issue: restart the level's clock "
         "from that change, or stop escalating the issue",
     )
-    categories: tuple[Category, ...] = Field(min_length=1)
+    categories: Annotated[tuple[Category, ...], NonEmpty]
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

@@ -1,0 +1,198 @@
+"""`escalator policy ...`: what policy owners run before they open a pull request."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import TypeAdapter, ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from escalator.core.decision import Decision, format_instant, format_timedelta
+from escalator.core.evaluate import category_mismatch, evaluate
+from escalator.core.issue import IssueSnapshot
+from escalator.core.policy import Policy
+from escalator.policy_cases import find_case_files, run_cases
+from escalator.policy_files import LoadedPolicy, PolicyLoadError, load_policies, load_policy_file
+
+app = typer.Typer(help="Validate, test, explain and describe escalation policies.", no_args_is_help=True)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+PathsArg = Annotated[list[Path] | None, typer.Argument(help="policy files or folders (default: policies)")]
+
+
+def _report(error: PolicyLoadError) -> None:
+    for problem in error.problems:
+        err.print(f"[red]error[/red] {problem}", markup=True, soft_wrap=True)
+    count = len(error.problems)
+    err.print(f"{count} problem{'s' if count != 1 else ''} found.")
+
+
+@app.command()
+def validate(paths: PathsArg = None) -> None:
+    """Check every policy file; print every problem with file, line and field. Exit 1 on any problem."""
+    try:
+        loaded = load_policies(paths or [Path("policies")])
+    except PolicyLoadError as error:
+        _report(error)
+        raise typer.Exit(1) from None
+    for item in loaded:
+        policy = item.policy
+        levels = sum(len(c.levels) for c in policy.categories)
+        out.print(
+            f"[green]ok[/green] {item.path}: {policy.name} version {policy.version} "
+            f"({len(policy.categories)} categories, {levels} levels, sha256 {item.identity.sha256[:12] if item.identity.sha256 else '?'})"
+        )
+
+
+@app.command("test")
+def test_cases(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="case files or folders searched for *.cases.yaml (default: policies)")
+    ] = None,
+) -> None:
+    """Run the golden cases kept beside the policies (*.cases.yaml). Exit 1 if any fails."""
+    files = find_case_files(paths or [Path("policies")])
+    if not files:
+        err.print("no *.cases.yaml files found")
+        raise typer.Exit(1)
+    failed = passed = 0
+    broken = False
+    for file in files:
+        try:
+            results = run_cases(file)
+        except PolicyLoadError as error:
+            _report(error)
+            broken = True
+            continue
+        for result in results:
+            if result.passed:
+                passed += 1
+                out.print(f"[green]PASS[/green] {file}: {result.case.name}")
+            else:
+                failed += 1
+                out.print(f"[red]FAIL[/red] {file}: {result.case.name}")
+                for mismatch in result.mismatches:
+                    out.print(f"     {mismatch}")
+                out.print(f"     reason: {result.decision.reason}", soft_wrap=True)
+    out.print(f"{passed} passed, {failed} failed")
+    if failed or broken:
+        raise typer.Exit(1)
+
+
+@app.command()
+def explain(
+    policy: Annotated[Path, typer.Option("--policy", help="the policy file")],
+    issue_json: Annotated[Path, typer.Option("--issue-json", help="an issue snapshot as JSON")],
+    at: Annotated[str | None, typer.Option("--at", help="ISO 8601 instant with offset (default: now)")] = None,
+    inactive: Annotated[list[str] | None, typer.Option("--inactive", help="a user inactive in Jira")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the decision as JSON")] = False,
+) -> None:
+    """The full decision trace for one issue under one policy at one instant."""
+    try:
+        loaded = load_policy_file(policy)
+    except PolicyLoadError as error:
+        _report(error)
+        raise typer.Exit(1) from None
+    issue = _read_issue(issue_json)
+    now = _parse_instant(at) if at else datetime.now(UTC)
+    plan = evaluate([issue], loaded.policy, now, inactive_users=frozenset(inactive or ()), identity=loaded.identity)
+    decision = plan.decisions[0]
+    if as_json:
+        out.print_json(decision.model_dump_json())
+        return
+    _print_trace(loaded, issue, decision, now)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a policy file, for editors (kept in policies/policy.schema.json)."""
+    print(policy_json_schema())
+
+
+def policy_json_schema() -> str:
+    document = Policy.model_json_schema(by_alias=True)
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "escalator policy"
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def _read_issue(path: Path) -> IssueSnapshot:
+    try:
+        text = path.read_text()
+    except OSError as error:
+        err.print(f"{path}: cannot read the file: {error.strerror}")
+        raise typer.Exit(1) from None
+    try:
+        return IssueSnapshot.model_validate_json(text)
+    except ValidationError as error:
+        for item in error.errors():
+            loc = ".".join(str(part) for part in item["loc"])
+            err.print(f"[red]error[/red] {path}: {loc + ': ' if loc else ''}{item['msg']}")
+        raise typer.Exit(1) from None
+
+
+def _parse_instant(text: str) -> datetime:
+    try:
+        value = TypeAdapter(datetime).validate_python(text)
+    except ValidationError:
+        err.print(f"--at {text!r} is not an ISO 8601 instant such as 2026-11-20T10:00:00+01:00")
+        raise typer.Exit(1) from None
+    if value.tzinfo is None:
+        err.print(f"--at {text!r} has no UTC offset; add one, e.g. {text}+00:00 or {text}Z")
+        raise typer.Exit(1)
+    return value
+
+
+def _print_trace(loaded: LoadedPolicy, issue: IssueSnapshot, decision: Decision, now: datetime) -> None:
+    policy, identity = loaded.policy, loaded.identity
+    out.print(f"[bold]{issue.key}[/bold] under policy {policy.name} version {policy.version} at {now.isoformat()}")
+    out.print(f"  file {identity.path}, sha256 {identity.sha256}")
+    out.print("[bold]Categories[/bold] (first match wins)")
+    for category in policy.categories:
+        why_not = category_mismatch(category, issue)
+        mark = "[green]match[/green]" if why_not is None else f"no: {why_not}"
+        chosen = " [bold]<- used[/bold]" if category.name == decision.category else ""
+        out.print(f"  {category.name}: {mark}{chosen}")
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    rows: list[tuple[str, str]] = [
+        ("outcome", f"{decision.outcome} ({decision.reason_code})"),
+        ("reason", decision.reason),
+        ("calendar", decision.calendar or "—"),
+        ("level", f"{decision.from_level or 'none yet'} → {decision.to_level or '—'}"),
+    ]
+    if decision.clock_started_at is not None:
+        rows.append(("clock started", f"{format_instant(decision.clock_started_at)} ({decision.clock_start})"))
+    if decision.elapsed is not None and decision.window is not None:
+        rows.append(("working time", f"{format_timedelta(decision.elapsed)} of a {format_timedelta(decision.window)} window"))
+    if decision.due_at is not None:
+        rows.append(("next level due", format_instant(decision.due_at)))
+    if decision.levels_passed:
+        rows.append(("levels passed", ", ".join(decision.levels_passed)))
+    for skipped in decision.owners_skipped:
+        rows.append(("owner skipped", f"{skipped.owner} at {skipped.level}: {skipped.reason}"))
+    if decision.deadline_at is not None:
+        state = "BREACHED" if decision.deadline_breached else "ok"
+        rows.append(("escalation deadline", f"{format_instant(decision.deadline_at)} ({state})"))
+    actions = decision.actions
+    if actions is not None:
+        rows.append(("assignee", f"{actions.assignee_from or 'unassigned'} → {actions.assignee_to}"))
+        rows.append(("priority", f"{actions.priority_from or 'none'} → {actions.priority_to or 'none'}"))
+        if actions.labels_add:
+            rows.append(("labels added", ", ".join(actions.labels_add)))
+        if actions.notifies:
+            who = [n for n, on in (("reporter", actions.notify_reporter), ("assignee", actions.notify_assignee),
+                                   ("watchers", actions.notify_watchers)) if on]
+            rows.append(("notify", ", ".join([*who, *actions.notify_users])))
+    for name, value in rows:
+        table.add_row(f"[bold]{name}[/bold]", value)
+    out.print(table)
+    if actions is not None:
+        out.print("[bold]Status comment[/bold]")
+        for line in actions.comment.splitlines():
+            out.print(f"  {line}", soft_wrap=True)

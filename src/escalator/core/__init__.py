@@ -1,0 +1,29 @@
+"""The pure escalation core: policies, issue snapshots, calendars and ``evaluate``.
+
+It knows nothing of Jira, Prefect, files, the clock or the environment; callers hand it everything.
+"""
+
+from escalator.core.calendar import ALWAYS, Calendar
+from escalator.core.decision import Actions, Decision, Plan, SkippedOwner
+from escalator.core.evaluate import category_mismatch, evaluate, raise_priority
+from escalator.core.issue import STATE_PROPERTY_KEY, EscalationState, IssueSnapshot
+from escalator.core.policy import Category, Level, Policy, PolicyIdentity
+
+__all__ = [
+    "ALWAYS",
+    "STATE_PROPERTY_KEY",
+    "Actions",
+    "Calendar",
+    "Category",
+    "Decision",
+    "EscalationState",
+    "IssueSnapshot",
+    "Level",
+    "Plan",
+    "Policy",
+    "PolicyIdentity",
+    "SkippedOwner",
+    "category_mismatch",
+    "evaluate",
+    "raise_priority",
+]

@@ -1,0 +1,128 @@
+"""Golden test cases for policies: an issue and an instant in, the expected decision out.
+
+Policy owners keep them beside the policies (``*.cases.yaml``) so a change to a policy is tested like code:
+``escalator policy test`` runs them, and so does pytest. A case only checks the fields its ``expect`` names,
+so "must NOT escalate" is simply ``expect: {outcome: no_action}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from escalator.core.decision import Decision, Outcome, ReasonCode
+from escalator.core.evaluate import evaluate
+from escalator.core.issue import IssueSnapshot
+from escalator.core.policy import NonEmpty
+from escalator.policy_files import CASES_SUFFIXES, LoadedPolicy, load_policy_file, read_yaml, validate_yaml
+
+__all__ = ["CaseFile", "CaseResult", "Expectation", "PolicyCase", "find_case_files", "load_case_file", "run_cases"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Expectation(_Strict):
+    outcome: Outcome | None = None
+    reason_code: ReasonCode | None = None
+    category: str | None = None
+    to_level: str | None = None
+    assignee: str | None = Field(default=None, description="the owner the issue is assigned to")
+    priority: str | None = Field(default=None, description="the priority after the escalation")
+    levels_passed: tuple[str, ...] | None = None
+    owners_skipped: tuple[str, ...] | None = None
+    labels_add: tuple[str, ...] | None = None
+    deadline_breached: bool | None = None
+    notify_reporter: bool | None = None
+
+
+class PolicyCase(_Strict):
+    name: str
+    at: AwareDatetime
+    issue: IssueSnapshot
+    inactive_users: tuple[str, ...] | None = None
+    expect: Expectation
+
+
+class CaseFile(_Strict):
+    policy: str = Field(description="the policy file, relative to this file")
+    inactive_users: tuple[str, ...] = ()
+    cases: Annotated[tuple[PolicyCase, ...], NonEmpty]
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    file: Path
+    case: PolicyCase
+    decision: Decision
+    mismatches: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches
+
+
+def find_case_files(paths: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.name.endswith(CASES_SUFFIXES)))
+        else:
+            found.append(path)
+    return found
+
+
+def load_case_file(path: Path) -> tuple[CaseFile, LoadedPolicy]:
+    data, _ = read_yaml(path)
+    cases: CaseFile = validate_yaml(CaseFile, data, str(path))
+    policy_path = (path.parent / cases.policy).resolve()
+    try:
+        policy_path = policy_path.relative_to(Path.cwd())
+    except ValueError:
+        pass
+    return cases, load_policy_file(policy_path)
+
+
+def run_cases(path: Path) -> list[CaseResult]:
+    """Evaluate every case of one case file; raises ``PolicyLoadError`` if the file or its policy is invalid."""
+    cases, loaded = load_case_file(path)
+    results: list[CaseResult] = []
+    for case in cases.cases:
+        inactive = case.inactive_users if case.inactive_users is not None else cases.inactive_users
+        plan = evaluate([case.issue], loaded.policy, case.at, inactive_users=frozenset(inactive))
+        decision = plan.decisions[0]
+        results.append(CaseResult(path, case, decision, tuple(_compare(case.expect, decision))))
+    return results
+
+
+def _observed(decision: Decision) -> dict[str, Any]:
+    actions = decision.actions
+    return {
+        "outcome": decision.outcome,
+        "reason_code": decision.reason_code,
+        "category": decision.category,
+        "to_level": decision.to_level,
+        "assignee": actions.assignee_to if actions else None,
+        "priority": actions.priority_to if actions else None,
+        "levels_passed": decision.levels_passed,
+        "owners_skipped": tuple(s.owner for s in decision.owners_skipped),
+        "labels_add": actions.labels_add if actions else (),
+        "deadline_breached": decision.deadline_breached,
+        "notify_reporter": actions.notify_reporter if actions else False,
+    }
+
+
+def _compare(expect: Expectation, decision: Decision) -> Iterable[str]:
+    observed = _observed(decision)
+    for name, wanted in expect.model_dump(exclude_none=True).items():
+        got = observed[name]
+        if isinstance(wanted, list):
+            wanted = tuple(wanted)
+        if got != wanted:
+            yield f"{name}: expected {wanted!r}, got {got!r}"
+
