@@ -31,6 +31,7 @@ class Expectation(_Strict):
     outcome: Outcome | None = None
     reason_code: ReasonCode | None = None
     category: str | None = None
+    from_level: str | None = None
     to_level: str | None = None
     assignee: str | None = Field(default=None, description="the owner the issue is assigned to")
     priority: str | None = Field(default=None, description="the priority after the escalation")
@@ -106,6 +107,7 @@ def _observed(decision: Decision) -> dict[str, Any]:
         "outcome": decision.outcome,
         "reason_code": decision.reason_code,
         "category": decision.category,
+        "from_level": decision.from_level,
         "to_level": decision.to_level,
         "assignee": actions.assignee_to if actions else None,
         "priority": actions.priority_to if actions else None,

@@ -179,7 +179,7 @@ def test_escalation_carries_the_new_state_and_a_status_summary() -> None:
     assert decision.new_state.at == decision.new_state.first_at == berlin(16, 10)
     comment = decision.actions.comment
     for expected in ("to L1 (dave)", "2026-11-16 10:00", "assignee unassigned → dave", "support version 7",
-                     "window for L1 is 1h 00m"):
+                     "unassigned window (nobody owns the issue) for L1 is 1h 00m"):
         assert expected in comment
 
 

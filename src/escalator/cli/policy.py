@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -20,8 +21,8 @@ from escalator.policy_cases import find_case_files, run_cases
 from escalator.policy_files import LoadedPolicy, PolicyLoadError, load_policies, load_policy_file
 
 app = typer.Typer(help="Validate, test, explain and describe escalation policies.", no_args_is_help=True)
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 PathsArg = Annotated[list[Path] | None, typer.Argument(help="policy files or folders (default: policies)")]
 
@@ -112,7 +113,7 @@ def explain(
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of a policy file, for editors (kept in policies/policy.schema.json)."""
-    print(policy_json_schema())
+    sys.stdout.write(policy_json_schema())
 
 
 def policy_json_schema() -> str:
@@ -154,11 +155,15 @@ def _print_trace(loaded: LoadedPolicy, issue: IssueSnapshot, decision: Decision,
     out.print(f"[bold]{issue.key}[/bold] under policy {policy.name} version {policy.version} at {now.isoformat()}")
     out.print(f"  file {identity.path}, sha256 {identity.sha256}")
     out.print("[bold]Categories[/bold] (first match wins)")
+    looking = True
     for category in policy.categories:
-        why_not = category_mismatch(category, issue)
-        mark = "[green]match[/green]" if why_not is None else f"no: {why_not}"
-        chosen = " [bold]<- used[/bold]" if category.name == decision.category else ""
-        out.print(f"  {category.name}: {mark}{chosen}")
+        if category.name == decision.category:
+            out.print(f"  {category.name}: [green]used[/green]")
+            looking = False
+        elif not looking:
+            out.print(f"  {category.name}: not reached")
+        else:
+            out.print(f"  {category.name}: no: {category_mismatch(category, issue) or 'matches, but the escalation state names another category'}")
     table = Table(show_header=False, box=None, padding=(0, 2))
     rows: list[tuple[str, str]] = [
         ("outcome", f"{decision.outcome} ({decision.reason_code})"),

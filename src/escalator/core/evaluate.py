@@ -267,10 +267,13 @@ class _Context:
             escalations=(state.escalations + 1) if state is not None else 1,
         )
         from_name = common["from_level"] or "no level"
+        window = timing["window"]
+        assert isinstance(window, timedelta)
+        unowned = issue.assignee is None and window < self._window(category, calendar, current)
+        which = "the unassigned window (nobody owns the issue)" if unowned else "the window"
         reason = (
             f"{key} has been open {format_timedelta(elapsed)} of working time since {since} on calendar "
-            f"{calendar.name}; the window for {category.levels[current].name} is "
-            f"{format_timedelta(timing['window'])}."  # type: ignore[arg-type]
+            f"{calendar.name}; {which} for {category.levels[current].name} is {format_timedelta(window)}."
         )
         if passed:
             reason += f" Windows also ran out for {', '.join(passed)}, so it goes straight to {final.name}."
