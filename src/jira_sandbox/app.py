@@ -1,0 +1,58 @@
+"""The app factory: one FastAPI app per sandbox, its routers, Jira-shaped error handlers (never a bare
+500) and the fault/logging middleware. Knows nothing of uvicorn; `server.py` runs it."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from jira_sandbox.errors import JiraApiError
+from jira_sandbox.faults import FaultConfig, FaultInjector
+from jira_sandbox.middleware import SandboxMiddleware
+from jira_sandbox.responses import json_response
+from jira_sandbox.routes import admin, issues, meta, search, users
+from jira_sandbox.runtime import SandboxRuntime
+from jira_sandbox.seed import install_base
+from jira_sandbox.settings import SandboxSettings
+from jira_sandbox.store import Store
+
+
+def build_runtime(
+    settings: SandboxSettings, store: Store | None = None, faults: FaultConfig | None = None
+) -> SandboxRuntime:
+    store = store or Store(":memory:")
+    with store.transaction() as db:
+        install_base(db, settings)
+    return SandboxRuntime(settings, store, FaultInjector(faults))
+
+
+def create_app(runtime: SandboxRuntime) -> FastAPI:
+    app = FastAPI(title="Jira sandbox", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.runtime = runtime
+    for module in (meta, users, issues, search, admin):
+        app.include_router(module.router)
+
+    @app.exception_handler(JiraApiError)
+    async def jira_error(request: Request, error: JiraApiError) -> Response:
+        return json_response(error.body(), error.status, error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        messages = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in error.errors()]
+        return json_response({"errorMessages": messages, "errors": {}}, 400)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        message = f"null for uri: {request.url}" if error.status_code == 404 else str(error.detail)
+        return json_response(
+            {"errorMessages": [message], "errors": {}}, error.status_code, dict(error.headers or {})
+        )
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, error: Exception) -> Response:
+        message = f"Internal server error ({type(error).__name__}: {error})"
+        return json_response({"errorMessages": [message], "errors": {}}, 500)
+
+    app.add_middleware(SandboxMiddleware, runtime=runtime)
+    return app

@@ -1,0 +1,94 @@
+"""The ASGI layer in front of `/rest`: logs every request with its status, adds latency, and carries
+out fault decisions (made-up errors, connection resets, delays, trickled bodies). Admin routes
+(`/_sandbox`) pass straight through, unlogged and never faulted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from jira_sandbox import connections
+from jira_sandbox.faults import FaultDecision
+from jira_sandbox.runtime import SandboxRuntime
+
+SLOW_BODY_CHUNKS = 8
+
+
+class SandboxMiddleware:
+    def __init__(self, app: ASGIApp, runtime: SandboxRuntime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope["path"]).startswith("/rest/"):
+            await self.app(scope, receive, send)
+            return
+        method, path = str(scope["method"]), str(scope["path"])
+        query = scope.get("query_string", b"").decode("latin-1")
+        latency = self.runtime.faults.latency_ms
+        if latency:
+            await asyncio.sleep(latency / 1000)
+        decision = self.runtime.faults.decide(method, path)
+        status = [500]
+
+        async def tracking_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = int(message["status"])
+            await send(message)
+
+        try:
+            if decision is None:
+                await self.app(scope, receive, tracking_send)
+            else:
+                await self._apply(decision, scope, receive, tracking_send)
+        finally:
+            label = None if decision is None else decision.label
+            self.runtime.requests.record(
+                method, path, query, status[0] if decision is None or decision.action != "reset" else 0, label
+            )
+
+    async def _apply(self, decision: FaultDecision, scope: Scope, receive: Receive, send: Send) -> None:
+        if decision.action == "error":
+            body = json.dumps(decision.body).encode()
+            headers: list[tuple[bytes, bytes]] = [
+                (b"content-type", b"application/json;charset=UTF-8"),
+                (b"content-length", str(len(body)).encode()),
+            ]
+            headers += [(k.lower().encode(), v.encode()) for k, v in decision.headers.items()]
+            await send({"type": "http.response.start", "status": decision.status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+        elif decision.action == "reset":
+            if not connections.abort(scope.get("server"), scope.get("client")):
+                raise ConnectionResetError("injected connection reset (transport unknown)")
+        elif decision.action == "delay":
+            await asyncio.sleep(decision.delay_ms / 1000)
+            await self.app(scope, receive, send)
+        else:
+            await self.app(scope, receive, _trickling(send, decision.delay_ms))
+
+
+def _trickling(send: Send, delay_ms: int) -> Send:
+    """A `send` that holds the body back and then sends it in chunks spread over `delay_ms`."""
+    chunks: list[bytes] = []
+
+    async def trickle(message: Message) -> None:
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        chunks.append(bytes(message.get("body", b"")))
+        if message.get("more_body", False):
+            return
+        body = b"".join(chunks)
+        step = max(1, -(-len(body) // SLOW_BODY_CHUNKS))
+        pieces: list[Any] = [body[i : i + step] for i in range(0, len(body), step)] or [b""]
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            await send({"type": "http.response.body", "body": piece, "more_body": not last})
+            if not last:
+                await asyncio.sleep(delay_ms / 1000 / len(pieces))
+
+    return trickle

@@ -1,0 +1,101 @@
+"""Users: `user` (Cloud `accountId`, Server `username`/`key`), `user/search` (always a JSON array) and
+`user/assignable/search`. Cloud rejects `username` (GDPR strict mode) as Jira Cloud does."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Response
+
+from jira_sandbox import users as user_store
+from jira_sandbox.context import Api, api
+from jira_sandbox.errors import JiraApiError, bad_request
+from jira_sandbox.responses import json_response
+
+router = APIRouter(prefix="/rest/api/{api_version}")
+
+_GDPR = "The query parameter 'username' is not supported in GDPR strict mode."
+
+
+@router.get("/user")
+def get_user(
+    ctx: Api = Depends(api), accountId: str | None = None, username: str | None = None, key: str | None = None
+) -> Response:
+    with ctx.runtime.store.transaction() as db:
+        if ctx.is_cloud:
+            if accountId is None:
+                raise bad_request(
+                    _GDPR if (username or key) else "The 'accountId' query parameter needs to be provided."
+                )
+            user = user_store.by_account_id(db, accountId)
+            missing = f"User with accountId '{accountId}' does not exist."
+        else:
+            wanted = username or key
+            if wanted is None:
+                raise bad_request("Either the 'username' or the 'key' query parameters need to be provided")
+            user = user_store.by_name(db, wanted)
+            missing = f"The user named '{wanted}' does not exist"
+    if user is None:
+        raise JiraApiError(404, [missing])
+    return json_response(user_store.render(user, ctx.mode, ctx.urls))
+
+
+@router.get("/user/search")
+def search_users(
+    ctx: Api = Depends(api),
+    query: str | None = None,
+    username: str | None = None,
+    accountId: str | None = None,
+    startAt: int = 0,
+    maxResults: int = 50,
+    includeActive: bool = True,
+    includeInactive: bool = False,
+) -> Response:
+    with ctx.runtime.store.transaction() as db:
+        if ctx.is_cloud and accountId:
+            user = user_store.by_account_id(db, accountId)
+            found = [user] if user is not None else []
+        else:
+            if ctx.is_cloud and username and not query:
+                raise bad_request(_GDPR)
+            text = query if ctx.is_cloud else (username or query)
+            if text is None:
+                raise bad_request(
+                    "One of 'query' or 'accountId' query parameters must be provided."
+                    if ctx.is_cloud
+                    else "The username query parameter was not provided"
+                )
+            found = user_store.search(
+                db,
+                text,
+                match_username=not ctx.is_cloud,
+                include_active=includeActive,
+                include_inactive=includeInactive if not ctx.is_cloud else True,
+                start_at=startAt,
+                max_results=maxResults,
+            )
+    return json_response([user_store.render(user, ctx.mode, ctx.urls) for user in found])
+
+
+@router.get("/user/assignable/search")
+def assignable_users(
+    ctx: Api = Depends(api),
+    query: str | None = None,
+    username: str | None = None,
+    accountId: str | None = None,
+    startAt: int = 0,
+    maxResults: int = 50,
+) -> Response:
+    with ctx.runtime.store.transaction() as db:
+        if accountId:
+            user = user_store.by_account_id(db, accountId)
+            found = [user] if user is not None and user.active else []
+        else:
+            found = user_store.search(
+                db,
+                query or username or "",
+                match_username=not ctx.is_cloud,
+                include_active=True,
+                include_inactive=False,
+                start_at=startAt,
+                max_results=maxResults,
+            )
+    return json_response([user_store.render(user, ctx.mode, ctx.urls) for user in found])

@@ -1,0 +1,37 @@
+"""What a sandbox is started with: its mode (Cloud or Server/DC) and the admin user's credentials.
+
+Immutable; faults (which change at run time) live in `faults.py`, state lives in `store.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Mode = Literal["cloud", "server"]
+
+DEFAULT_ADMIN_EMAIL = "admin@example.com"
+DEFAULT_ADMIN_TOKEN = "sandbox-token"
+DEFAULT_ADMIN_NAME = "admin"
+DEFAULT_ADMIN_ACCOUNT_ID = "acc-admin"
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    """Start-time configuration. `admin_email`/`admin_token` are the Basic credentials of the admin user
+    (in Server mode the username `admin_name` works too); the token doubles as a bearer PAT."""
+
+    mode: Mode = "cloud"
+    admin_email: str = DEFAULT_ADMIN_EMAIL
+    admin_token: str = DEFAULT_ADMIN_TOKEN
+    admin_name: str = DEFAULT_ADMIN_NAME
+    admin_account_id: str = DEFAULT_ADMIN_ACCOUNT_ID
+    server_title: str = "Jira Sandbox"
+
+    @property
+    def is_cloud(self) -> bool:
+        return self.mode == "cloud"
+
+    @property
+    def deployment_type(self) -> str:
+        return "Cloud" if self.is_cloud else "Server"

@@ -1,0 +1,162 @@
+"""The sandbox as a test fixture: `running_sandbox()` starts the real app under uvicorn in a background
+thread on a free loopback port and yields a `Sandbox` handle with the URL and credentials, a ready
+`jira` client, and admin methods (faults, request counters, the notify outbox, seeding) that act on the
+running server directly, without HTTP.
+
+    with running_sandbox(mode="server", seed="demo") as sandbox:
+        jira = sandbox.jira()
+        sandbox.add_fault(status=503, retry_after=0, path="/search", times=2)
+        ...
+        assert sandbox.request_counts().search == 3
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from jira_sandbox import issues as issue_store
+from jira_sandbox import jiratime
+from jira_sandbox.app import build_runtime, create_app
+from jira_sandbox.faults import FaultConfig, FaultRule
+from jira_sandbox.issue_seeds import IssueSeed, insert_seeds
+from jira_sandbox.requestlog import RequestCounts, RequestRecord
+from jira_sandbox.runtime import SandboxRuntime
+from jira_sandbox.seed import SeedReport, seed_demo, seed_issues
+from jira_sandbox.server import SandboxServer
+from jira_sandbox.settings import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_TOKEN, Mode, SandboxSettings
+from jira_sandbox.store import Store
+from jira_sandbox.users import User, save_user
+
+if TYPE_CHECKING:
+    from jira import JIRA
+
+__all__ = ["Sandbox", "running_sandbox"]
+
+
+@dataclass
+class Sandbox:
+    """A running sandbox. `url`, `user` (email) and `token` are what a Jira client needs."""
+
+    url: str
+    user: str
+    token: str
+    mode: Mode
+    runtime: SandboxRuntime
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        return (self.user, self.token)
+
+    def jira(self, user: str | None = None, token: str | None = None, **options: Any) -> JIRA:
+        """A `jira.JIRA` client for this sandbox, with retries kept but their sleeps set to zero."""
+        from jira import JIRA
+
+        client = JIRA(server=self.url, basic_auth=(user or self.user, token or self.token), **options)
+        client._session.max_retry_delay = 0
+        return client
+
+    # --- faults -----------------------------------------------------------------------------------
+    def set_faults(self, config: FaultConfig | None = None, **settings: Any) -> FaultConfig:
+        """Replace all fault settings (counters reset)."""
+        config = config or FaultConfig.model_validate(settings)
+        self.runtime.faults.configure(config)
+        return config
+
+    def update_faults(self, **changes: Any) -> FaultConfig:
+        """Change some fault settings, keeping the others (counters reset)."""
+        return self.runtime.faults.update(**changes)
+
+    def add_fault(self, rule: FaultRule | None = None, **rule_fields: Any) -> FaultConfig:
+        """Append one fault rule, e.g. `add_fault(status=429, retry_after=1, path="/search", times=2)`."""
+        rule = rule or FaultRule.model_validate(rule_fields)
+        return self.update_faults(rules=[*self.runtime.faults.config.rules, rule.model_dump()])
+
+    def clear_faults(self) -> None:
+        self.runtime.faults.configure(FaultConfig())
+
+    # --- observation ------------------------------------------------------------------------------
+    def request_counts(self) -> RequestCounts:
+        return self.runtime.requests.counts()
+
+    def requests(self, since: int = 0) -> list[RequestRecord]:
+        return self.runtime.requests.records(since)
+
+    def reset_requests(self) -> None:
+        self.runtime.requests.clear()
+
+    def outbox(self) -> list[dict[str, Any]]:
+        with self.runtime.store.transaction() as db:
+            return issue_store.list_notifications(db)
+
+    # --- state ------------------------------------------------------------------------------------
+    def seed_demo(self, now: datetime | None = None) -> SeedReport:
+        with self.runtime.store.transaction() as db:
+            return seed_demo(db, None if now is None else jiratime.from_datetime(now))
+
+    def seed(self, count: int, rng_seed: int | None = None, now: datetime | None = None) -> SeedReport:
+        at = None if now is None else jiratime.from_datetime(now)
+        with self.runtime.store.transaction() as db:
+            if rng_seed is None:
+                return seed_issues(db, count, now=at)
+            return seed_issues(db, count, rng_seed=rng_seed, now=at)
+
+    def add_issues(self, *seeds: IssueSeed | dict[str, Any]) -> list[str]:
+        """Insert issues verbatim (explicit keys, past timestamps, changelogs); returns their keys."""
+        parsed = [seed if isinstance(seed, IssueSeed) else IssueSeed.model_validate(seed) for seed in seeds]
+        with self.runtime.store.transaction() as db:
+            return insert_seeds(db, parsed, jiratime.now_ms())
+
+    def add_issue(self, **fields: Any) -> str:
+        (key,) = self.add_issues(IssueSeed.model_validate(fields))
+        return key
+
+    def add_user(self, user: User, groups: tuple[str, ...] = ()) -> None:
+        with self.runtime.store.transaction() as db:
+            save_user(db, user, groups)
+
+    @property
+    def store(self) -> Store:
+        return self.runtime.store
+
+
+@contextmanager
+def running_sandbox(
+    mode: Mode = "cloud",
+    seed: str | int | None = None,
+    *,
+    db: str = ":memory:",
+    user: str = DEFAULT_ADMIN_EMAIL,
+    token: str = DEFAULT_ADMIN_TOKEN,
+    faults: FaultConfig | None = None,
+    **fault_options: Any,
+) -> Iterator[Sandbox]:
+    """Start a sandbox (`seed`: None, "demo", or a number of issues in the demo organisation) with the
+    given fault settings (`faults=FaultConfig(...)` or its fields as keywords); stop it on exit."""
+    settings = SandboxSettings(mode=mode, admin_email=user, admin_token=token)
+    config = faults or (FaultConfig.model_validate(fault_options) if fault_options else None)
+    store = Store(db)
+    runtime = build_runtime(settings, store, config)
+    sandbox_seed(runtime, seed)
+    server = SandboxServer(create_app(runtime))
+    server.start_in_background()
+    try:
+        yield Sandbox(server.url, user, token, mode, runtime)
+    finally:
+        server.stop()
+        store.close()
+
+
+def sandbox_seed(runtime: SandboxRuntime, seed: str | int | None) -> SeedReport | None:
+    """Apply a `--seed` value: None (nothing), "demo", or a number of issues (a numeric string too)."""
+    if seed is None:
+        return None
+    with runtime.store.transaction() as db:
+        if str(seed) == "demo":
+            return seed_demo(db)
+        if not str(seed).isdigit():
+            raise ValueError(f"seed must be 'demo' or a number of issues, not {seed!r}")
+        return seed_issues(db, int(seed))
