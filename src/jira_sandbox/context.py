@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -48,7 +48,7 @@ def api_urls(request: Request) -> ApiUrls:
     return ApiUrls(str(request.base_url), "2" if version == "latest" else version)
 
 
-def api(request: Request, user: User = Depends(caller)) -> Api:
+def api(request: Request, user: Annotated[User, Depends(caller)]) -> Api:
     return Api(runtime_of(request), user, api_urls(request), now_ms())
 
 
@@ -61,3 +61,7 @@ async def json_body(request: Request) -> Any:
         return json.loads(raw)
     except ValueError:
         raise bad_request("Unexpected character in the request body: it is not valid JSON.") from None
+
+
+ApiContext = Annotated[Api, Depends(api)]
+JsonBody = Annotated[Any, Depends(json_body)]

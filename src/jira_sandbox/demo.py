@@ -36,14 +36,25 @@ class DemoUser:
         return self.user.token or ""
 
 
-def _user(name: str, display: str, groups: tuple[str, ...], role: str, **flags: bool) -> DemoUser:
+def _user(
+    name: str,
+    display: str,
+    groups: tuple[str, ...],
+    role: str,
+    *,
+    active: bool = True,
+    can_edit: bool = True,
+    can_assign: bool = True,
+) -> DemoUser:
     user = User(
         account_id=f"acc-{name}",
         name=name,
         display_name=display,
         email=f"{name}@example.com",
         token=f"token-{name}",
-        **flags,
+        active=active,
+        can_edit=can_edit,
+        can_assign=can_assign,
     )
     return DemoUser(user, (*groups, "jira-software-users"), role)
 

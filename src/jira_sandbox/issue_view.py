@@ -151,7 +151,8 @@ class IssueRenderer:
         if property_keys:
             key_marks = ",".join("?" * len(property_keys))
             for row in self.db.execute(
-                f"SELECT issue_id, key, value FROM issue_properties WHERE issue_id IN ({marks}) AND key IN ({key_marks})",
+                f"SELECT issue_id, key, value FROM issue_properties"
+                f" WHERE issue_id IN ({marks}) AND key IN ({key_marks})",
                 [*issue_ids, *property_keys],
             ):
                 props[row["issue_id"]][row["key"]] = json.loads(row["value"])

@@ -77,6 +77,7 @@ def find_issue(db: sqlite3.Connection, id_or_key: str) -> sqlite3.Row:
         row = db.execute("SELECT * FROM issues WHERE key = ?", (id_or_key,)).fetchone()
     if row is None:
         raise issue_not_found()
+    assert isinstance(row, sqlite3.Row)
     return row
 
 

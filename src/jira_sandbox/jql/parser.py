@@ -133,7 +133,8 @@ def _syntax_error(text: str, error: UnexpectedInput) -> Exception:
         return bad_request(f"Error in the JQL Query: Expecting {what} before the end of the query.")
     where = f"(line {error.line}, character {error.column})"
     if isinstance(error, UnexpectedCharacters):
-        char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
+        position = error.pos_in_stream or 0
+        char = text[position] if position < len(text) else ""
         return bad_request(
             f"Error in the JQL Query: The character '{char}' is a reserved JQL character. You must enclose "
             f"it in a string or use the escape '\\u{ord(char or ' '):04x}' instead. {where}"

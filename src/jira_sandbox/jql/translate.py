@@ -278,7 +278,8 @@ class _Translator:
                 members = user_store.group_members(self.db, group)
                 if members is None:
                     raise bad_request(
-                        f"Function 'membersOf' can not generate a list of usernames for group '{group}'; the group does not exist."
+                        f"Function 'membersOf' can not generate a list of usernames for group '{group}';"
+                        " the group does not exist."
                     )
                 return list(members) or [""]
             raise bad_request(f"Unable to find JQL function '{item.name}({', '.join(item.args)})'.")
@@ -315,7 +316,8 @@ class _Translator:
             raise _does_not_exist(text, name)
         # A higher priority has a lower sequence: `priority > High` means Highest.
         flipped = {">": "<", ">=": "<=", "<": ">", "<=": ">="}[operator]
-        return f"i.priority_id IN (SELECT id FROM priorities WHERE sequence {flipped} {self.bind(row['sequence'])})"
+        bound = self.bind(row["sequence"])
+        return f"i.priority_id IN (SELECT id FROM priorities WHERE sequence {flipped} {bound})"
 
     def key_clause(self, operator: str, items: Sequence[Item], name: str) -> str:
         if operator in ("IS", "IS NOT"):
@@ -329,7 +331,8 @@ class _Translator:
             project_id = find_project_id(self.db, match.group(1))
             if project_id is None:
                 raise bad_request(f"An issue with key '{text}' does not exist for field '{name}'.")
-            return f"(i.project_id = {self.bind(project_id)} AND i.num {operator} {self.bind(int(match.group(2)))})"
+            project, number = self.bind(project_id), self.bind(int(match.group(2)))
+            return f"(i.project_id = {project} AND i.num {operator} {number})"
         ids: list[object] = []
         for item in items:
             if isinstance(item, EmptyValue):
@@ -383,7 +386,10 @@ class _Translator:
             raise bad_request(
                 f"The operator '{clause.operator}' is not supported by the '{clause.field}' field."
             )
-        exists = f"SELECT 1 FROM issue_custom_values cv WHERE cv.issue_id = i.id AND cv.field_id = {int(custom_id)}"
+        exists = (
+            "SELECT 1 FROM issue_custom_values cv"
+            f" WHERE cv.issue_id = i.id AND cv.field_id = {int(custom_id)}"
+        )
         column = "cv.number_value" if is_number else "cv.text_value"
         items = clause.operand.items if isinstance(clause.operand, ValueList) else (clause.operand,)
         if operator in ("~", "!~"):
@@ -440,13 +446,15 @@ class _Translator:
         pattern = self.like(item.text)
 
         def comment_test() -> str:
-            return f"EXISTS (SELECT 1 FROM comments c WHERE c.issue_id = i.id AND c.body LIKE {self.bind(pattern)})"
+            bound = self.bind(pattern)
+            return f"EXISTS (SELECT 1 FROM comments c WHERE c.issue_id = i.id AND c.body LIKE {bound})"
 
         if canonical == "comment":
             test = comment_test()
         elif canonical == "text":
             # f-strings evaluate left to right, so parameters are bound in the order of the SQL text
-            test = f"(i.summary LIKE {self.bind(pattern)} OR i.description LIKE {self.bind(pattern)} OR {comment_test()})"
+            summary, description = self.bind(pattern), self.bind(pattern)
+            test = f"(i.summary LIKE {summary} OR i.description LIKE {description} OR {comment_test()})"
         else:
             test = f"i.{canonical} LIKE {self.bind(pattern)}"
         return test if operator == "~" else f"NOT COALESCE({test}, 0)"
@@ -467,7 +475,8 @@ class _Translator:
                 descending = not descending
             elif canonical == "key":
                 parts.append(
-                    f"(SELECT key FROM projects p WHERE p.id = i.project_id) {'DESC' if descending else 'ASC'}"
+                    "(SELECT key FROM projects p WHERE p.id = i.project_id)"
+                    f" {'DESC' if descending else 'ASC'}"
                 )
                 expression = "i.num"
             elif canonical in _DATE_COLUMNS:

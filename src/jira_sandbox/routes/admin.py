@@ -4,15 +4,13 @@ except `health`."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, TypeAdapter
 
 from jira_sandbox import issues as issue_store
 from jira_sandbox import jiratime
 from jira_sandbox.auth import admin_caller
-from jira_sandbox.context import json_body
+from jira_sandbox.context import JsonBody
 from jira_sandbox.errors import bad_request
 from jira_sandbox.faults import FaultConfig
 from jira_sandbox.issue_seeds import IssueSeed, insert_seeds
@@ -47,14 +45,14 @@ def get_faults(request: Request) -> Response:
 
 
 @router.put("/faults", dependencies=[Depends(admin_caller)])
-def put_faults(request: Request, body: Any = Depends(json_body)) -> Response:
+def put_faults(request: Request, body: JsonBody) -> Response:
     config = FaultConfig.model_validate(body or {})
     _runtime(request).faults.configure(config)
     return json_response(config.model_dump())
 
 
 @router.patch("/faults", dependencies=[Depends(admin_caller)])
-def patch_faults(request: Request, body: Any = Depends(json_body)) -> Response:
+def patch_faults(request: Request, body: JsonBody) -> Response:
     if not isinstance(body, dict):
         raise bad_request("PATCH /_sandbox/faults takes an object of settings to change.")
     return json_response(_runtime(request).faults.update(**body).model_dump())
@@ -94,7 +92,7 @@ def clear_outbox(request: Request) -> Response:
 
 
 @router.post("/seed", dependencies=[Depends(admin_caller)])
-def seed(request: Request, body: Any = Depends(json_body)) -> Response:
+def seed(request: Request, body: JsonBody) -> Response:
     wanted = SeedRequest.model_validate(body or {"demo": True})
     with _runtime(request).store.transaction() as db:
         if wanted.demo:
@@ -110,7 +108,7 @@ def seed(request: Request, body: Any = Depends(json_body)) -> Response:
 
 
 @router.post("/issues", dependencies=[Depends(admin_caller)])
-def add_issues(request: Request, body: Any = Depends(json_body)) -> Response:
+def add_issues(request: Request, body: JsonBody) -> Response:
     seeds = _SEEDS.validate_python(body if isinstance(body, list) else [body])
     with _runtime(request).store.transaction() as db:
         keys = insert_seeds(db, seeds, jiratime.now_ms())
@@ -118,7 +116,7 @@ def add_issues(request: Request, body: Any = Depends(json_body)) -> Response:
 
 
 @router.post("/import", dependencies=[Depends(admin_caller)])
-def import_issues(request: Request, body: Any = Depends(json_body)) -> Response:
+def import_issues(request: Request, body: JsonBody) -> Response:
     with _runtime(request).store.transaction() as db:
         keys = import_export(db, body, jiratime.now_ms())
     return json_response({"keys": keys}, 201)

@@ -4,13 +4,14 @@ bulk), assignee, comments, issue properties, notify (kept in the outbox) and the
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
+from jira_sandbox import adf
 from jira_sandbox import issues as issue_store
 from jira_sandbox import users as user_store
-from jira_sandbox.context import Api, api, json_body
+from jira_sandbox.context import Api, ApiContext, JsonBody
 from jira_sandbox.errors import JiraApiError, bad_request, forbidden
 from jira_sandbox.issue_input import (
     EditReader,
@@ -53,10 +54,10 @@ def render_issue(
 @router.get("/issue/{issue_key}")
 def get_issue(
     issue_key: str,
-    ctx: Api = Depends(api),
-    fields: list[str] | None = Query(None),
-    expand: list[str] | None = Query(None),
-    properties: list[str] | None = Query(None),
+    ctx: ApiContext,
+    fields: Annotated[list[str] | None, Query()] = None,
+    expand: Annotated[list[str] | None, Query()] = None,
+    properties: Annotated[list[str] | None, Query()] = None,
 ) -> Response:
     with ctx.runtime.store.transaction() as db:
         issue = issue_store.find_issue(db, issue_key)
@@ -71,11 +72,11 @@ def _notify_flag(ctx: Api, notify: str | None) -> None:
 @router.put("/issue/{issue_key}")
 def edit_issue(
     issue_key: str,
-    ctx: Api = Depends(api),
-    body: Any = Depends(json_body),
+    ctx: ApiContext,
+    body: JsonBody,
     notifyUsers: str | None = None,
     returnIssue: str | None = None,
-    expand: list[str] | None = Query(None),
+    expand: Annotated[list[str] | None, Query()] = None,
 ) -> Response:
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object with 'fields', 'update' or 'properties'.")
@@ -114,7 +115,7 @@ def edit_issue(
 
 
 @router.post("/issue", status_code=201)
-def create_issue(ctx: Api = Depends(api), body: Any = Depends(json_body)) -> Response:
+def create_issue(ctx: ApiContext, body: JsonBody) -> Response:
     require_edit(ctx.caller)
     with ctx.runtime.store.transaction() as db:
         new = read_new_issue(db, body, ctx.caller, ctx.mode, ctx.now)
@@ -123,7 +124,7 @@ def create_issue(ctx: Api = Depends(api), body: Any = Depends(json_body)) -> Res
 
 
 @router.post("/issue/bulk", status_code=201)
-def create_issues(ctx: Api = Depends(api), body: Any = Depends(json_body)) -> Response:
+def create_issues(ctx: ApiContext, body: JsonBody) -> Response:
     require_edit(ctx.caller)
     updates = body.get("issueUpdates") if isinstance(body, dict) else None
     if not isinstance(updates, list):
@@ -146,7 +147,7 @@ def create_issues(ctx: Api = Depends(api), body: Any = Depends(json_body)) -> Re
 
 
 @router.put("/issue/{issue_key}/assignee")
-def assign_issue(issue_key: str, ctx: Api = Depends(api), body: Any = Depends(json_body)) -> Response:
+def assign_issue(issue_key: str, ctx: ApiContext, body: JsonBody) -> Response:
     with ctx.runtime.store.transaction() as db:
         issue = issue_store.find_issue(db, issue_key)
         require_assign(ctx.caller)
@@ -159,9 +160,7 @@ def assign_issue(issue_key: str, ctx: Api = Depends(api), body: Any = Depends(js
 
 
 @router.get("/issue/{issue_key}/comment")
-def list_comments(
-    issue_key: str, ctx: Api = Depends(api), startAt: int = 0, maxResults: int = 5000
-) -> Response:
+def list_comments(issue_key: str, ctx: ApiContext, startAt: int = 0, maxResults: int = 5000) -> Response:
     with ctx.runtime.store.transaction() as db:
         issue = issue_store.find_issue(db, issue_key)
         comments = IssueRenderer(db, ctx.urls, ctx.mode).comments_by_issue([issue["id"]]).get(issue["id"], [])
@@ -172,14 +171,12 @@ def list_comments(
 
 
 @router.post("/issue/{issue_key}/comment", status_code=201)
-def add_comment(issue_key: str, ctx: Api = Depends(api), body: Any = Depends(json_body)) -> Response:
+def add_comment(issue_key: str, ctx: ApiContext, body: JsonBody) -> Response:
     if not isinstance(body, dict) or "body" not in body:
         raise JiraApiError(400, [], {"comment": "Comment body can not be empty!"})
     text = body["body"]
     if ctx.v3 and not isinstance(text, dict):
         raise JiraApiError(400, [], {"comment": "Comment body is not valid Atlassian Document Format."})
-    from jira_sandbox import adf
-
     plain = adf.to_text(text)
     if not plain.strip():
         raise JiraApiError(400, [], {"comment": "Comment body can not be empty!"})
@@ -193,7 +190,7 @@ def add_comment(issue_key: str, ctx: Api = Depends(api), body: Any = Depends(jso
 
 
 @router.get("/issue/{issue_key}/properties")
-def property_keys(issue_key: str, ctx: Api = Depends(api)) -> Response:
+def property_keys(issue_key: str, ctx: ApiContext) -> Response:
     with ctx.runtime.store.transaction() as db:
         issue = issue_store.find_issue(db, issue_key)
         keys = issue_store.property_keys(db, issue["id"])
@@ -203,7 +200,7 @@ def property_keys(issue_key: str, ctx: Api = Depends(api)) -> Response:
 
 
 @router.get("/issue/{issue_key}/properties/{property_key}")
-def get_property(issue_key: str, property_key: str, ctx: Api = Depends(api)) -> Response:
+def get_property(issue_key: str, property_key: str, ctx: ApiContext) -> Response:
     with ctx.runtime.store.transaction() as db:
         issue = issue_store.find_issue(db, issue_key)
         value = issue_store.get_property(db, issue["id"], property_key)
@@ -211,9 +208,7 @@ def get_property(issue_key: str, property_key: str, ctx: Api = Depends(api)) -> 
 
 
 @router.put("/issue/{issue_key}/properties/{property_key}")
-def set_property(
-    issue_key: str, property_key: str, ctx: Api = Depends(api), body: Any = Depends(json_body)
-) -> Response:
+def set_property(issue_key: str, property_key: str, ctx: ApiContext, body: JsonBody) -> Response:
     if body is None:
         raise bad_request("The property value cannot be empty.")
     with ctx.runtime.store.transaction() as db:
@@ -224,7 +219,7 @@ def set_property(
 
 
 @router.delete("/issue/{issue_key}/properties/{property_key}")
-def delete_property(issue_key: str, property_key: str, ctx: Api = Depends(api)) -> Response:
+def delete_property(issue_key: str, property_key: str, ctx: ApiContext) -> Response:
     with ctx.runtime.store.transaction() as db:
         issue = issue_store.find_issue(db, issue_key)
         require_edit(ctx.caller)
@@ -252,7 +247,7 @@ def _recipients(db: sqlite3.Connection, ctx: Api, issue: sqlite3.Row, to: dict[s
 
 
 @router.post("/issue/{issue_key}/notify")
-def notify(issue_key: str, ctx: Api = Depends(api), body: Any = Depends(json_body)) -> Response:
+def notify(issue_key: str, ctx: ApiContext, body: JsonBody) -> Response:
     if not isinstance(body, dict):
         raise bad_request("The notification needs a body.")
     to = body.get("to") or {"reporter": True, "assignee": True, "watchers": True}
@@ -277,7 +272,7 @@ def notify(issue_key: str, ctx: Api = Depends(api), body: Any = Depends(json_bod
 
 
 @router.get("/issue/{issue_key}/changelog")
-def changelog(issue_key: str, ctx: Api = Depends(api), startAt: int = 0, maxResults: int = 100) -> Response:
+def changelog(issue_key: str, ctx: ApiContext, startAt: int = 0, maxResults: int = 100) -> Response:
     with ctx.runtime.store.transaction() as db:
         issue = issue_store.find_issue(db, issue_key)
         histories = (

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from jira_sandbox import catalog, jiratime
 from jira_sandbox import users as user_store
-from jira_sandbox.context import Api, api, api_urls
+from jira_sandbox.context import Api, ApiContext, api_urls
 from jira_sandbox.errors import JiraApiError
 from jira_sandbox.fields import all_fields
 from jira_sandbox.responses import json_response
@@ -42,7 +42,7 @@ def server_info(request: Request) -> Response:
 
 
 @router.get("/myself")
-def myself(ctx: Api = Depends(api)) -> Response:
+def myself(ctx: ApiContext) -> Response:
     body = user_store.render(ctx.caller, ctx.mode, ctx.urls)
     body["groups"] = {"size": 0, "items": []}
     body["applicationRoles"] = {"size": 1, "items": []}
@@ -50,7 +50,7 @@ def myself(ctx: Api = Depends(api)) -> Response:
 
 
 @router.get("/field")
-def fields(ctx: Api = Depends(api)) -> Response:
+def fields(ctx: ApiContext) -> Response:
     with ctx.runtime.store.transaction() as db:
         return json_response([spec.render() for spec in all_fields(db)])
 
@@ -61,13 +61,13 @@ def _rows(ctx: Api, sql: str, *params: object) -> list[Any]:
 
 
 @router.get("/priority")
-def priorities(ctx: Api = Depends(api)) -> Response:
+def priorities(ctx: ApiContext) -> Response:
     rows = _rows(ctx, "SELECT * FROM priorities ORDER BY sequence")
     return json_response([catalog.render_priority(row, ctx.urls) for row in rows])
 
 
 @router.get("/priority/search")
-def priority_search(ctx: Api = Depends(api), startAt: int = 0, maxResults: int = 50) -> Response:
+def priority_search(ctx: ApiContext, startAt: int = 0, maxResults: int = 50) -> Response:
     rows = _rows(ctx, "SELECT * FROM priorities ORDER BY sequence")
     page = rows[startAt : startAt + maxResults]
     return json_response(
@@ -83,7 +83,7 @@ def priority_search(ctx: Api = Depends(api), startAt: int = 0, maxResults: int =
 
 
 @router.get("/priority/{priority_id}")
-def priority(priority_id: str, ctx: Api = Depends(api)) -> Response:
+def priority(priority_id: str, ctx: ApiContext) -> Response:
     rows = _rows(ctx, "SELECT * FROM priorities WHERE CAST(id AS TEXT) = ?", priority_id)
     if not rows:
         raise JiraApiError(404, [f"The priority with ID '{priority_id}' does not exist."])
@@ -91,19 +91,19 @@ def priority(priority_id: str, ctx: Api = Depends(api)) -> Response:
 
 
 @router.get("/status")
-def statuses(ctx: Api = Depends(api)) -> Response:
+def statuses(ctx: ApiContext) -> Response:
     rows = _rows(ctx, "SELECT * FROM statuses ORDER BY id")
     return json_response([catalog.render_status(row, ctx.urls) for row in rows])
 
 
 @router.get("/resolution")
-def resolutions(ctx: Api = Depends(api)) -> Response:
+def resolutions(ctx: ApiContext) -> Response:
     rows = _rows(ctx, "SELECT * FROM resolutions ORDER BY id")
     return json_response([catalog.render_resolution(row, ctx.urls) for row in rows])
 
 
 @router.get("/issuetype")
-def issue_types(ctx: Api = Depends(api)) -> Response:
+def issue_types(ctx: ApiContext) -> Response:
     rows = _rows(ctx, "SELECT * FROM issue_types ORDER BY id")
     return json_response([catalog.render_issue_type(row, ctx.urls) for row in rows])
 
@@ -118,7 +118,8 @@ def _project_body(ctx: Api, row: Any, full: bool) -> dict[str, Any]:
             ).fetchall()
             types = (
                 db.execute(
-                    "SELECT DISTINCT t.* FROM issue_types t JOIN issues i ON i.issue_type_id = t.id WHERE i.project_id = ?"
+                    "SELECT DISTINCT t.* FROM issue_types t JOIN issues i ON i.issue_type_id = t.id"
+                    " WHERE i.project_id = ?"
                     " ORDER BY t.id",
                     (row["id"],),
                 ).fetchall()
@@ -134,13 +135,13 @@ def _project_body(ctx: Api, row: Any, full: bool) -> dict[str, Any]:
 
 
 @router.get("/project")
-def projects(ctx: Api = Depends(api)) -> Response:
+def projects(ctx: ApiContext) -> Response:
     rows = _rows(ctx, "SELECT * FROM projects ORDER BY key")
     return json_response([_project_body(ctx, row, full=False) for row in rows])
 
 
 @router.get("/project/{key}")
-def project(key: str, ctx: Api = Depends(api)) -> Response:
+def project(key: str, ctx: ApiContext) -> Response:
     rows = _rows(ctx, "SELECT * FROM projects WHERE key = ? OR CAST(id AS TEXT) = ?", key, key)
     if not rows:
         raise JiraApiError(404, [f"No project could be found with key '{key}'."])
@@ -148,7 +149,7 @@ def project(key: str, ctx: Api = Depends(api)) -> Response:
 
 
 @router.get("/project/{key}/components")
-def project_components(key: str, ctx: Api = Depends(api)) -> Response:
+def project_components(key: str, ctx: ApiContext) -> Response:
     rows = _rows(
         ctx,
         "SELECT c.* FROM components c JOIN projects p ON p.id = c.project_id WHERE p.key = ? ORDER BY c.name",

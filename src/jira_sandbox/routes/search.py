@@ -6,12 +6,12 @@ id/key are asked for) and `search/approximate-count`; the legacy `search` answer
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from jira_sandbox import cursors
-from jira_sandbox.context import Api, api, json_body
+from jira_sandbox.context import Api, ApiContext, JsonBody
 from jira_sandbox.errors import JiraApiError, bad_request
 from jira_sandbox.issue_view import FieldSelection, IssueRenderer
 from jira_sandbox.jql import TranslationContext, parse, translate
@@ -110,13 +110,13 @@ def _enhanced_search(ctx: Api, params: dict[str, Any]) -> Response:
 
 @router.get("/search/jql")
 def search_jql_get(
-    ctx: Api = Depends(api),
+    ctx: ApiContext,
     jql: str | None = None,
     nextPageToken: str | None = None,
     maxResults: str | None = None,
-    fields: list[str] | None = Query(None),
+    fields: Annotated[list[str] | None, Query()] = None,
     expand: str | None = None,
-    properties: list[str] | None = Query(None),
+    properties: Annotated[list[str] | None, Query()] = None,
 ) -> Response:
     return _enhanced_search(
         ctx,
@@ -132,14 +132,14 @@ def search_jql_get(
 
 
 @router.post("/search/jql")
-def search_jql_post(ctx: Api = Depends(api), body: Any = Depends(json_body)) -> Response:
+def search_jql_post(ctx: ApiContext, body: JsonBody) -> Response:
     if body is not None and not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.")
     return _enhanced_search(ctx, body or {})
 
 
 @router.post("/search/approximate-count")
-def approximate_count(ctx: Api = Depends(api), body: Any = Depends(json_body)) -> Response:
+def approximate_count(ctx: ApiContext, body: JsonBody) -> Response:
     if not ctx.is_cloud:
         raise JiraApiError(404, ["null for uri: search/approximate-count"])
     jql = (body or {}).get("jql") if isinstance(body, dict) else None
@@ -189,13 +189,13 @@ def _legacy_search(ctx: Api, params: dict[str, Any]) -> Response:
 
 @router.get("/search")
 def search_get(
-    ctx: Api = Depends(api),
+    ctx: ApiContext,
     jql: str | None = None,
     startAt: str | None = None,
     maxResults: str | None = None,
-    fields: list[str] | None = Query(None),
+    fields: Annotated[list[str] | None, Query()] = None,
     expand: str | None = None,
-    properties: list[str] | None = Query(None),
+    properties: Annotated[list[str] | None, Query()] = None,
     validateQuery: str | None = None,
 ) -> Response:
     return _legacy_search(
@@ -212,7 +212,7 @@ def search_get(
 
 
 @router.post("/search")
-def search_post(ctx: Api = Depends(api), body: Any = Depends(json_body)) -> Response:
+def search_post(ctx: ApiContext, body: JsonBody) -> Response:
     if body is not None and not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.")
     return _legacy_search(ctx, body or {})

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
 from jira_sandbox import users as user_store
-from jira_sandbox.context import Api, api
+from jira_sandbox.context import ApiContext
 from jira_sandbox.errors import JiraApiError, bad_request
 from jira_sandbox.responses import json_response
 
@@ -17,7 +17,7 @@ _GDPR = "The query parameter 'username' is not supported in GDPR strict mode."
 
 @router.get("/user")
 def get_user(
-    ctx: Api = Depends(api), accountId: str | None = None, username: str | None = None, key: str | None = None
+    ctx: ApiContext, accountId: str | None = None, username: str | None = None, key: str | None = None
 ) -> Response:
     with ctx.runtime.store.transaction() as db:
         if ctx.is_cloud:
@@ -40,7 +40,7 @@ def get_user(
 
 @router.get("/user/search")
 def search_users(
-    ctx: Api = Depends(api),
+    ctx: ApiContext,
     query: str | None = None,
     username: str | None = None,
     accountId: str | None = None,
@@ -77,7 +77,7 @@ def search_users(
 
 @router.get("/user/assignable/search")
 def assignable_users(
-    ctx: Api = Depends(api),
+    ctx: ApiContext,
     query: str | None = None,
     username: str | None = None,
     accountId: str | None = None,
