@@ -10,8 +10,7 @@ from typing import Any
 
 def from_text(text: str) -> dict[str, Any]:
     paragraphs = [
-        {"type": "paragraph", "content": [{"type": "text", "text": line}] if line else []}
-        for line in text.split("\n")
+        {"type": "paragraph", "content": [{"type": "text", "text": line}] if line else []} for line in text.split("\n")
     ]
     return {"type": "doc", "version": 1, "content": paragraphs}
 

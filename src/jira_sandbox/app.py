@@ -45,9 +45,7 @@ def create_app(runtime: SandboxRuntime) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
         message = f"null for uri: {request.url}" if error.status_code == 404 else str(error.detail)
-        return json_response(
-            {"errorMessages": [message], "errors": {}}, error.status_code, dict(error.headers or {})
-        )
+        return json_response({"errorMessages": [message], "errors": {}}, error.status_code, dict(error.headers or {}))
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, error: Exception) -> Response:

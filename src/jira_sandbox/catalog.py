@@ -55,9 +55,7 @@ def install_defaults(db: sqlite3.Connection) -> None:
     )
     db.executemany("INSERT OR IGNORE INTO statuses (id, name, category) VALUES (?, ?, ?)", DEFAULT_STATUSES)
     db.executemany("INSERT OR IGNORE INTO resolutions (id, name) VALUES (?, ?)", DEFAULT_RESOLUTIONS)
-    db.executemany(
-        "INSERT OR IGNORE INTO issue_types (id, name, description) VALUES (?, ?, ?)", DEFAULT_ISSUE_TYPES
-    )
+    db.executemany("INSERT OR IGNORE INTO issue_types (id, name, description) VALUES (?, ?, ?)", DEFAULT_ISSUE_TYPES)
 
 
 def ensure_project(db: sqlite3.Connection, key: str, name: str, lead: str | None = None) -> int:
@@ -70,9 +68,7 @@ def ensure_project(db: sqlite3.Connection, key: str, name: str, lead: str | None
 
 
 def ensure_component(db: sqlite3.Connection, project_id: int, name: str) -> int:
-    row = db.execute(
-        "SELECT id FROM components WHERE project_id = ? AND name = ?", (project_id, name)
-    ).fetchone()
+    row = db.execute("SELECT id FROM components WHERE project_id = ? AND name = ?", (project_id, name)).fetchone()
     if row is not None:
         return int(row["id"])
     cursor = db.execute("INSERT INTO components (project_id, name) VALUES (?, ?)", (project_id, name))
@@ -90,16 +86,12 @@ def ensure_issue_type(db: sqlite3.Connection, name: str) -> int:
 
 def ensure_custom_field(db: sqlite3.Connection, field_id: int, name: str, kind: str) -> None:
     """`kind` is `string` or `number`."""
-    db.execute(
-        "INSERT OR IGNORE INTO custom_fields (id, name, kind) VALUES (?, ?, ?)", (field_id, name, kind)
-    )
+    db.execute("INSERT OR IGNORE INTO custom_fields (id, name, kind) VALUES (?, ?, ?)", (field_id, name, kind))
 
 
 def find_id(db: sqlite3.Connection, table: str, value: str) -> int | None:
     """A row id of `table` (priorities, statuses, resolutions, issue_types) by id or name, any case."""
-    row = db.execute(
-        f"SELECT id FROM {table} WHERE name = ? OR CAST(id AS TEXT) = ?", (value, value)
-    ).fetchone()
+    row = db.execute(f"SELECT id FROM {table} WHERE name = ? OR CAST(id AS TEXT) = ?", (value, value)).fetchone()
     return None if row is None else int(row["id"])
 
 
@@ -165,9 +157,7 @@ def render_project(row: sqlite3.Row, urls: ApiUrls) -> dict[str, Any]:
         "name": row["name"],
         "projectTypeKey": "software",
         "simplified": False,
-        "avatarUrls": {
-            size: urls.icon(f"project-{row['key']}") for size in ("16x16", "24x24", "32x32", "48x48")
-        },
+        "avatarUrls": {size: urls.icon(f"project-{row['key']}") for size in ("16x16", "24x24", "32x32", "48x48")},
     }
 
 

@@ -12,25 +12,17 @@ import typer
 
 from jira_sandbox.settings import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_TOKEN
 
-app = typer.Typer(
-    help="A Jira-compatible sandbox server for demos, rehearsals and tests.", no_args_is_help=True
-)
+app = typer.Typer(help="A Jira-compatible sandbox server for demos, rehearsals and tests.", no_args_is_help=True)
 
 
 @app.command()
 def start(
     port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8080,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    db: Annotated[
-        str, typer.Option(help="SQLite file (':memory:' for a throwaway sandbox).")
-    ] = "jira-sandbox.db",
+    db: Annotated[str, typer.Option(help="SQLite file (':memory:' for a throwaway sandbox).")] = "jira-sandbox.db",
     mode: Annotated[str, typer.Option(help="cloud or server (Jira Data Center).")] = "cloud",
-    seed: Annotated[
-        str | None, typer.Option(help="'demo', or a number of issues in the demo organisation.")
-    ] = None,
-    user: Annotated[
-        str, typer.Option(help="Email of the admin user (Basic auth login).")
-    ] = DEFAULT_ADMIN_EMAIL,
+    seed: Annotated[str | None, typer.Option(help="'demo', or a number of issues in the demo organisation.")] = None,
+    user: Annotated[str, typer.Option(help="Email of the admin user (Basic auth login).")] = DEFAULT_ADMIN_EMAIL,
     token: Annotated[
         str, typer.Option(help="API token of the admin user (also a bearer token).")
     ] = DEFAULT_ADMIN_TOKEN,
@@ -57,9 +49,7 @@ def start(
     fault_config = FaultConfig.model_validate(json.loads(faults.read_text()) if faults else {})
     if latency_ms:
         fault_config = fault_config.model_copy(update={"latency_ms": latency_ms})
-    settings = SandboxSettings(
-        mode="cloud" if mode == "cloud" else "server", admin_email=user, admin_token=token
-    )
+    settings = SandboxSettings(mode="cloud" if mode == "cloud" else "server", admin_email=user, admin_token=token)
     store = Store(db)
     runtime = build_runtime(settings, store, fault_config)
     report = sandbox_seed(runtime, seed)
@@ -69,12 +59,8 @@ def start(
         typer.echo(f"Loaded {len(keys)} issues from {load}.")
     server = SandboxServer(create_app(runtime), host=host, port=port)
     if report is not None:
-        typer.echo(
-            f"Seeded {report.issues} issues ({report.changes} changelog entries, {report.comments} comments)."
-        )
-    typer.echo(
-        f"Jira sandbox ({settings.deployment_type} mode) starting on http://{host}:{port}  (state: {db})"
-    )
+        typer.echo(f"Seeded {report.issues} issues ({report.changes} changelog entries, {report.comments} comments).")
+    typer.echo(f"Jira sandbox ({settings.deployment_type} mode) starting on http://{host}:{port}  (state: {db})")
     typer.echo(f"  credentials: {user} / {token}   (or: Authorization: Bearer {token})")
     typer.echo(f"  try: curl -u {user}:{token} http://{host}:{port}/rest/api/2/myself")
     typer.echo(f"  admin: curl -u {user}:{token} http://{host}:{port}/_sandbox/requests")

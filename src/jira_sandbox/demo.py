@@ -76,9 +76,7 @@ BOB = _user("bob", "Bob Brown", ("ops", "ops-l2"), "ops L2")
 CAROL = _user("carol", "Carol Chen", ("ops", "ops-l3"), "ops director (L3)")
 DAVE = _user("dave", "Dave Davis", ("support", "support-l1"), "support L1")
 ERIN = _user("erin", "Erin Evans", ("support", "support-l2"), "support L2")
-FRANK = _user(
-    "frank", "Frank Fischer", ("support", "support-l3"), "support lead (L3), INACTIVE", active=False
-)
+FRANK = _user("frank", "Frank Fischer", ("support", "support-l3"), "support lead (L3), INACTIVE", active=False)
 GRACE = _user("grace", "Grace Garcia", ("engineering", "eng-managers"), "engineering manager")
 HEIDI = _user(
     "heidi",

@@ -120,9 +120,7 @@ class FaultInjector:
         now = time.monotonic() if now is None else now
         method = method.upper()
         with self._lock:
-            return (
-                self._rules(method, path) or self._budget(method, now) or self._issue_limit(method, path, now)
-            )
+            return self._rules(method, path) or self._budget(method, now) or self._issue_limit(method, path, now)
 
     def _rules(self, method: str, path: str) -> FaultDecision | None:
         for index, rule in enumerate(self._config.rules):
@@ -148,9 +146,7 @@ class FaultInjector:
             return FaultDecision(rule.action, label, delay_ms=rule.delay_ms)
         headers: dict[str, str] = {}
         if rule.status == 429:
-            headers = rate_limit_headers(
-                1, rule.retry_after if rule.retry_after is not None else 1, rule.reason
-            )
+            headers = rate_limit_headers(1, rule.retry_after if rule.retry_after is not None else 1, rule.reason)
             message = "Rate limit exceeded."
         else:
             if rule.retry_after is not None:

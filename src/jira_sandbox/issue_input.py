@@ -42,9 +42,7 @@ def resolve_assignee(db: sqlite3.Connection, body: Any, mode: Mode, project_lead
     if len(keys) > 1 and not (keys == ["accountId", "id"] or set(keys) <= {"name", "key"}):
         raise field_error("assignee", "Only one of 'accountId', 'name' or 'key' may be given.")
     if mode == "cloud" and any(k in body for k in ("name", "key")) and "accountId" not in body:
-        raise bad_request(
-            "'accountId' must be the only user identifying query parameter in GDPR strict mode."
-        )
+        raise bad_request("'accountId' must be the only user identifying query parameter in GDPR strict mode.")
     value = body.get("accountId", body.get("id")) if mode == "cloud" else body.get("name", body.get("key"))
     if value is None:
         if keys:
@@ -84,9 +82,7 @@ def _component_ids(db: sqlite3.Connection, project_id: int, values: Any) -> list
             (project_id, str(value.get("id", "")), str(value.get("name", ""))),
         ).fetchone()
         if row is None:
-            raise field_error(
-                "components", f"Component name '{value.get('name', value.get('id'))}' is not valid"
-            )
+            raise field_error("components", f"Component name '{value.get('name', value.get('id'))}' is not valid")
         found.append(int(row["id"]))
     return found
 
@@ -137,9 +133,7 @@ class EditReader:
         self.comments: list[str] = []
 
     def project_lead(self) -> str | None:
-        row = self.db.execute(
-            "SELECT lead FROM projects WHERE id = ?", (self.edit.issue["project_id"],)
-        ).fetchone()
+        row = self.db.execute("SELECT lead FROM projects WHERE id = ?", (self.edit.issue["project_id"],)).fetchone()
         return None if row is None else row["lead"]
 
     def set_field(self, field: str, value: Any) -> None:
@@ -180,9 +174,7 @@ class EditReader:
             raise field_error(field, "Operations must be given as a list.")
         for operation in operations:
             if not isinstance(operation, dict) or len(operation) != 1:
-                raise field_error(
-                    field, "Each operation is an object with one verb: set, add, remove or edit."
-                )
+                raise field_error(field, "Each operation is an object with one verb: set, add, remove or edit.")
             verb, value = next(iter(operation.items()))
             if field == "comment":
                 if verb != "add" or not isinstance(value, dict) or "body" not in value:
@@ -190,9 +182,7 @@ class EditReader:
                 self.comments.append(_text(value["body"]) or "")
             elif field == "labels" and verb in ("add", "remove"):
                 labels = self.edit.current_labels()
-                labels = (
-                    [*labels, str(value)] if verb == "add" else [label for label in labels if label != value]
-                )
+                labels = [*labels, str(value)] if verb == "add" else [label for label in labels if label != value]
                 self.set_field("labels", labels)
             elif field == "components" and verb in ("add", "remove"):
                 current = self.edit.current_components()
@@ -250,9 +240,7 @@ def read_new_issue(db: sqlite3.Connection, body: Any, caller: User, mode: Mode, 
     if "assignee" in fields:
         require_assign(caller)
         assignee = resolve_assignee(db, fields["assignee"], mode, lead)
-    reporter = (
-        resolve_assignee(db, fields["reporter"], mode, None) if fields.get("reporter") else caller.account_id
-    )
+    reporter = resolve_assignee(db, fields["reporter"], mode, None) if fields.get("reporter") else caller.account_id
     first_status = db.execute("SELECT id FROM statuses WHERE category = 'new' ORDER BY id LIMIT 1").fetchone()
     custom: dict[int, str | float] = {}
     for name, value in fields.items():

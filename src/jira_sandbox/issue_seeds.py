@@ -146,9 +146,7 @@ def insert_seeds(db: sqlite3.Connection, seeds: Sequence[IssueSeed], now: int) -
         project_key = seed.project or (seed.key.rsplit("-", 1)[0] if seed.key else None)
         if project_key is None:
             raise JiraApiError(400, [], {"project": "project is required"})
-        project_id = catalog.find_project_id(db, project_key) or catalog.ensure_project(
-            db, project_key, project_key
-        )
+        project_id = catalog.find_project_id(db, project_key) or catalog.ensure_project(db, project_key, project_key)
         created = _ms(seed.created, now)
         latest = max(
             [created]
@@ -157,9 +155,7 @@ def insert_seeds(db: sqlite3.Connection, seeds: Sequence[IssueSeed], now: int) -
         )
         status_id = _ref(db, "statuses", seed.status)
         assert status_id is not None
-        category = db.execute("SELECT category FROM statuses WHERE id = ?", (status_id,)).fetchone()[
-            "category"
-        ]
+        category = db.execute("SELECT category FROM statuses WHERE id = ?", (status_id,)).fetchone()["category"]
         resolution = seed.resolution or ("Done" if category == "done" else None)
         resolution_ms = _ms(seed.resolutiondate, latest) if resolution else None
         new_issues.append(
@@ -191,16 +187,12 @@ def insert_seeds(db: sqlite3.Connection, seeds: Sequence[IssueSeed], now: int) -
         for change in seed.changelog:
             items = tuple(_change_item(db, item) for item in change.items)
             changes.append(
-                ChangeRecord(
-                    issue_id, _user_id(db, change.author), jiratime.from_datetime(change.created), items
-                )
+                ChangeRecord(issue_id, _user_id(db, change.author), jiratime.from_datetime(change.created), items)
             )
         for comment in seed.comments:
             when = _ms(comment.created, now)
             author = _user_id(db, comment.author) or ""
             comments.append((issue_id, author, comment.body, when, when))
     insert_changes(db, sorted(changes, key=lambda change: change.created))
-    db.executemany(
-        "INSERT INTO comments (issue_id, author, body, created, updated) VALUES (?, ?, ?, ?, ?)", comments
-    )
+    db.executemany("INSERT INTO comments (issue_id, author, body, created, updated) VALUES (?, ?, ?, ?, ?)", comments)
     return [key for _, key in created_issues]

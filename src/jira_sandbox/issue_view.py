@@ -89,9 +89,7 @@ class IssueRenderer:
             return None
         if account_id not in self._users:
             found = user_store.by_account_id(self.db, account_id)
-            self._users[account_id] = (
-                None if found is None else user_store.render(found, self.mode, self.urls)
-            )
+            self._users[account_id] = None if found is None else user_store.render(found, self.mode, self.urls)
         return self._users[account_id]
 
     def user_ref(self, account_id: str | None) -> str | None:
@@ -121,10 +119,7 @@ class IssueRenderer:
         if not issue_ids:
             return []
         marks = ",".join("?" * len(issue_ids))
-        rows = {
-            row["id"]: row
-            for row in self.db.execute(f"SELECT * FROM issues WHERE id IN ({marks})", issue_ids)
-        }
+        rows = {row["id"]: row for row in self.db.execute(f"SELECT * FROM issues WHERE id IN ({marks})", issue_ids)}
         wanted = [spec for spec in self.fields if selection.wants(spec)]
         wanted_ids = {spec.id for spec in wanted}
         labels = (
@@ -133,17 +128,13 @@ class IssueRenderer:
             else {}
         )
         components = (
-            self._many(
-                f"SELECT issue_id, component_id FROM issue_components WHERE issue_id IN ({marks})", issue_ids
-            )
+            self._many(f"SELECT issue_id, component_id FROM issue_components WHERE issue_id IN ({marks})", issue_ids)
             if "components" in wanted_ids
             else {}
         )
         customs: dict[int, dict[int, Any]] = defaultdict(dict)
         if any(spec.custom for spec in wanted):
-            for row in self.db.execute(
-                f"SELECT * FROM issue_custom_values WHERE issue_id IN ({marks})", issue_ids
-            ):
+            for row in self.db.execute(f"SELECT * FROM issue_custom_values WHERE issue_id IN ({marks})", issue_ids):
                 value = row["number_value"] if row["text_value"] is None else row["text_value"]
                 customs[row["issue_id"]][row["field_id"]] = value
         props: dict[int, dict[str, Any]] = defaultdict(dict)
@@ -177,9 +168,7 @@ class IssueRenderer:
                     fields["labels"] = sorted(labels.get(issue_id, []))
                 elif spec.id == "components":
                     table = self._table("components")
-                    fields["components"] = [
-                        table[cid] for cid in components.get(issue_id, []) if cid in table
-                    ]
+                    fields["components"] = [table[cid] for cid in components.get(issue_id, []) if cid in table]
                 elif spec.id == "comment":
                     page = comments.get(issue_id, [])
                     fields["comment"] = {
@@ -261,9 +250,7 @@ class IssueRenderer:
     def comments_by_issue(self, issue_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
         marks = ",".join("?" * len(issue_ids))
         grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for row in self.db.execute(
-            f"SELECT * FROM comments WHERE issue_id IN ({marks}) ORDER BY id", issue_ids
-        ):
+        for row in self.db.execute(f"SELECT * FROM comments WHERE issue_id IN ({marks}) ORDER BY id", issue_ids):
             grouped[row["issue_id"]].append(self.comment(row))
         return grouped
 

@@ -350,9 +350,7 @@ class IssueEdit:
                 [(issue_id, cid) for cid in self._components],
             )
         for field_id, value in self._custom.items():
-            self.db.execute(
-                "DELETE FROM issue_custom_values WHERE issue_id = ? AND field_id = ?", (issue_id, field_id)
-            )
+            self.db.execute("DELETE FROM issue_custom_values WHERE issue_id = ? AND field_id = ?", (issue_id, field_id))
             if value is not None:
                 number = float(value) if isinstance(value, int | float) else None
                 text = None if number is not None else str(value)
@@ -376,23 +374,17 @@ def add_comment(db: sqlite3.Connection, issue: sqlite3.Row, author: str, body: s
 def check_property(key: str, value: Any) -> str:
     """Validate a property key and value the way Jira does; return the value as stored JSON."""
     if not key or len(key) > PROPERTY_KEY_MAX_CHARS:
-        raise JiraApiError(
-            400, [f"The property key cannot be longer than {PROPERTY_KEY_MAX_CHARS} characters."]
-        )
+        raise JiraApiError(400, [f"The property key cannot be longer than {PROPERTY_KEY_MAX_CHARS} characters."])
     text = json.dumps(value, separators=(",", ":"))
     if len(text) > PROPERTY_VALUE_MAX_CHARS:
-        raise JiraApiError(
-            400, [f"The property value cannot be longer than {PROPERTY_VALUE_MAX_CHARS} characters."]
-        )
+        raise JiraApiError(400, [f"The property value cannot be longer than {PROPERTY_VALUE_MAX_CHARS} characters."])
     return text
 
 
 def set_property(db: sqlite3.Connection, issue_id: int, key: str, value: Any) -> bool:
     """Set a property; True when it was created, False when it replaced a value."""
     text = check_property(key, value)
-    existed = db.execute(
-        "SELECT 1 FROM issue_properties WHERE issue_id = ? AND key = ?", (issue_id, key)
-    ).fetchone()
+    existed = db.execute("SELECT 1 FROM issue_properties WHERE issue_id = ? AND key = ?", (issue_id, key)).fetchone()
     db.execute(
         "INSERT OR REPLACE INTO issue_properties (issue_id, key, value) VALUES (?, ?, ?)",
         (issue_id, key, text),
@@ -401,9 +393,7 @@ def set_property(db: sqlite3.Connection, issue_id: int, key: str, value: Any) ->
 
 
 def get_property(db: sqlite3.Connection, issue_id: int, key: str) -> Any:
-    row = db.execute(
-        "SELECT value FROM issue_properties WHERE issue_id = ? AND key = ?", (issue_id, key)
-    ).fetchone()
+    row = db.execute("SELECT value FROM issue_properties WHERE issue_id = ? AND key = ?", (issue_id, key)).fetchone()
     if row is None:
         raise JiraApiError(404, [f"The property with key '{key}' does not exist."])
     return json.loads(row["value"])
@@ -420,9 +410,7 @@ def delete_property(db: sqlite3.Connection, issue_id: int, key: str) -> None:
         raise JiraApiError(404, [f"The property with key '{key}' does not exist."])
 
 
-def record_notification(
-    db: sqlite3.Connection, issue_key: str, sender: str, payload: dict[str, Any], now: int
-) -> int:
+def record_notification(db: sqlite3.Connection, issue_key: str, sender: str, payload: dict[str, Any], now: int) -> int:
     cursor = db.execute(
         "INSERT INTO notifications (issue_key, sender, payload, created) VALUES (?, ?, ?, ?)",
         (issue_key, sender, json.dumps(payload), now),

@@ -95,9 +95,7 @@ def _seed_from_issue(db: sqlite3.Connection, raw: dict[str, Any]) -> IssueSeed:
                     )
                 )
             elif field in ("priority", "status", "resolution"):
-                items.append(
-                    ChangeItemSeed(field=field, from_=item.get("fromString"), to=item.get("toString"))
-                )
+                items.append(ChangeItemSeed(field=field, from_=item.get("fromString"), to=item.get("toString")))
             else:
                 items.append(
                     ChangeItemSeed(
@@ -110,9 +108,7 @@ def _seed_from_issue(db: sqlite3.Connection, raw: dict[str, Any]) -> IssueSeed:
                 )
         changelog.append(ChangeSeed(author=author, created=history["created"], items=items))
     comments = [
-        CommentSeed(
-            author=_user(db, c.get("author")) or "", body=str(c.get("body") or ""), created=c.get("created")
-        )
+        CommentSeed(author=_user(db, c.get("author")) or "", body=str(c.get("body") or ""), created=c.get("created"))
         for c in ((fields.get("comment") or {}).get("comments") or [])
         if isinstance(c.get("body"), str)
     ]
@@ -129,9 +125,7 @@ def _seed_from_issue(db: sqlite3.Connection, raw: dict[str, Any]) -> IssueSeed:
         assignee=_user(db, fields.get("assignee")),
         reporter=_user(db, fields.get("reporter")),
         labels=list(fields.get("labels") or []),
-        components=[
-            c["name"] for c in fields.get("components") or [] if isinstance(c, dict) and c.get("name")
-        ],
+        components=[c["name"] for c in fields.get("components") or [] if isinstance(c, dict) and c.get("name")],
         created=fields.get("created"),
         updated=fields.get("updated"),
         resolutiondate=fields.get("resolutiondate"),

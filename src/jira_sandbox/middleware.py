@@ -33,23 +33,32 @@ class SandboxMiddleware:
         if latency:
             await asyncio.sleep(latency / 1000)
         decision = self.runtime.faults.decide(method, path)
-        status = [500]
+        label = None if decision is None else decision.label
+        recorded = False
 
-        async def tracking_send(message: Message) -> None:
+        def record(status: int) -> None:
+            # Recorded when the status is known, before the body goes out, so a client that has its
+            # answer always finds its request counted.
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                self.runtime.requests.record(method, path, query, status, label)
+
+        async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status[0] = int(message["status"])
+                record(int(message["status"]))
             await send(message)
 
         try:
             if decision is None:
-                await self.app(scope, receive, tracking_send)
+                await self.app(scope, receive, recording_send)
+            elif decision.action == "reset":
+                record(0)
+                await self._apply(decision, scope, receive, recording_send)
             else:
-                await self._apply(decision, scope, receive, tracking_send)
+                await self._apply(decision, scope, receive, recording_send)
         finally:
-            label = None if decision is None else decision.label
-            self.runtime.requests.record(
-                method, path, query, status[0] if decision is None or decision.action != "reset" else 0, label
-            )
+            record(500)
 
     async def _apply(self, decision: FaultDecision, scope: Scope, receive: Receive, send: Send) -> None:
         if decision.action == "error":

@@ -82,9 +82,7 @@ def install_organisation(db: sqlite3.Connection) -> None:
     catalog.ensure_custom_field(db, demo.AFFECTED_CUSTOMERS_FIELD_ID, "Affected customers", "number")
 
 
-def _item(
-    db_names: dict[str, dict[int, str]], field: str, table: str, old: int | None, new: int
-) -> ChangeItem:
+def _item(db_names: dict[str, dict[int, str]], field: str, table: str, old: int | None, new: int) -> ChangeItem:
     names = db_names[table]
     return ChangeItem(field, None if old is None else str(old), names.get(old or -1), str(new), names[new])
 
@@ -106,9 +104,7 @@ def seed_issues(
     projects = {p.key: catalog.find_project_id(db, p.key) for p in demo.PROJECTS}
     type_ids = {name: catalog.ensure_issue_type(db, name) for p in demo.PROJECTS for name in p.issue_types}
     component_ids = {
-        (p.key, c): catalog.ensure_component(db, projects[p.key] or 0, c)
-        for p in demo.PROJECTS
-        for c in p.components
+        (p.key, c): catalog.ensure_component(db, projects[p.key] or 0, c) for p in demo.PROJECTS for c in p.components
     }
     reporters = [u for u in demo.USERS if u.user.active]
     span = demo.DEMO_SPAN_DAYS * jiratime.MS_PER_DAY
@@ -127,9 +123,7 @@ def seed_issues(
         reporter = rng.choice(reporters).account_id
         roll = rng.random()
         status = todo if roll < 0.55 else progress if roll < 0.8 else done
-        assignee = (
-            None if (status == todo and rng.random() < 0.55) else rng.choice(project.assignees).account_id
-        )
+        assignee = None if (status == todo and rng.random() < 0.55) else rng.choice(project.assignees).account_id
         events: list[tuple[str | None, int, tuple[ChangeItem, ...]]] = []
         moment = created
         if assignee is not None:
@@ -139,9 +133,7 @@ def seed_issues(
             old_priority = min(5, priority + 1)
             if old_priority != priority:
                 moment += rng.randrange(10, 24 * 60) * jiratime.MS_PER_MINUTE
-                events.append(
-                    (reporter, moment, (_item(names, "priority", "priorities", old_priority, priority),))
-                )
+                events.append((reporter, moment, (_item(names, "priority", "priorities", old_priority, priority),)))
         if status in (progress, done):
             moment += rng.randrange(30, 3 * 24 * 60) * jiratime.MS_PER_MINUTE
             events.append((assignee, moment, (_item(names, "status", "statuses", todo, progress),)))
@@ -189,9 +181,7 @@ def seed_issues(
                 reporter=reporter,
                 created=created,
                 updated=last,
-                due_date=(jiratime.start_of_day(created) + 14 * jiratime.MS_PER_DAY)
-                if rng.random() < 0.25
-                else None,
+                due_date=(jiratime.start_of_day(created) + 14 * jiratime.MS_PER_DAY) if rng.random() < 0.25 else None,
                 labels=labels,
                 component_ids=[component_ids[(project.key, component)]],
                 custom_values=custom,
@@ -201,8 +191,7 @@ def seed_issues(
         comment_plan.append(comments)
     created_issues = insert_issues(db, new_issues)
     display = {
-        row["account_id"]: row["display_name"]
-        for row in db.execute("SELECT account_id, display_name FROM users")
+        row["account_id"]: row["display_name"] for row in db.execute("SELECT account_id, display_name FROM users")
     }
     records: list[ChangeRecord] = []
     comment_rows: list[tuple[int, str, str, int, int]] = []

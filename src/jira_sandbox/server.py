@@ -18,9 +18,7 @@ STARTUP_TIMEOUT_S = 10.0
 
 
 class SandboxServer:
-    def __init__(
-        self, app: FastAPI, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning"
-    ) -> None:
+    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
         config = uvicorn.Config(
             app,
             host=host,
@@ -52,9 +50,7 @@ class SandboxServer:
         def ignore_replayed_signal(signum: int, frame: FrameType | None) -> None:
             """uvicorn re-raises the signal it shut down for; by then there is nothing left to do."""
 
-        previous = {
-            sig: signal.signal(sig, ignore_replayed_signal) for sig in (signal.SIGINT, signal.SIGTERM)
-        }
+        previous = {sig: signal.signal(sig, ignore_replayed_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             self._server.run()
         finally:

@@ -24,7 +24,10 @@ def test_comparison_operators(operator: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("status IN (Open, 'In Progress')", Clause("status", "IN", ValueList((Value("Open"), Value("In Progress", True))))),
+        (
+            "status IN (Open, 'In Progress')",
+            Clause("status", "IN", ValueList((Value("Open"), Value("In Progress", True)))),
+        ),
         ("status not in (Done)", Clause("status", "NOT IN", ValueList((Value("Done"),)))),
         ("assignee IS EMPTY", Clause("assignee", "IS", EmptyValue())),
         ("assignee is not null", Clause("assignee", "IS NOT", EmptyValue())),
@@ -92,7 +95,7 @@ def test_empty_query_and_order_only() -> None:
         ("status in Done", "Error in the JQL Query"),
         ("= OPS", "Error in the JQL Query"),
         ("project == OPS", "Error in the JQL Query"),
-        ("summary ~ \"unterminated", "Error in the JQL Query"),
+        ('summary ~ "unterminated', "Error in the JQL Query"),
         ("created > [2024]", "reserved JQL character"),
         ("order by", "before the end of the query"),
     ],

@@ -20,9 +20,7 @@ _UNIT_MS = {
     "m": jiratime.MS_PER_MINUTE,
 }
 _FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
-DATE_FUNCTIONS = frozenset(
-    {"now", "startofday", "endofday", "startofweek", "endofweek", "startofmonth", "endofmonth"}
-)
+DATE_FUNCTIONS = frozenset({"now", "startofday", "endofday", "startofweek", "endofweek", "startofmonth", "endofmonth"})
 
 
 def period_ms(text: str) -> int | None:
@@ -48,9 +46,7 @@ def _invalid(text: str, field: str) -> Exception:
 
 def _month_start(moment: datetime, months: int) -> datetime:
     index = moment.year * 12 + moment.month - 1 + months
-    return moment.replace(
-        year=index // 12, month=index % 12 + 1, day=1, hour=0, minute=0, second=0, microsecond=0
-    )
+    return moment.replace(year=index // 12, month=index % 12 + 1, day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def function_ms(call: FunctionCall, now: int, field: str) -> int:

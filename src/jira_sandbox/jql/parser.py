@@ -41,9 +41,7 @@ _EXPECTING = {
     "STRING": "either a value, list or function",
     "_EMPTY": "'EMPTY' or 'NULL'",
 }
-_OPERATORS = (
-    "The valid operators are '=', '!=', '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', 'IS' and 'IS NOT'."
-)
+_OPERATORS = "The valid operators are '=', '!=', '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', 'IS' and 'IS NOT'."
 _EMPTY_WORDS = {"empty", "null"}
 
 
@@ -125,9 +123,7 @@ class _ToAst(Transformer[Any, Any]):
 
 
 def _syntax_error(text: str, error: UnexpectedInput) -> Exception:
-    if isinstance(error, UnexpectedEOF) or (
-        isinstance(error, UnexpectedToken) and error.token.type == "$END"
-    ):
+    if isinstance(error, UnexpectedEOF) or (isinstance(error, UnexpectedToken) and error.token.type == "$END"):
         expected = getattr(error, "expected", None) or set()
         what = next((_EXPECTING[name] for name in sorted(expected) if name in _EXPECTING), "more input")
         return bad_request(f"Error in the JQL Query: Expecting {what} before the end of the query.")
@@ -143,9 +139,7 @@ def _syntax_error(text: str, error: UnexpectedInput) -> Exception:
     expected_names = set(error.expected)
     got = str(error.token)
     if expected_names & {"COMPARE", "_IN", "_IS"} and "WORD" not in expected_names:
-        return bad_request(
-            f"Error in the JQL Query: Expecting operator but got '{got}'. {_OPERATORS} {where}"
-        )
+        return bad_request(f"Error in the JQL Query: Expecting operator but got '{got}'. {_OPERATORS} {where}")
     what = next((_EXPECTING[name] for name in sorted(expected_names) if name in _EXPECTING), "a field name")
     return bad_request(f"Error in the JQL Query: Expecting {what} but got '{got}'. {where}")
 

@@ -154,9 +154,7 @@ class _Translator:
             if row is not None:
                 return "custom", custom_id
         else:
-            row = self.db.execute(
-                "SELECT id FROM custom_fields WHERE name = ? COLLATE NOCASE", (name,)
-            ).fetchone()
+            row = self.db.execute("SELECT id FROM custom_fields WHERE name = ? COLLATE NOCASE", (name,)).fetchone()
             if row is not None:
                 return "custom", int(row["id"])
         raise bad_request(f"Field '{name}' does not exist or you do not have permission to view it.")
@@ -167,25 +165,17 @@ class _Translator:
             return self.custom_clause(clause, custom_id)
         allowed = _OPERATORS[canonical]
         if clause.operator.upper() not in allowed:
-            raise bad_request(
-                f"The operator '{clause.operator}' is not supported by the '{clause.field}' field."
-            )
+            raise bad_request(f"The operator '{clause.operator}' is not supported by the '{clause.field}' field.")
         items = clause.operand.items if isinstance(clause.operand, ValueList) else (clause.operand,)
         operator = clause.operator.upper()
         if canonical == "project":
-            return self.column_clause(
-                "i.project_id", operator, items, lambda v: self.project_ids(v, clause.field)
-            )
+            return self.column_clause("i.project_id", operator, items, lambda v: self.project_ids(v, clause.field))
         if canonical == "key":
             return self.key_clause(operator, items, clause.field)
         if canonical in ("assignee", "reporter", "creator"):
-            return self.column_clause(
-                f"i.{canonical}", operator, items, lambda v: self.user_ids(v, clause.field)
-            )
+            return self.column_clause(f"i.{canonical}", operator, items, lambda v: self.user_ids(v, clause.field))
         if canonical == "statuscategory":
-            return self.column_clause(
-                "i.status_id", operator, items, lambda v: self.category_ids(v, clause.field)
-            )
+            return self.column_clause("i.status_id", operator, items, lambda v: self.category_ids(v, clause.field))
         if canonical in _REF_TABLES:
             column, table = _REF_TABLES[canonical]
             if operator in _ORDERING:
@@ -253,9 +243,7 @@ class _Translator:
         text = self.literal(item, name)
         if canonical == "resolution" and text.lower() == "unresolved":
             return [None]
-        row = self.db.execute(
-            f"SELECT id FROM {table} WHERE name = ? OR CAST(id AS TEXT) = ?", (text, text)
-        ).fetchone()
+        row = self.db.execute(f"SELECT id FROM {table} WHERE name = ? OR CAST(id AS TEXT) = ?", (text, text)).fetchone()
         if row is None:
             raise _does_not_exist(text, name)
         return [row["id"]]
@@ -299,9 +287,7 @@ class _Translator:
 
     def literal(self, item: Value | FunctionCall, name: str) -> str:
         if isinstance(item, FunctionCall):
-            raise bad_request(
-                f"Unable to find JQL function '{item.name}({', '.join(item.args)})' for field '{name}'."
-            )
+            raise bad_request(f"Unable to find JQL function '{item.name}({', '.join(item.args)})' for field '{name}'.")
         return item.text
 
     # --- priority ordering and keys ---------------------------------------------------------------
@@ -383,13 +369,8 @@ class _Translator:
         operator = clause.operator.upper()
         allowed = (_EQUALITY | _ORDERING) if is_number else (_EQUALITY | _TEXT)
         if operator not in allowed:
-            raise bad_request(
-                f"The operator '{clause.operator}' is not supported by the '{clause.field}' field."
-            )
-        exists = (
-            "SELECT 1 FROM issue_custom_values cv"
-            f" WHERE cv.issue_id = i.id AND cv.field_id = {int(custom_id)}"
-        )
+            raise bad_request(f"The operator '{clause.operator}' is not supported by the '{clause.field}' field.")
+        exists = f"SELECT 1 FROM issue_custom_values cv WHERE cv.issue_id = i.id AND cv.field_id = {int(custom_id)}"
         column = "cv.number_value" if is_number else "cv.text_value"
         items = clause.operand.items if isinstance(clause.operand, ValueList) else (clause.operand,)
         if operator in ("~", "!~"):
@@ -475,8 +456,7 @@ class _Translator:
                 descending = not descending
             elif canonical == "key":
                 parts.append(
-                    "(SELECT key FROM projects p WHERE p.id = i.project_id)"
-                    f" {'DESC' if descending else 'ASC'}"
+                    f"(SELECT key FROM projects p WHERE p.id = i.project_id) {'DESC' if descending else 'ASC'}"
                 )
                 expression = "i.num"
             elif canonical in _DATE_COLUMNS:

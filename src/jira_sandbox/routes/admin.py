@@ -67,9 +67,7 @@ def clear_faults(request: Request) -> Response:
 @router.get("/requests", dependencies=[Depends(admin_caller)])
 def requests_log(request: Request, since: int = 0) -> Response:
     log = _runtime(request).requests
-    return json_response(
-        {"counts": log.counts().as_json(), "requests": [r.as_json() for r in log.records(since)]}
-    )
+    return json_response({"counts": log.counts().as_json(), "requests": [r.as_json() for r in log.records(since)]})
 
 
 @router.delete("/requests", dependencies=[Depends(admin_caller)])
@@ -100,9 +98,7 @@ def seed(request: Request, body: JsonBody) -> Response:
         else:
             count = wanted.issues or 0
             report = (
-                seed_issues(db, count)
-                if wanted.rng_seed is None
-                else seed_issues(db, count, rng_seed=wanted.rng_seed)
+                seed_issues(db, count) if wanted.rng_seed is None else seed_issues(db, count, rng_seed=wanted.rng_seed)
             )
     return json_response({"issues": report.issues, "changes": report.changes, "comments": report.comments})
 

@@ -137,9 +137,7 @@ def create_issues(ctx: ApiContext, body: JsonBody) -> Response:
             try:
                 news.append(read_new_issue(db, update, ctx.caller, ctx.mode, ctx.now))
             except JiraApiError as error:
-                failures.append(
-                    {"status": error.status, "elementErrors": error.body(), "failedElementNumber": index}
-                )
+                failures.append({"status": error.status, "elementErrors": error.body(), "failedElementNumber": index})
         for issue_id, key in issue_store.insert_issues(db, news):
             created.append({"id": str(issue_id), "key": key, "self": ctx.urls.issue(issue_id)})
     status = 201 if created or not failures else 400
@@ -165,9 +163,7 @@ def list_comments(issue_key: str, ctx: ApiContext, startAt: int = 0, maxResults:
         issue = issue_store.find_issue(db, issue_key)
         comments = IssueRenderer(db, ctx.urls, ctx.mode).comments_by_issue([issue["id"]]).get(issue["id"], [])
     page = comments[startAt : startAt + maxResults]
-    return json_response(
-        {"comments": page, "maxResults": maxResults, "total": len(comments), "startAt": startAt}
-    )
+    return json_response({"comments": page, "maxResults": maxResults, "total": len(comments), "startAt": startAt})
 
 
 @router.post("/issue/{issue_key}/comment", status_code=201)
@@ -194,9 +190,7 @@ def property_keys(issue_key: str, ctx: ApiContext) -> Response:
     with ctx.runtime.store.transaction() as db:
         issue = issue_store.find_issue(db, issue_key)
         keys = issue_store.property_keys(db, issue["id"])
-    return json_response(
-        {"keys": [{"self": ctx.urls.issue_property(issue["key"], key), "key": key} for key in keys]}
-    )
+    return json_response({"keys": [{"self": ctx.urls.issue_property(issue["key"], key), "key": key} for key in keys]})
 
 
 @router.get("/issue/{issue_key}/properties/{property_key}")
@@ -275,9 +269,7 @@ def notify(issue_key: str, ctx: ApiContext, body: JsonBody) -> Response:
 def changelog(issue_key: str, ctx: ApiContext, startAt: int = 0, maxResults: int = 100) -> Response:
     with ctx.runtime.store.transaction() as db:
         issue = issue_store.find_issue(db, issue_key)
-        histories = (
-            IssueRenderer(db, ctx.urls, ctx.mode).histories_by_issue([issue["id"]]).get(issue["id"], [])
-        )
+        histories = IssueRenderer(db, ctx.urls, ctx.mode).histories_by_issue([issue["id"]]).get(issue["id"], [])
     page = histories[startAt : startAt + maxResults]
     return json_response(
         {

@@ -35,9 +35,7 @@ def _list(value: Any) -> list[str]:
     if value is None:
         return []
     values = value if isinstance(value, list) else [value]
-    return [
-        part.strip() for item in values if item is not None for part in str(item).split(",") if part.strip()
-    ]
+    return [part.strip() for item in values if item is not None for part in str(item).split(",") if part.strip()]
 
 
 def _int(value: Any, default: int, name: str) -> int:
@@ -161,9 +159,7 @@ def _legacy_search(ctx: Api, params: dict[str, Any]) -> Response:
     with ctx.runtime.store.transaction() as db:
         translated = translate(query, TranslationContext(db, ctx.now, ctx.caller.account_id))
         sql, sql_params = translated.select_ids()
-        page_ids = [
-            row[0] for row in db.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_params, max_results, start_at])
-        ]
+        page_ids = [row[0] for row in db.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_params, max_results, start_at])]
         count_sql, count_params = translated.count()
         total = int(db.execute(count_sql, count_params).fetchone()[0])
         issues, renderer = _render(
