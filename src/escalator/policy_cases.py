@@ -7,6 +7,7 @@ so "must NOT escalate" is simply ``expect: {outcome: no_action}``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,15 @@ from escalator.core.issue import IssueSnapshot
 from escalator.core.policy import NonEmpty
 from escalator.policy_files import CASES_SUFFIXES, LoadedPolicy, load_policy_file, read_yaml, validate_yaml
 
-__all__ = ["CaseFile", "CaseResult", "Expectation", "PolicyCase", "find_case_files", "load_case_file", "run_cases"]
+__all__ = [
+    "CaseFile",
+    "CaseResult",
+    "Expectation",
+    "PolicyCase",
+    "find_case_files",
+    "load_case_file",
+    "run_cases",
+]
 
 
 class _Strict(BaseModel):
@@ -82,10 +91,8 @@ def load_case_file(path: Path) -> tuple[CaseFile, LoadedPolicy]:
     data, _ = read_yaml(path)
     cases: CaseFile = validate_yaml(CaseFile, data, str(path))
     policy_path = (path.parent / cases.policy).resolve()
-    try:
+    with contextlib.suppress(ValueError):  # keep paths in messages short when they are under the cwd
         policy_path = policy_path.relative_to(Path.cwd())
-    except ValueError:
-        pass
     return cases, load_policy_file(policy_path)
 
 
@@ -127,4 +134,3 @@ def _compare(expect: Expectation, decision: Decision) -> Iterable[str]:
             wanted = tuple(wanted)
         if got != wanted:
             yield f"{name}: expected {wanted!r}, got {got!r}"
-

@@ -56,7 +56,9 @@ class PolicyLoadError(Exception):
     def __init__(self, problems: Sequence[PolicyProblem]) -> None:
         self.problems = tuple(problems)
         count = len(self.problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} in policy files:\n" + "\n".join(map(str, problems)))
+        super().__init__(
+            f"{count} problem{'s' if count != 1 else ''} in policy files:\n" + "\n".join(map(str, problems))
+        )
 
 
 @dataclass(frozen=True)
@@ -141,8 +143,12 @@ def load_policies(paths: Iterable[Path]) -> list[LoadedPolicy]:
         earlier = seen.setdefault(item.policy.name, item.path)
         if earlier != item.path:
             problems.append(
-                PolicyProblem(str(item.path), _line(_yaml_of(item.path), ("name",)), "name",
-                              f"policy name {item.policy.name!r} is already used by {earlier}")
+                PolicyProblem(
+                    str(item.path),
+                    _line(_yaml_of(item.path), ("name",)),
+                    "name",
+                    f"policy name {item.policy.name!r} is already used by {earlier}",
+                )
             )
     if problems:
         raise PolicyLoadError(problems)

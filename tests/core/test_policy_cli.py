@@ -41,7 +41,9 @@ def test_golden_policy_cases(case_file: Path) -> None:
 
 def test_policy_test_command_reports_a_failing_case(tmp_path: Path) -> None:
     source = (POLICIES / "tests" / "outage.cases.yaml").read_text()
-    broken = source.replace("to_level: L1, assignee: alice, priority: High,", "to_level: L1, assignee: carol, priority: High,")
+    broken = source.replace(
+        "to_level: L1, assignee: alice, priority: High,", "to_level: L1, assignee: carol, priority: High,"
+    )
     assert broken != source
     (tmp_path / "outage.yaml").write_text((POLICIES / "outage.yaml").read_text())
     (tmp_path / "x.cases.yaml").write_text(broken.replace("policy: ../outage.yaml", "policy: outage.yaml"))
@@ -53,18 +55,38 @@ def test_policy_test_command_reports_a_failing_case(tmp_path: Path) -> None:
 
 def test_explain_prints_the_trace(tmp_path: Path) -> None:
     code, output = run(
-        "policy", "explain", "--policy", str(POLICIES / "outage.yaml"),
-        "--issue-json", str(POLICIES / "examples" / "outage-issue.json"), "--at", "2026-11-23T00:30:00+01:00",
+        "policy",
+        "explain",
+        "--policy",
+        str(POLICIES / "outage.yaml"),
+        "--issue-json",
+        str(POLICIES / "examples" / "outage-issue.json"),
+        "--at",
+        "2026-11-23T00:30:00+01:00",
     )
     assert code == 0, output
-    for expected in ("outage: used", "escalate (due)", "L1 → L2", "alice → bob", "High → Highest", "Status comment"):
+    for expected in (
+        "outage: used",
+        "escalate (due)",
+        "L1 → L2",
+        "alice → bob",
+        "High → Highest",
+        "Status comment",
+    ):
         assert expected in output
 
 
 def test_explain_json_is_a_decision(tmp_path: Path) -> None:
     code, output = run(
-        "policy", "explain", "--policy", str(POLICIES / "support.yaml"), "--json",
-        "--issue-json", str(POLICIES / "examples" / "support-issue.json"), "--at", "2026-11-25T15:45:00-05:00",
+        "policy",
+        "explain",
+        "--policy",
+        str(POLICIES / "support.yaml"),
+        "--json",
+        "--issue-json",
+        str(POLICIES / "examples" / "support-issue.json"),
+        "--at",
+        "2026-11-25T15:45:00-05:00",
     )
     assert code == 0, output
     decision = json.loads(output)
@@ -77,8 +99,14 @@ def test_explain_rejects_a_bad_issue_and_a_naive_time(tmp_path: Path) -> None:
     code, output = run("policy", "explain", "--policy", str(POLICIES / "support.yaml"), "--issue-json", str(bad))
     assert code == 1 and "issue_type: Field required" in output
     code, output = run(
-        "policy", "explain", "--policy", str(POLICIES / "support.yaml"),
-        "--issue-json", str(POLICIES / "examples" / "support-issue.json"), "--at", "2026-11-25T15:45",
+        "policy",
+        "explain",
+        "--policy",
+        str(POLICIES / "support.yaml"),
+        "--issue-json",
+        str(POLICIES / "examples" / "support-issue.json"),
+        "--at",
+        "2026-11-25T15:45",
     )
     assert code == 1 and "has no UTC offset" in output
 
@@ -86,10 +114,15 @@ def test_explain_rejects_a_bad_issue_and_a_naive_time(tmp_path: Path) -> None:
 def test_validate_a_broken_policy_as_a_user_sees_it(tmp_path: Path) -> None:
     """Run the installed command in a real process: a clear message with file and line, exit 1, no traceback."""
     policy = tmp_path / "broken.yaml"
-    policy.write_text((POLICIES / "support.yaml").read_text().replace("window: 4h, owners: [dave]", "window: 4 hrs, owners: [dave]"))
+    policy.write_text(
+        (POLICIES / "support.yaml").read_text().replace("window: 4h, owners: [dave]", "window: 4 hrs, owners: [dave]")
+    )
     result = subprocess.run(
         [sys.executable, "-m", "escalator", "policy", "validate", str(policy)],
-        capture_output=True, text=True, check=False, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
     )
     assert result.returncode == 1
     assert f"{policy}:60: categories[2].levels[0].window: '4 hrs' is not a duration" in result.stderr

@@ -51,25 +51,59 @@ def test_a_good_policy_loads_with_its_identity(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("replace", "by", "expected"),
     [
-        ("        window: 4h", "        window: 4 hours", ":13: categories[0].levels[0].window: '4 hours' is not a duration"),
+        (
+            "        window: 4h",
+            "        window: 4 hours",
+            ":13: categories[0].levels[0].window: '4 hours' is not a duration",
+        ),
         ("        window: 4h", "        window: 4", ":13: categories[0].levels[0].window: 4 has no unit"),
-        ("        owners: [dave]", "        owners: []", ":14: categories[0].levels[0].owners: give at least one"),
-        ("        owners: [dave]", "        owner: [dave]", ":12: categories[0].levels[0].owners: Field required"),
-        ("        owners: [dave]", "        owners: [dave]\n        escalate_to: boss",
-         ":15: categories[0].levels[0].escalate_to: unknown key"),
+        (
+            "        owners: [dave]",
+            "        owners: []",
+            ":14: categories[0].levels[0].owners: give at least one",
+        ),
+        (
+            "        owners: [dave]",
+            "        owner: [dave]",
+            ":12: categories[0].levels[0].owners: Field required",
+        ),
+        (
+            "        owners: [dave]",
+            "        owners: [dave]\n        escalate_to: boss",
+            ":15: categories[0].levels[0].escalate_to: unknown key",
+        ),
         ("    timezone: Europe/Berlin", "    timezone: Europe/Berlinn", ":7: calendars[0].timezone:"),
         ('version: "1"', "version: 1.10", ":2: version: write the version in quotes"),
         ("name: demo", "name: Demo Policy", ":1: name: String should match pattern"),
-        ("    match: {projects: [SUP]}", "    match: {projects: [SUP]}\n    calendar: nowhere",
-         ":11: categories[0].calendar: calendar 'nowhere' is not defined under 'calendars'"),
-        ("        owners: [dave]", "        owners: [dave]\n        priority: {set: Urgent}",
-         ":15: categories[0].levels[0].priority.set: 'Urgent' is not on the priority ladder"),
-        ("        owners: [dave]", "        owners: [dave]\n        priority: {set: High, raise: 1}",
-         ":15: categories[0].levels[0].priority: give exactly one of"),
+        (
+            "    match: {projects: [SUP]}",
+            "    match: {projects: [SUP]}\n    calendar: nowhere",
+            ":11: categories[0].calendar: calendar 'nowhere' is not defined under 'calendars'",
+        ),
+        (
+            "        owners: [dave]",
+            "        owners: [dave]\n        priority: {set: Urgent}",
+            ":15: categories[0].levels[0].priority.set: 'Urgent' is not on the priority ladder",
+        ),
+        (
+            "        owners: [dave]",
+            "        owners: [dave]\n        priority: {set: High, raise: 1}",
+            ":15: categories[0].levels[0].priority: give exactly one of",
+        ),
     ],
-    ids=["bad duration", "duration without unit", "no owners", "missing owners (typo)", "unknown key",
-         "unknown time zone", "unquoted version", "bad name", "undefined calendar", "priority not on ladder",
-         "set and raise"],
+    ids=[
+        "bad duration",
+        "duration without unit",
+        "no owners",
+        "missing owners (typo)",
+        "unknown key",
+        "unknown time zone",
+        "unquoted version",
+        "bad name",
+        "undefined calendar",
+        "priority not on ladder",
+        "set and raise",
+    ],
 )
 def test_each_problem_names_file_line_and_field(tmp_path: Path, replace: str, by: str, expected: str) -> None:
     assert replace in GOOD
@@ -79,7 +113,9 @@ def test_each_problem_names_file_line_and_field(tmp_path: Path, replace: str, by
 
 
 def test_every_problem_of_every_file_at_once(tmp_path: Path) -> None:
-    first = write(tmp_path, GOOD.replace("window: 4h", "window: soon").replace("owners: [dave]", "owners: []"), "a.yaml")
+    first = write(
+        tmp_path, GOOD.replace("window: 4h", "window: soon").replace("owners: [dave]", "owners: []"), "a.yaml"
+    )
     second = write(tmp_path, GOOD.replace("name: demo", "name: other").replace("scope: project = SUP\n", ""), "b.yaml")
     problems = problems_of(first, second)
     assert len(problems) == 3, problems
@@ -91,8 +127,9 @@ def test_catch_all_before_other_categories_is_an_error(tmp_path: Path) -> None:
     text = GOOD + "  - name: rest\n    levels:\n      - {name: L1, window: 1d, owners: [erin]}\n"
     text = text.replace("    match: {projects: [SUP]}\n", "")
     problems = problems_of(write(tmp_path, text))
-    assert any(":9: categories[0].match: catch-all category 'support' must be last; it would hide rest" in p
-               for p in problems), problems
+    assert any(
+        ":9: categories[0].match: catch-all category 'support' must be last; it would hide rest" in p for p in problems
+    ), problems
 
 
 def test_yaml_syntax_error_has_its_line(tmp_path: Path) -> None:
@@ -108,8 +145,10 @@ def test_duplicate_keys_are_reported(tmp_path: Path) -> None:
 
 def test_empty_file_and_non_mapping(tmp_path: Path) -> None:
     assert "found empty" in problems_of(write(tmp_path, "", "empty.yaml"))[0]
-    assert "found a CommentedSeq" in problems_of(write(tmp_path, "- a\n- b\n", "list.yaml"))[0] or "found a" in \
-        problems_of(write(tmp_path, "- a\n- b\n", "list.yaml"))[0]
+    assert (
+        "found a CommentedSeq" in problems_of(write(tmp_path, "- a\n- b\n", "list.yaml"))[0]
+        or "found a" in problems_of(write(tmp_path, "- a\n- b\n", "list.yaml"))[0]
+    )
 
 
 def test_two_policies_with_one_name(tmp_path: Path) -> None:

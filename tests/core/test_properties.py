@@ -62,9 +62,14 @@ def test_priority_is_never_lowered_nor_raised_past_the_top(current: str | None, 
 
 
 @settings(max_examples=60, deadline=None)
-@given(batch=st.lists(st.integers(0, 10_000), min_size=1, max_size=12, unique=True).flatmap(
-    lambda keys: st.tuples(*(issues(str(k)) for k in keys))), now_minutes=st.integers(0, 60 * 24 * 60),
-    inactive=st.sets(st.sampled_from(["dave", "erin", "frank", "alice"])), seed=st.integers(0, 1000))
+@given(
+    batch=st.lists(st.integers(0, 10_000), min_size=1, max_size=12, unique=True).flatmap(
+        lambda keys: st.tuples(*(issues(str(k)) for k in keys))
+    ),
+    now_minutes=st.integers(0, 60 * 24 * 60),
+    inactive=st.sets(st.sampled_from(["dave", "erin", "frank", "alice"])),
+    seed=st.integers(0, 1000),
+)
 def test_plan_does_not_depend_on_issue_order_and_is_pure(
     batch: tuple[object, ...], now_minutes: int, inactive: set[str], seed: int
 ) -> None:
@@ -95,10 +100,12 @@ def test_an_escalated_issue_is_not_escalated_again_for_the_same_level(issue: obj
     if decision.outcome != "escalate":
         return
     assert decision.actions is not None
-    applied = issue.model_copy(update={  # type: ignore[attr-defined]
-        "assignee": decision.actions.assignee_to,
-        "priority": decision.actions.priority_to,
-        "state": decision.new_state,
-        "labels": tuple(sorted({*issue.labels, *decision.actions.labels_add})),  # type: ignore[attr-defined]
-    })
+    applied = issue.model_copy(
+        update={  # type: ignore[attr-defined]
+            "assignee": decision.actions.assignee_to,
+            "priority": decision.actions.priority_to,
+            "state": decision.new_state,
+            "labels": tuple(sorted({*issue.labels, *decision.actions.labels_add})),  # type: ignore[attr-defined]
+        }
+    )
     assert evaluate([applied], POLICY, now).decisions[0].outcome == "no_action"

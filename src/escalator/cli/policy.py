@@ -45,16 +45,18 @@ def validate(paths: PathsArg = None) -> None:
     for item in loaded:
         policy = item.policy
         levels = sum(len(c.levels) for c in policy.categories)
+        digest = (item.identity.sha256 or "?")[:12]
         out.print(
             f"[green]ok[/green] {item.path}: {policy.name} version {policy.version} "
-            f"({len(policy.categories)} categories, {levels} levels, sha256 {item.identity.sha256[:12] if item.identity.sha256 else '?'})"
+            f"({len(policy.categories)} categories, {levels} levels, sha256 {digest})"
         )
 
 
 @app.command("test")
 def test_cases(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="case files or folders searched for *.cases.yaml (default: policies)")
+        list[Path] | None,
+        typer.Argument(help="case files or folders searched for *.cases.yaml (default: policies)"),
     ] = None,
 ) -> None:
     """Run the golden cases kept beside the policies (*.cases.yaml). Exit 1 if any fails."""
@@ -163,7 +165,8 @@ def _print_trace(loaded: LoadedPolicy, issue: IssueSnapshot, decision: Decision,
         elif not looking:
             out.print(f"  {category.name}: not reached")
         else:
-            out.print(f"  {category.name}: no: {category_mismatch(category, issue) or 'matches, but the escalation state names another category'}")
+            why_not = category_mismatch(category, issue) or "matches, but the escalation state names another category"
+            out.print(f"  {category.name}: no: {why_not}")
     table = Table(show_header=False, box=None, padding=(0, 2))
     rows: list[tuple[str, str]] = [
         ("outcome", f"{decision.outcome} ({decision.reason_code})"),
@@ -174,7 +177,12 @@ def _print_trace(loaded: LoadedPolicy, issue: IssueSnapshot, decision: Decision,
     if decision.clock_started_at is not None:
         rows.append(("clock started", f"{format_instant(decision.clock_started_at)} ({decision.clock_start})"))
     if decision.elapsed is not None and decision.window is not None:
-        rows.append(("working time", f"{format_timedelta(decision.elapsed)} of a {format_timedelta(decision.window)} window"))
+        rows.append(
+            (
+                "working time",
+                f"{format_timedelta(decision.elapsed)} of a {format_timedelta(decision.window)} window",
+            )
+        )
     if decision.due_at is not None:
         rows.append(("next level due", format_instant(decision.due_at)))
     if decision.levels_passed:
@@ -191,8 +199,15 @@ def _print_trace(loaded: LoadedPolicy, issue: IssueSnapshot, decision: Decision,
         if actions.labels_add:
             rows.append(("labels added", ", ".join(actions.labels_add)))
         if actions.notifies:
-            who = [n for n, on in (("reporter", actions.notify_reporter), ("assignee", actions.notify_assignee),
-                                   ("watchers", actions.notify_watchers)) if on]
+            who = [
+                n
+                for n, on in (
+                    ("reporter", actions.notify_reporter),
+                    ("assignee", actions.notify_assignee),
+                    ("watchers", actions.notify_watchers),
+                )
+                if on
+            ]
             rows.append(("notify", ", ".join([*who, *actions.notify_users])))
     for name, value in rows:
         table.add_row(f"[bold]{name}[/bold]", value)

@@ -43,9 +43,8 @@ class WorkDuration(BaseModel):
 
     def resolve(self, working_day: timedelta, working_days_per_week: int) -> timedelta:
         """The working time this duration stands for on a calendar with the given day and week."""
-        return (
-            (self.weeks * working_days_per_week + self.days) * working_day
-            + timedelta(hours=self.hours, minutes=self.minutes, seconds=self.seconds)
+        return (self.weeks * working_days_per_week + self.days) * working_day + timedelta(
+            hours=self.hours, minutes=self.minutes, seconds=self.seconds
         )
 
     def wall_clock(self) -> timedelta:
@@ -55,7 +54,9 @@ class WorkDuration(BaseModel):
     def __str__(self) -> str:
         parts = [
             f"{value}{unit}"
-            for unit, value in zip("wdhms", (self.weeks, self.days, self.hours, self.minutes, self.seconds), strict=True)
+            for unit, value in zip(
+                "wdhms", (self.weeks, self.days, self.hours, self.minutes, self.seconds), strict=True
+            )
             if value
         ]
         return "".join(parts) or "0m"

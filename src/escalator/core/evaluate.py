@@ -25,8 +25,9 @@ The rules, in the order they apply to an issue:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
-from datetime import datetime, timedelta
+from collections.abc import Collection, Iterable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from escalator.core.calendar import Calendar
@@ -100,7 +101,8 @@ class _Context:
         self.now = now
         self.inactive = inactive
         self._windows: dict[tuple[str, int], timedelta] = {}
-        self._unassigned: dict[str, timedelta | None] = {}
+        self._categories = {category.name: category for category in policy.categories}
+        self._calendars = {category.name: policy.calendar_for(category) for category in policy.categories}
 
     # -- the rules ---------------------------------------------------------------------------------------
 
@@ -114,13 +116,11 @@ class _Context:
             return exempt
         state = issue.state
         if state is not None and state.policy != policy.name:
-            return _no_action(
-                key, "other_policy", f"{key} was escalated by policy {state.policy!r}, which governs it."
-            )
+            return _no_action(key, "other_policy", f"{key} was escalated by policy {state.policy!r}, which governs it.")
         category = self._category(issue, state)
         if category is None:
             return _no_action(key, "no_category", f"{key} matches no category of policy {policy.name}.")
-        calendar = policy.calendar_for(category)
+        calendar = self._calendars[category.name]
         current = self._current_level(category, state)
         from_level = category.levels[current - 1].name if current else None
         deadline_at, breached = self._deadline(state)
@@ -193,7 +193,11 @@ class _Context:
             "human_change_at": human_at,
         }
         next_name = category.levels[current].name
-        since = {"created": "creation", "escalated": f"escalation to {from_level}", "human_change": "a manual change"}
+        since = {
+            "created": "creation",
+            "escalated": f"escalation to {from_level}",
+            "human_change": "a manual change",
+        }
         if target == current:
             return Decision(
                 outcome="no_action",
@@ -215,8 +219,8 @@ class _Context:
         target: int,
         elapsed: timedelta,
         since: str,
-        common: dict[str, object],
-        timing: dict[str, object],
+        common: Mapping[str, Any],
+        timing: Mapping[str, Any],
     ) -> Decision:
         key = issue.key
         today = self.now.astimezone(ZoneInfo(calendar.timezone)).date()
@@ -241,8 +245,8 @@ class _Context:
                 f"take it: {names}.",
                 to_level=category.levels[target - 1].name,
                 owners_skipped=tuple(skipped),
-                **common,  # type: ignore[arg-type]
-                **timing,  # type: ignore[arg-type]
+                **common,
+                **timing,
             )
         reached, owner = chosen
         climbed = category.levels[current:reached]
@@ -278,7 +282,18 @@ class _Context:
         if passed:
             reason += f" Windows also ran out for {', '.join(passed)}, so it goes straight to {final.name}."
         comment = _status_summary(
-            issue, self.policy, category, calendar, from_name, final, owner, priority, labels, skipped, reason, self.now
+            issue,
+            self.policy,
+            category,
+            calendar,
+            from_name,
+            final,
+            owner,
+            priority,
+            labels,
+            skipped,
+            reason,
+            self.now,
         )
         actions = Actions(
             assignee_from=issue.assignee,
@@ -301,8 +316,8 @@ class _Context:
             owners_skipped=tuple(skipped),
             actions=actions,
             new_state=new_state,
-            **common,  # type: ignore[arg-type]
-            **timing,  # type: ignore[arg-type]
+            **common,
+            **timing,
         )
 
     # -- lookups -----------------------------------------------------------------------------------------
@@ -313,16 +328,16 @@ class _Context:
         if labels:
             return _no_action(issue.key, "exempt_label", f"{issue.key} has the exempt label {labels[0]!r}.")
         if issue.issue_type in exempt.issue_types:
-            return _no_action(
-                issue.key, "exempt_issue_type", f"{issue.key} is a {issue.issue_type}, which is exempt."
-            )
+            return _no_action(issue.key, "exempt_issue_type", f"{issue.key} is a {issue.issue_type}, which is exempt.")
         if issue.status in exempt.statuses:
-            return _no_action(issue.key, "exempt_status", f"{issue.key} is in status {issue.status!r}, which is exempt.")
+            return _no_action(
+                issue.key, "exempt_status", f"{issue.key} is in status {issue.status!r}, which is exempt."
+            )
         return None
 
     def _category(self, issue: IssueSnapshot, state: EscalationState | None) -> Category | None:
         if state is not None:
-            sticky = self.policy.category(state.category)
+            sticky = self._categories.get(state.category)
             if sticky is not None:
                 return sticky
         return next((c for c in self.policy.categories if _matches(c, issue)), None)
@@ -337,26 +352,31 @@ class _Context:
             return names.index(state.level) + 1
         return min(state.level_index, len(category.levels))
 
-    def _windows_from(self, category: Category, calendar: Calendar, current: int, *, unassigned: bool) -> list[timedelta]:
+    def _windows_from(
+        self, category: Category, calendar: Calendar, current: int, *, unassigned: bool
+    ) -> list[timedelta]:
         """Working-time windows of the levels above ``current``, the first shortened for an unowned issue."""
         windows = [self._window(category, calendar, index) for index in range(current, len(category.levels))]
         if unassigned and category.unassigned_window is not None:
-            windows[0] = min(windows[0], working_window(category.unassigned_window, calendar))
+            windows[0] = min(windows[0], self._window(category, calendar, -1))
         return windows
 
     def _window(self, category: Category, calendar: Calendar, index: int) -> timedelta:
+        """Working time of level ``index``'s window (index -1: the unassigned window), computed once a run."""
         cache_key = (category.name, index)
         window = self._windows.get(cache_key)
         if window is None:
-            window = working_window(category.levels[index].window, calendar)
+            duration = category.unassigned_window if index == -1 else category.levels[index].window
+            assert duration is not None
+            window = working_window(duration, calendar)
             self._windows[cache_key] = window
         return window
 
-    def _unavailable(self, owner: str, today: object) -> str | None:
+    def _unavailable(self, owner: str, today: date) -> str | None:
         if owner in self.inactive:
             return "inactive in Jira"
         for absence in self.policy.unavailable:
-            if absence.owner == owner and absence.covers(today):  # type: ignore[arg-type]
+            if absence.owner == owner and absence.covers(today):
                 return f"{absence.reason} until {absence.until.isoformat()}"
         return None
 
@@ -369,32 +389,51 @@ class _Context:
 
 
 def _matches(category: Category, issue: IssueSnapshot) -> bool:
-    return category_mismatch(category, issue) is None
+    return _failing_criterion(category, issue) is None
 
 
-def category_mismatch(category: Category, issue: IssueSnapshot) -> str | None:
-    """Why ``issue`` is not in ``category`` (the first criterion that fails), or None when it is."""
+def _failing_criterion(category: Category, issue: IssueSnapshot) -> str | None:
+    """The first match criterion ``issue`` fails (a Match field name or a custom field id), or None."""
     match = category.match
     if match.projects and issue.project not in match.projects:
-        return f"project {issue.project} is not one of {', '.join(match.projects)}"
+        return "projects"
     if match.issue_types and issue.issue_type not in match.issue_types:
-        return f"issue type {issue.issue_type} is not one of {', '.join(match.issue_types)}"
+        return "issue_types"
     if match.priorities and issue.priority not in match.priorities:
-        return f"priority {issue.priority or 'none'} is not one of {', '.join(match.priorities)}"
-    if match.components and not set(match.components) & set(issue.components):
-        return f"no component among {', '.join(match.components)}"
-    if match.labels and not set(match.labels) & set(issue.labels):
-        return f"no label among {', '.join(match.labels)}"
+        return "priorities"
+    if match.components and not set(match.components).intersection(issue.components):
+        return "components"
+    if match.labels and not set(match.labels).intersection(issue.labels):
+        return "labels"
     for field, accepted in match.fields.items():
         value = issue.fields.get(field)
         values = value if isinstance(value, tuple) else (value,)
         if not {str(v) for v in values if v is not None} & set(accepted):
-            return f"{field} is {value!r}, not one of {', '.join(accepted)}"
+            return field
     return None
 
 
+def category_mismatch(category: Category, issue: IssueSnapshot) -> str | None:
+    """Why ``issue`` is not in ``category``, in words (the first criterion that fails), or None when it is."""
+    criterion = _failing_criterion(category, issue)
+    if criterion is None:
+        return None
+    match = category.match
+    described: dict[str, tuple[str, object, tuple[str, ...]]] = {
+        "projects": ("project", issue.project, match.projects),
+        "issue_types": ("issue type", issue.issue_type, match.issue_types),
+        "priorities": ("priority", issue.priority or "none", match.priorities),
+        "components": ("components", ", ".join(issue.components) or "none", match.components),
+        "labels": ("labels", ", ".join(issue.labels) or "none", match.labels),
+    }
+    name, value, accepted = described.get(
+        criterion, (criterion, issue.fields.get(criterion), match.fields.get(criterion, ()))
+    )
+    return f"{name} {value} is not among {', '.join(accepted)}"
+
+
 def _no_action(key: str, code: str, reason: str) -> Decision:
-    return Decision(issue_key=key, outcome="no_action", reason_code=code, reason=reason)  # type: ignore[arg-type]
+    return Decision(issue_key=key, outcome="no_action", reason_code=code, reason=reason)
 
 
 def _status_summary(

@@ -10,7 +10,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from escalator.core.calendar import ALWAYS, Calendar
 from escalator.core.duration import WorkDuration, WorkDurationField
@@ -59,7 +67,7 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 def _text(value: Any) -> Any:
     """Versions are text: YAML turns ``version: 3`` into an int and ``version: 1.10`` into 1.1, so insist."""
     if isinstance(value, bool):
-        raise ValueError("a version must be text, e.g. \"3\" or \"2026.11.1\"")
+        raise ValueError('a version must be text, e.g. "3" or "2026.11.1"')
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
@@ -214,7 +222,9 @@ class Policy(_Frozen):
         "breaches are reported",
     )
     max_escalations_per_run: int | None = Field(
-        default=None, ge=0, description="blast-radius limit: a plan with more escalations is stopped before any write"
+        default=None,
+        ge=0,
+        description="blast-radius limit: a plan with more escalations is stopped before any write",
     )
     on_human_change: Literal["restart_clock", "stop"] = Field(
         default="restart_clock",
@@ -235,7 +245,10 @@ class Policy(_Frozen):
         known = set(calendar_names)
         if self.default_calendar is not None and self.default_calendar not in known:
             problems.append(
-                (("default_calendar",), f"{self.default_calendar!r} is not one of the calendars {sorted(known)}")
+                (
+                    ("default_calendar",),
+                    f"{self.default_calendar!r} is not one of the calendars {sorted(known)}",
+                )
             )
         ladder = set(self.priorities)
         for index, priority in enumerate(self.priorities):
@@ -253,12 +266,18 @@ class Policy(_Frozen):
             if category.match.is_catch_all and index != len(self.categories) - 1:
                 hidden = ", ".join(c.name for c in self.categories[index + 1 :])
                 problems.append(
-                    ((*where, "match"), f"catch-all category {category.name!r} must be last; it would hide {hidden}")
+                    (
+                        (*where, "match"),
+                        f"catch-all category {category.name!r} must be last; it would hide {hidden}",
+                    )
                 )
             for position, priority in enumerate(category.match.priorities):
                 if ladder and priority not in ladder:
                     problems.append(
-                        ((*where, "match", "priorities", position), f"{priority!r} is not on the priority ladder")
+                        (
+                            (*where, "match", "priorities", position),
+                            f"{priority!r} is not on the priority ladder",
+                        )
                     )
             for level_index, level in enumerate(category.levels):
                 change = level.priority
@@ -289,7 +308,9 @@ class Policy(_Frozen):
         return frozenset(people)
 
     def all_priorities(self) -> frozenset[str]:
-        named = {level.priority.set for c in self.categories for level in c.levels if level.priority and level.priority.set}
+        named = {
+            level.priority.set for c in self.categories for level in c.levels if level.priority and level.priority.set
+        }
         return frozenset(named | set(self.priorities))
 
     def fields_read(self) -> frozenset[str]:
