@@ -44,9 +44,7 @@ def span(start: str, end: str) -> WorkingHours:
     return WorkingHours.model_validate({"start": start, "end": end})
 
 
-OFFICE_DE = Calendar(
-    name="office-de", timezone="Europe/Berlin", holidays=HolidayRules(country="DE", subdivision="BY")
-)
+OFFICE_DE = Calendar(name="office-de", timezone="Europe/Berlin", holidays=HolidayRules(country="DE", subdivision="BY"))
 OFFICE_US = Calendar(name="office-us", timezone="America/New_York", holidays=HolidayRules(country="US"))
 SPLIT = Calendar(
     name="split-us",
@@ -169,9 +167,7 @@ ADD_CASES = [
     ("calendar", "start", "duration", "expected"),
     [pytest.param(*case[1:], id=case[0]) for case in ADD_CASES],
 )
-def test_add_business_time(
-    calendar: Calendar, start: datetime, duration: timedelta, expected: datetime
-) -> None:
+def test_add_business_time(calendar: Calendar, start: datetime, duration: timedelta, expected: datetime) -> None:
     result = calendar.add_business_time(start, duration)
     assert result.astimezone(UTC) == expected.astimezone(UTC)  # (fold-aware, unlike == within one zone)
     assert result.tzinfo == ZoneInfo(calendar.timezone)
@@ -266,9 +262,7 @@ BETWEEN_CASES = [
     ("calendar", "start", "end", "expected"),
     [pytest.param(*case[1:], id=case[0]) for case in BETWEEN_CASES],
 )
-def test_business_time_between(
-    calendar: Calendar, start: datetime, end: datetime, expected: timedelta
-) -> None:
+def test_business_time_between(calendar: Calendar, start: datetime, end: datetime, expected: timedelta) -> None:
     assert calendar.business_time_between(start, end) == expected
 
 
@@ -346,23 +340,17 @@ INVALID_CASES: list[tuple[str, Callable[[], object], str]] = [
     ("subdivision-without-country", lambda: HolidayRules(subdivision="CA"), r"'CA' needs a country"),
     (
         "overlapping-spans",
-        lambda: Calendar(
-            name="x", timezone="UTC", working_hours=(span("09:00", "13:00"), span("12:00", "17:00"))
-        ),
+        lambda: Calendar(name="x", timezone="UTC", working_hours=(span("09:00", "13:00"), span("12:00", "17:00"))),
         r"09:00-13:00 and 12:00-17:00 overlap",
     ),
     (
         "spans-out-of-order",
-        lambda: Calendar(
-            name="x", timezone="UTC", working_hours=(span("13:00", "17:00"), span("09:00", "12:00"))
-        ),
+        lambda: Calendar(name="x", timezone="UTC", working_hours=(span("13:00", "17:00"), span("09:00", "12:00"))),
         r"13:00-17:00 and 09:00-12:00 are not in order",
     ),
     (
         "span-after-end-of-day",
-        lambda: Calendar(
-            name="x", timezone="UTC", working_hours=(span("20:00", "24:00"), span("21:00", "22:00"))
-        ),
+        lambda: Calendar(name="x", timezone="UTC", working_hours=(span("20:00", "24:00"), span("21:00", "22:00"))),
         r"overlap",
     ),
     ("end-before-start", lambda: span("17:00", "09:00"), r"must end after they start, got 17:00-09:00"),
@@ -467,9 +455,7 @@ END_OF_DAY_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("raw", "end", "length"), [pytest.param(*case[1:], id=case[0]) for case in END_OF_DAY_CASES]
-)
+@pytest.mark.parametrize(("raw", "end", "length"), [pytest.param(*case[1:], id=case[0]) for case in END_OF_DAY_CASES])
 def test_end_of_day_is_written_as_midnight(raw: dict[str, str], end: time, length: timedelta) -> None:
     working = WorkingHours.model_validate(raw)
     assert working.end == end
@@ -503,15 +489,11 @@ def test_definitions_are_normalised() -> None:
         holidays=HolidayRules(country="de", subdivision="by", dates=(date(2026, 5, 2), date(2026, 5, 1))),
     )
     assert calendar.working_days == ("mon", "fri")
-    assert calendar.holidays == HolidayRules(
-        country="DE", subdivision="BY", dates=(date(2026, 5, 1), date(2026, 5, 2))
-    )
+    assert calendar.holidays == HolidayRules(country="DE", subdivision="BY", dates=(date(2026, 5, 1), date(2026, 5, 2)))
 
 
 def test_calendar_is_a_frozen_value_whatever_it_computed() -> None:
-    fresh = Calendar(
-        name="office-de", timezone="Europe/Berlin", holidays=HolidayRules(country="DE", subdivision="BY")
-    )
+    fresh = Calendar(name="office-de", timezone="Europe/Berlin", holidays=HolidayRules(country="DE", subdivision="BY"))
     OFFICE_DE.business_time_between(berlin("2024-01-01 00:00"), berlin("2028-12-31 00:00"))
     assert fresh == OFFICE_DE
     assert hash(fresh) == hash(OFFICE_DE)
@@ -540,18 +522,13 @@ def test_same_end_object_again_after_tables_grow() -> None:
 
 
 def test_threads_building_tables_at_once_agree() -> None:
-    pairs = [
-        (datetime(year, 3, 1, tzinfo=UTC), datetime(year + 1, 11, 1, tzinfo=UTC))
-        for year in range(2024, 2029)
-    ]
+    pairs = [(datetime(year, 3, 1, tzinfo=UTC), datetime(year + 1, 11, 1, tzinfo=UTC)) for year in range(2024, 2029)]
     expected = [OFFICE_US.business_time_between(a, b) for a, b in pairs]
     fresh = Calendar(name="office-us", timezone="America/New_York", holidays=HolidayRules(country="US"))
     results: dict[int, list[timedelta]] = {}
 
     def work(index: int) -> None:
-        results[index] = [
-            fresh.business_time_between(a, b) for a, b in pairs[index % 5 :] + pairs[: index % 5]
-        ]
+        results[index] = [fresh.business_time_between(a, b) for a, b in pairs[index % 5 :] + pairs[: index % 5]]
 
     threads = [threading.Thread(target=work, args=(index,)) for index in range(8)]
     for thread in threads:
@@ -602,9 +579,7 @@ def instants(draw: st.DrawFn, *, grid: bool = False) -> datetime:
 calendars = st.sampled_from(CALENDARS)
 # Random microseconds, and whole quarter-hours, which end exactly at closing times and span boundaries.
 durations = st.one_of(
-    st.integers(0, int(timedelta(weeks=8) / timedelta(microseconds=1))).map(
-        lambda us: timedelta(microseconds=us)
-    ),
+    st.integers(0, int(timedelta(weeks=8) / timedelta(microseconds=1))).map(lambda us: timedelta(microseconds=us)),
     st.integers(0, 4 * 24 * 7 * 8).map(lambda quarters: quarters * timedelta(minutes=15)),
 )
 PROPERTIES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -612,9 +587,7 @@ PROPERTIES = settings(max_examples=300, deadline=None, suppress_health_check=[He
 
 @PROPERTIES
 @given(calendar=calendars, start=instants(), duration=durations)
-def test_add_then_measure_gives_the_duration_back(
-    calendar: Calendar, start: datetime, duration: timedelta
-) -> None:
+def test_add_then_measure_gives_the_duration_back(calendar: Calendar, start: datetime, duration: timedelta) -> None:
     # Arithmetic and comparisons in UTC: within one zone Python compares and adds wall-clock times.
     result = calendar.add_business_time(start, duration)
     assert result.astimezone(UTC) >= start.astimezone(UTC)
@@ -655,9 +628,7 @@ def reference_is_working(calendar: Calendar, at: datetime) -> bool:
     if day in rules.dates or day in public_holidays(rules.country, rules.subdivision, day.year):
         return False
     clock = local.time()
-    return any(
-        span.start <= clock and (span.end == time(0) or clock < span.end) for span in calendar.working_hours
-    )
+    return any(span.start <= clock and (span.end == time(0) or clock < span.end) for span in calendar.working_hours)
 
 
 @functools.cache

@@ -88,9 +88,7 @@ class WorkingHours(BaseModel):
     @classmethod
     def _wall_clock(cls, value: time) -> time:
         if value.tzinfo is not None:
-            raise ValueError(
-                f"working hours are wall-clock times in the calendar's zone; drop the offset from {value}"
-            )
+            raise ValueError(f"working hours are wall-clock times in the calendar's zone; drop the offset from {value}")
         return value.replace(fold=0)
 
     @model_validator(mode="after")
@@ -176,11 +174,7 @@ class Calendar(BaseModel):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError, OSError):
             close = difflib.get_close_matches(value, available_timezones(), n=3)
-            hint = (
-                f"did you mean {', '.join(close)}?"
-                if close
-                else "e.g. 'Europe/Berlin', 'America/New_York', 'UTC'"
-            )
+            hint = f"did you mean {', '.join(close)}?" if close else "e.g. 'Europe/Berlin', 'America/New_York', 'UTC'"
             raise ValueError(f"unknown IANA time zone {value!r}; {hint}") from None
         return value
 
@@ -413,9 +407,7 @@ class _Timeline:
         through = list(accumulate(end - start for start, end in zip(starts, ends, strict=True)))
         before = [0, *through[:-1]] if through else []
         # Offsets stay within a day of UTC, so instants two days inside the years only see these years.
-        return _Table(
-            first_year, end_year, low + 2 * _DAY_US, high - 2 * _DAY_US, starts, ends, before, through
-        )
+        return _Table(first_year, end_year, low + 2 * _DAY_US, high - 2 * _DAY_US, starts, ends, before, through)
 
     def _wall_intervals(self, year: int) -> list[tuple[int, int]]:
         """The working intervals of a local year in wall-clock microseconds (as if the zone were UTC)."""
