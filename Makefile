@@ -14,9 +14,15 @@ $(CURDIR)/.tools/bin/uv:
 install: | $(UV)
 	$(UV) sync --frozen
 
-## The main job on embedded defaults.
+## The main job on embedded defaults. Until the sweep flow lands, this validates, tests and explains the
+## example policies (the sweep will replace it with `escalator demo`).
 demo: install
-	$(RUN) escalator demo
+	$(RUN) escalator policy validate policies
+	$(RUN) escalator policy test policies
+	$(RUN) escalator policy explain --policy policies/outage.yaml \
+		--issue-json policies/examples/outage-issue.json --at 2026-11-23T00:30:00+01:00
+	$(RUN) escalator policy explain --policy policies/support.yaml \
+		--issue-json policies/examples/support-issue.json --at 2026-11-27T09:00:00-05:00 --inactive frank
 
 ## The whole test suite.
 test: install
@@ -32,6 +38,7 @@ lint: install
 schema: install
 	$(RUN) escalator policy schema > policies/policy.schema.json
 
-## Micro-benchmark of the pure core (prints numbers; not a test).
+## Micro-benchmarks of the pure core (print numbers; not tests).
 bench-core: install
 	$(RUN) python bench/core_evaluate.py
+	$(RUN) python bench/calendar_bench.py

@@ -270,7 +270,7 @@ class _Context:
             priority_set=priority,
             escalations=(state.escalations + 1) if state is not None else 1,
         )
-        from_name = common["from_level"] or "no level"
+        from_name = common["from_level"]
         window = timing["window"]
         assert isinstance(window, timedelta)
         unowned = issue.assignee is None and window < self._window(category, calendar, current)
@@ -441,7 +441,7 @@ def _status_summary(
     policy: Policy,
     category: Category,
     calendar: Calendar,
-    from_name: object,
+    from_name: str | None,
     level: Level,
     owner: str,
     priority: str | None,
@@ -458,7 +458,8 @@ def _status_summary(
     if labels:
         changes.append("labels +" + ", +".join(labels))
     lines = [
-        f"Escalated from {from_name} to {level.name} ({owner}) on {format_instant(local_now)}.",
+        f"Escalated {'' if from_name is None else f'from {from_name} '}to {level.name} ({owner}) "
+        f"on {format_instant(local_now)}.",
         f"Why: {reason}",
         f"What changed: {'; '.join(changes)}.",
     ]
