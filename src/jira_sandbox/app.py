@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from jira_sandbox.errors import JiraApiError
@@ -41,6 +42,11 @@ def create_app(runtime: SandboxRuntime) -> FastAPI:
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
         messages = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in error.errors()]
         return json_response({"errorMessages": messages, "errors": {}}, 400)
+
+    @app.exception_handler(ValidationError)
+    async def invalid_data(request: Request, error: ValidationError) -> Response:
+        errors = {".".join(str(p) for p in e["loc"]) or "body": e["msg"] for e in error.errors()}
+        return json_response({"errorMessages": [], "errors": errors}, 400)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:

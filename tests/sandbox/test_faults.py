@@ -1,0 +1,133 @@
+"""Fault injection, at start and at run time (Python handle and admin endpoint): latency, per-second
+budgets, per-issue write limits, status rules by rate or Nth request, connection resets, slow bodies,
+and determinism for a given seed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from jira_sandbox.faults import FaultConfig, FaultInjector, FaultRule
+from jira_sandbox.testing import Sandbox, running_sandbox
+
+
+def get(sandbox: Sandbox, path: str = "myself", timeout: float = 10) -> requests.Response:
+    return requests.get(f"{sandbox.url}/rest/api/2/{path}", auth=sandbox.auth, timeout=timeout)
+
+
+def test_rate_budget_answers_429_with_jira_headers(cloud: Sandbox) -> None:
+    cloud.set_faults(rate_limits={"GET": 2}, retry_after=3)
+    statuses = [get(cloud) for _ in range(6)]
+    limited = [r for r in statuses if r.status_code == 429]
+    assert len(limited) >= 2  # six requests span at most two one-second windows of two
+    headers = limited[0].headers
+    assert headers["Retry-After"] == "3"
+    assert headers["RateLimit-Reason"] == "jira-burst-based"
+    assert headers["X-RateLimit-Limit"] == "2"
+    assert headers["X-RateLimit-Remaining"] == "0"
+    assert headers["X-RateLimit-Reset"].endswith("Z")
+    assert limited[0].json()["errorMessages"]
+    put = requests.put(f"{cloud.url}/rest/api/2/issue/OPS-1/properties/x", json=1, auth=cloud.auth, timeout=10)
+    assert put.status_code != 429  # the budget is per method
+
+
+def test_per_issue_write_limit(cloud: Sandbox) -> None:
+    cloud.set_faults(issue_write_limit=2, issue_write_window_s=30)
+    url = f"{cloud.url}/rest/api/2/issue/OPS-2/properties/x"
+    codes = [requests.put(url, json=i, auth=cloud.auth, timeout=10).status_code for i in range(3)]
+    assert codes[2] == 429
+    last = requests.put(url, json=0, auth=cloud.auth, timeout=10)
+    assert last.headers["RateLimit-Reason"] == "jira-per-issue-on-write"
+    other = requests.put(f"{cloud.url}/rest/api/2/issue/OPS-3/properties/x", json=1, auth=cloud.auth, timeout=10)
+    assert other.status_code in (200, 201)
+    assert get(cloud, "issue/OPS-2").status_code == 200  # reads are not limited
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_status_on_the_nth_request_to_a_path(cloud: Sandbox, status: int) -> None:
+    cloud.add_fault(status=status, path=r"/issue/OPS-5$", nth=2)
+    codes = [get(cloud, "issue/OPS-5").status_code for _ in range(4)]
+    assert codes == [200, status, 200, 200]
+    assert get(cloud, "issue/OPS-6").status_code == 200
+
+
+def test_503_with_and_without_retry_after(cloud: Sandbox) -> None:
+    cloud.add_fault(status=503, retry_after=7, method="GET", path="/myself", times=1)
+    cloud.add_fault(status=503, method="GET", path="/myself", times=1)
+    first, second, third = get(cloud), get(cloud), get(cloud)
+    assert (first.status_code, first.headers.get("Retry-After")) == (503, "7")
+    assert (second.status_code, second.headers.get("Retry-After")) == (503, None)
+    assert third.status_code == 200
+    counts = cloud.request_counts()
+    assert (counts.faults, counts.by_status[503]) == (2, 2)
+
+
+def test_connection_reset(cloud: Sandbox) -> None:
+    cloud.add_fault(action="reset", path="/myself", times=1)
+    with pytest.raises(requests.ConnectionError):
+        get(cloud)
+    assert get(cloud).status_code == 200
+    assert cloud.requests()[0].status == 0
+
+
+def test_client_retries_a_reset(cloud: Sandbox) -> None:
+    jira = cloud.jira()
+    cloud.add_fault(action="reset", path="/myself", times=1)
+    assert jira.myself()["accountId"] == "acc-admin"
+
+
+def test_latency_delay_and_slow_body(cloud: Sandbox) -> None:
+    cloud.set_faults(latency_ms=150)
+    started = time.perf_counter()
+    get(cloud)
+    assert time.perf_counter() - started >= 0.15
+    cloud.set_faults(rules=[FaultRule(action="slow_body", delay_ms=300, path="/field")])
+    started = time.perf_counter()
+    response = get(cloud, "field")
+    assert time.perf_counter() - started >= 0.25
+    assert response.json()[0]["id"] == "summary"  # the body arrives whole
+    cloud.set_faults(rules=[FaultRule(action="delay", delay_ms=200)])
+    with pytest.raises(requests.Timeout):
+        get(cloud, timeout=0.05)
+
+
+def test_rate_rules_are_deterministic_for_a_seed() -> None:
+    def pattern(seed: int) -> list[bool]:
+        injector = FaultInjector(FaultConfig(seed=seed, rules=[FaultRule(status=500, rate=0.3)]))
+        return [injector.decide("GET", "/rest/api/2/myself") is not None for _ in range(200)]
+
+    assert pattern(1) == pattern(1)
+    assert pattern(1) != pattern(2)
+    assert 30 < sum(pattern(1)) < 90
+
+
+def test_faults_configured_at_start() -> None:
+    with running_sandbox(rules=[{"status": 502, "path": "/serverInfo", "times": 1}]) as sandbox:
+        assert requests.get(f"{sandbox.url}/rest/api/2/serverInfo", timeout=10).status_code == 502
+        assert requests.get(f"{sandbox.url}/rest/api/2/serverInfo", timeout=10).status_code == 200
+
+
+def test_admin_endpoint(cloud: Sandbox) -> None:
+    admin = f"{cloud.url}/_sandbox"
+    assert requests.get(f"{admin}/faults", timeout=10).status_code == 401
+    alice = ("alice@example.com", "token-alice")
+    assert requests.get(f"{admin}/faults", auth=alice, timeout=10).status_code == 403
+    config = {"rules": [{"status": 429, "retry_after": 2, "path": "/myself", "times": 1}]}
+    assert requests.put(f"{admin}/faults", json=config, auth=cloud.auth, timeout=10).status_code == 200
+    assert (
+        requests.patch(f"{admin}/faults", json={"latency_ms": 1}, auth=cloud.auth, timeout=10).json()["latency_ms"] == 1
+    )
+    limited = get(cloud)
+    assert (limited.status_code, limited.headers["Retry-After"]) == (429, "2")
+    log = requests.get(f"{admin}/requests", auth=cloud.auth, timeout=10).json()
+    assert log["counts"]["other"] == 1
+    assert log["requests"][-1]["status"] == 429
+    assert log["requests"][-1]["fault"] == "rule0:error:429"
+    assert requests.delete(f"{admin}/faults", auth=cloud.auth, timeout=10).status_code == 204
+    assert requests.delete(f"{admin}/requests", auth=cloud.auth, timeout=10).status_code == 204
+    assert cloud.request_counts().total == 0
+    bad = requests.put(f"{admin}/faults", json={"rules": [{"action": "explode"}]}, auth=cloud.auth, timeout=10)
+    assert bad.status_code == 400
+    assert set(bad.json()) == {"errorMessages", "errors"}
