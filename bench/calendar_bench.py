@@ -38,9 +38,7 @@ def main() -> None:
     )
     between = calendar.business_time_between
     _measure("first call (builds tables for 2022-2028)", lambda: between(starts[0], now), 1)
-    _measure(
-        "same `now`, random starts (evaluator pattern)", lambda: [between(s, now) for s in starts], CALLS
-    )
+    _measure("same `now`, random starts (evaluator pattern)", lambda: [between(s, now) for s in starts], CALLS)
     _measure(
         "random (start, end) pairs",
         lambda: [between(s, e) for s, e in zip(starts, ends, strict=True)],
