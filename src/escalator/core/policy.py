@@ -202,9 +202,7 @@ class Policy(_Frozen):
     name: Slug
     version: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=64)]
     description: str | None = None
-    owners_of_policy: tuple[str, ...] = Field(
-        default=(), alias="maintainers", description="who reviews changes to this policy"
-    )
+    maintainers: tuple[str, ...] = Field(default=(), description="who reviews changes to this policy")
     scope: str = Field(min_length=1, description="JQL selecting the open issues this policy governs")
     priorities: tuple[str, ...] = Field(
         default=(), description="the priority ladder, lowest first, e.g. [Lowest, Low, Medium, High, Highest]"
