@@ -84,13 +84,16 @@ class IssueRenderer:
             self._tables[table] = {row["id"]: printers[table](row, self.urls) for row in rows}
         return self._tables[table]
 
-    def user(self, account_id: str | None) -> dict[str, Any] | None:
+    def user(self, account_id: str | None, *, details: bool = False) -> dict[str, Any] | None:
+        """A user as an issue field shows it, or (`details`) as comments and changelogs embed it."""
         if account_id is None:
             return None
-        if account_id not in self._users:
+        cache_key = f"{account_id}\n{details}"
+        if cache_key not in self._users:
             found = user_store.by_account_id(self.db, account_id)
-            self._users[account_id] = None if found is None else user_store.render(found, self.mode, self.urls)
-        return self._users[account_id]
+            rendered = None if found is None else user_store.render(found, self.mode, self.urls, details=details)
+            self._users[cache_key] = rendered
+        return self._users[cache_key]
 
     def user_ref(self, account_id: str | None) -> str | None:
         """How a changelog item names a user: accountId on Cloud, username on Server."""
@@ -235,7 +238,7 @@ class IssueRenderer:
         return grouped
 
     def comment(self, row: sqlite3.Row) -> dict[str, Any]:
-        author = self.user(row["author"])
+        author = self.user(row["author"], details=True)
         return {
             "self": self.urls.comment(row["issue_id"], row["id"]),
             "id": str(row["id"]),
@@ -272,7 +275,7 @@ class IssueRenderer:
         grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for change in changes:
             history: dict[str, Any] = {"id": str(change["id"])}
-            author = self.user(change["author"])
+            author = self.user(change["author"], details=True)
             if author is not None:
                 history["author"] = author
             history["created"] = jiratime.format_jira(change["created"])

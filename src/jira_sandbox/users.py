@@ -132,7 +132,8 @@ def search(
     return found[start_at : start_at + max_results]
 
 
-def render(user: User, mode: Mode, urls: ApiUrls, *, with_groups: bool = False) -> dict[str, Any]:
+def render(user: User, mode: Mode, urls: ApiUrls, *, details: bool = False) -> dict[str, Any]:
+    """A `User`; with `details`, the shorter `UserDetails` Jira embeds in comments and changelogs."""
     avatars = {size: urls.icon(f"avatar-{user.name}") for size in ("16x16", "24x24", "32x32", "48x48")}
     body: dict[str, Any]
     if mode == "cloud":
@@ -159,4 +160,6 @@ def render(user: User, mode: Mode, urls: ApiUrls, *, with_groups: bool = False) 
             "timeZone": user.time_zone,
             "locale": "en_US",
         }
+    if details:
+        del body["locale"]
     return body
