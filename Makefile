@@ -22,7 +22,7 @@ demo: install
 	$(RUN) escalator policy explain --policy policies/outage.yaml \
 		--issue-json policies/examples/outage-issue.json --at 2026-11-23T00:30:00+01:00
 	$(RUN) escalator policy explain --policy policies/support.yaml \
-		--issue-json policies/examples/support-issue.json --at 2026-11-27T09:00:00-05:00 --inactive frank
+		--issue-json policies/examples/support-issue.json --at 2026-11-27T09:00:00-05:00 --inactive acc-frank
 
 ## The whole test suite.
 test: install

@@ -42,14 +42,14 @@ def test_golden_policy_cases(case_file: Path) -> None:
 def test_policy_test_command_reports_a_failing_case(tmp_path: Path) -> None:
     source = (POLICIES / "tests" / "outage.cases.yaml").read_text()
     broken = source.replace(
-        "to_level: L1, assignee: alice, priority: High,", "to_level: L1, assignee: carol, priority: High,"
+        "to_level: L1, assignee: acc-alice, priority: High,", "to_level: L1, assignee: acc-carol, priority: High,"
     )
     assert broken != source
     (tmp_path / "outage.yaml").write_text((POLICIES / "outage.yaml").read_text())
     (tmp_path / "x.cases.yaml").write_text(broken.replace("policy: ../outage.yaml", "policy: outage.yaml"))
     code, output = run("policy", "test", str(tmp_path))
     assert code == 1
-    assert "FAIL" in output and "assignee: expected 'carol', got 'alice'" in output
+    assert "FAIL" in output and "assignee: expected 'acc-carol', got 'acc-alice'" in output
     assert "7 passed, 1 failed" in output
 
 
@@ -69,7 +69,7 @@ def test_explain_prints_the_trace(tmp_path: Path) -> None:
         "outage: used",
         "escalate (due)",
         "L1 → L2",
-        "alice → bob",
+        "acc-alice → acc-bob",
         "High → Highest",
         "Status comment",
     ):
@@ -115,7 +115,7 @@ def test_validate_a_broken_policy_as_a_user_sees_it(tmp_path: Path) -> None:
     """Run the installed command in a real process: a clear message with file and line, exit 1, no traceback."""
     policy = tmp_path / "broken.yaml"
     policy.write_text(
-        (POLICIES / "support.yaml").read_text().replace("window: 4h, owners: [dave]", "window: 4 hrs, owners: [dave]")
+        (POLICIES / "support.yaml").read_text().replace("window: 4h, owners: [acc-dave]", "window: 4 hrs, owners: [acc-dave]")
     )
     result = subprocess.run(
         [sys.executable, "-m", "escalator", "policy", "validate", str(policy)],
