@@ -1,0 +1,164 @@
+"""The Jira adapter: the only part of escalator that knows Jira. It reads open issues as pages of
+``IssueSnapshot`` (one request per page), applies a ``Decision`` in one write (two with notify), and checks a
+policy against this Jira before the first write. Cloud or Data Center is read from ``serverInfo``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from escalator.core.decision import Decision
+from escalator.core.issue import STATE_PROPERTY_KEY, IssueSnapshot
+from escalator.core.policy import Policy
+from escalator.jira.edit import issue_edit
+from escalator.jira.errors import JiraUnexpectedResponse
+from escalator.jira.preflight import PreflightReport, run_preflight
+from escalator.jira.retry import RetryPolicy
+from escalator.jira.settings import JiraSettings
+from escalator.jira.snapshot import SYSTEM_FIELDS, Deployment, SnapshotProblem, snapshot_from_json
+from escalator.jira.transport import Sleep, Transport
+
+__all__ = ["Applied", "JiraAdapter", "SearchPage"]
+
+LOG = logging.getLogger(__name__)
+DEFAULT_PAGE_SIZE = 100  # Cloud trims pages to 100 when fields beyond id/key are asked for
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of a search: its issues, and the problems found in their data (never dropped silently)."""
+
+    issues: list[IssueSnapshot]
+    problems: list[SnapshotProblem]
+
+
+@dataclass(frozen=True)
+class Applied:
+    issue_key: str
+    notified: bool
+    requests: int
+
+
+class JiraAdapter:
+    """One Jira, one set of credentials. Use ``JiraAdapter.connect(settings)``; close it (or use ``with``)."""
+
+    def __init__(self, transport: Transport, deployment: Deployment, *, notify_on_edit: bool = True) -> None:
+        self._transport = transport
+        self.deployment: Deployment = deployment
+        self.notify_on_edit = notify_on_edit
+
+    @classmethod
+    def connect(
+        cls,
+        settings: JiraSettings,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = time.sleep,
+        rng: random.Random | None = None,
+        notify_on_edit: bool = True,
+    ) -> JiraAdapter:
+        """Reads ``serverInfo`` (one request) to learn whether this is Cloud or Data Center.
+
+        ``notify_on_edit=False`` sends ``notifyUsers=false`` with each write, so Jira sends no change e-mail
+        of its own; Jira allows that only to (project) administrators.
+        """
+        transport = Transport(settings, retry=retry, sleep=sleep, rng=rng)
+        info = transport.get("serverInfo")
+        if not isinstance(info, dict) or "versionNumbers" not in info:
+            transport.close()
+            raise JiraUnexpectedResponse(f"{settings.url} did not answer serverInfo like a Jira")
+        deployment: Deployment = "cloud" if info.get("deploymentType") == "Cloud" else "server"
+        return cls(transport, deployment, notify_on_edit=notify_on_edit)
+
+    def __repr__(self) -> str:
+        return f"JiraAdapter(url={self._transport.base_url!r}, deployment={self.deployment!r})"
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> JiraAdapter:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # --- reads ------------------------------------------------------------------------------------
+    def search_pages(
+        self, jql: str, *, custom_fields: Iterable[str] = (), page_size: int = DEFAULT_PAGE_SIZE
+    ) -> Iterator[SearchPage]:
+        """The issues ``jql`` matches, page by page, one request per page, with the fields the core reads,
+        the escalation state and the changelog inline. Cloud pages by ``nextPageToken`` (``search/jql``),
+        Data Center by ``startAt`` (``search``)."""
+        custom = sorted(set(custom_fields))
+        body: dict[str, Any] = {
+            "jql": jql,
+            "maxResults": page_size,
+            "fields": [*SYSTEM_FIELDS, *custom],
+            "properties": [STATE_PROPERTY_KEY],
+            "expand": "changelog",
+        }
+        if self.deployment == "cloud":
+            yield from self._cloud_pages(body, custom)
+        else:
+            yield from self._server_pages(body, custom)
+
+    def policy_pages(self, policy: Policy, *, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[SearchPage]:
+        """``search_pages`` for the policy's scope and custom fields."""
+        return self.search_pages(policy.scope, custom_fields=policy.fields_read(), page_size=page_size)
+
+    def _cloud_pages(self, body: dict[str, Any], custom: list[str]) -> Iterator[SearchPage]:
+        token: str | None = None
+        while True:
+            answer = self._transport.post("search/jql", {**body, "nextPageToken": token}, read=True)
+            yield self._page(answer, custom)
+            token = answer.get("nextPageToken")
+            if not token or answer.get("isLast") is True:
+                return
+
+    def _server_pages(self, body: dict[str, Any], custom: list[str]) -> Iterator[SearchPage]:
+        start = 0
+        while True:
+            answer = self._transport.post("search", {**body, "startAt": start}, read=True)
+            page = self._page(answer, custom)
+            yield page
+            start += len(page.issues)
+            total = answer.get("total")
+            if not page.issues or not isinstance(total, int) or start >= total:
+                return
+
+    def _page(self, answer: Any, custom: list[str]) -> SearchPage:
+        if not isinstance(answer, dict) or not isinstance(answer.get("issues"), list):
+            raise JiraUnexpectedResponse("a search answered without an 'issues' list")
+        issues: list[IssueSnapshot] = []
+        problems: list[SnapshotProblem] = []
+        for raw in answer["issues"]:
+            snapshot, problem = snapshot_from_json(raw, self.deployment, custom)
+            issues.append(snapshot)
+            if problem is not None:
+                LOG.warning("%s: %s", problem.issue_key, problem.problem)
+                problems.append(problem)
+        return SearchPage(issues, problems)
+
+    # --- writes -----------------------------------------------------------------------------------
+    def apply(self, decision: Decision, *, run_link: str | None = None) -> Applied:
+        """Carry out one escalation: one PUT, plus one notify POST if the decision asks for it."""
+        edit = issue_edit(decision, self.deployment, run_link)
+        params = None if self.notify_on_edit else {"notifyUsers": "false"}
+        self._transport.put(f"issue/{edit.issue_key}", edit.body, params=params)
+        if edit.notification is None:
+            return Applied(edit.issue_key, notified=False, requests=1)
+        self._transport.post(f"issue/{edit.issue_key}/notify", edit.notification)
+        return Applied(edit.issue_key, notified=True, requests=2)
+
+    # --- checks -----------------------------------------------------------------------------------
+    def preflight(self, policy: Policy) -> PreflightReport:
+        """Check the credentials, priorities, people, custom fields and scope of ``policy`` against this Jira."""
+        return run_preflight(self._transport, self.deployment, policy)

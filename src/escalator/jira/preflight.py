@@ -1,0 +1,77 @@
+"""Before the first write of a run: does the policy fit this Jira? Checks the credentials, the priorities,
+the people, the custom fields and the scope JQL, collects every problem, and raises them together.
+
+Inactive owners are not a problem here: they are reported, and the core skips them
+(``evaluate(..., inactive_users=report.inactive_users)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from escalator.core.policy import Policy
+from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, PreflightFailed
+from escalator.jira.snapshot import Deployment
+from escalator.jira.transport import Transport
+
+__all__ = ["PreflightReport", "run_preflight"]
+
+
+@dataclass(frozen=True)
+class PreflightReport:
+    deployment: Deployment
+    user: str
+    """who escalator acts as: accountId on Cloud, username on Data Center"""
+    priorities: tuple[str, ...]
+    """every priority this Jira knows, in Jira's order"""
+    inactive_users: frozenset[str]
+    scope_count: int | None
+    """issues the scope matches now (approximate on Cloud)"""
+
+
+def run_preflight(transport: Transport, deployment: Deployment, policy: Policy) -> PreflightReport:
+    """The report, or ``PreflightFailed`` listing every problem. Reads only; never writes."""
+    problems: list[str] = []
+    myself = transport.get("myself")  # a 401 here is the whole answer: raise JiraAuthError as it is
+    user = str(myself.get("accountId") if deployment == "cloud" else myself.get("name"))
+
+    known = tuple(str(p["name"]) for p in transport.get("priority") or ())
+    for name in sorted(policy.all_priorities() - set(known)):
+        problems.append(f"priority {name!r} does not exist in this Jira (it has: {', '.join(known)})")
+
+    inactive: set[str] = set()
+    for owner in sorted(policy.all_owners()):
+        params = {"accountId": owner} if deployment == "cloud" else {"username": owner}
+        try:
+            found = transport.get("user", params)
+        except JiraNotFound:
+            who = "accountId" if deployment == "cloud" else "username"
+            problems.append(f"user {owner!r} does not exist in this Jira (owners are given by {who})")
+            continue
+        if not found.get("active", True):
+            inactive.add(owner)
+
+    custom = policy.fields_read()
+    if custom:
+        field_ids = {str(f.get("id")) for f in transport.get("field") or ()}
+        problems.extend(f"custom field {name!r} does not exist in this Jira" for name in sorted(custom - field_ids))
+
+    count: int | None = None
+    try:
+        count = _scope_count(transport, deployment, policy.scope)
+    except JiraBadRequest as exc:
+        problems.append(f"the scope JQL {policy.scope!r} is not valid: {'; '.join(exc.messages) or exc}")
+    except JiraError as exc:
+        problems.append(f"the scope JQL could not be checked: {exc}")
+
+    if problems:
+        raise PreflightFailed(problems)
+    return PreflightReport(deployment, user, known, frozenset(inactive), count)
+
+
+def _scope_count(transport: Transport, deployment: Deployment, jql: str) -> int:
+    if deployment == "cloud":
+        answer = transport.post("search/approximate-count", {"jql": jql}, read=True)
+        return int(answer["count"])
+    answer = transport.post("search", {"jql": jql, "maxResults": 0, "fields": ["id"]}, read=True)
+    return int(answer["total"])

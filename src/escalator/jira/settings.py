@@ -1,0 +1,71 @@
+"""How escalator reaches Jira: base URL and credentials, read from the environment.
+
+Either HTTP Basic with an e-mail and API token (Jira Cloud) or a bearer personal access token (Data Center).
+Secrets are ``SecretStr``: they never show in a repr, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from escalator.jira.errors import JiraConfigError
+
+__all__ = ["AuthKind", "JiraSettings"]
+
+AuthKind = Literal["basic", "bearer"]
+
+_ENV = {"url": "JIRA_URL", "email": "JIRA_EMAIL", "api_token": "JIRA_API_TOKEN", "pat": "JIRA_PAT"}
+
+
+class JiraSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str = Field(description="Jira base URL, e.g. https://example.atlassian.net")
+    email: str | None = None
+    api_token: SecretStr | None = None
+    pat: SecretStr | None = None
+    timeout: float = Field(default=30.0, gt=0, description="seconds per HTTP request (connect and read)")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("JIRA_URL must start with https:// (or http://)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_authenticate(self) -> JiraSettings:
+        basic = self.email is not None or self.api_token is not None
+        if self.pat is not None and basic:
+            raise ValueError("set either JIRA_PAT or JIRA_EMAIL and JIRA_API_TOKEN, not both")
+        if self.pat is None:
+            if self.email is None and self.api_token is None:
+                raise ValueError("set JIRA_PAT, or JIRA_EMAIL and JIRA_API_TOKEN")
+            if self.email is None:
+                raise ValueError("JIRA_EMAIL is not set (JIRA_API_TOKEN needs it)")
+            if self.api_token is None:
+                raise ValueError("JIRA_API_TOKEN is not set (JIRA_EMAIL needs it)")
+        return self
+
+    @property
+    def auth_kind(self) -> AuthKind:
+        return "bearer" if self.pat is not None else "basic"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> JiraSettings:
+        """Settings from ``JIRA_URL``, ``JIRA_EMAIL``, ``JIRA_API_TOKEN`` and ``JIRA_PAT`` (empty means unset)."""
+        env = os.environ if environ is None else environ
+        values = {name: env[var].strip() for name, var in _ENV.items() if env.get(var, "").strip()}
+        if "url" not in values:
+            raise JiraConfigError("JIRA_URL is not set")
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            # pydantic echoes the input in its message; ours names the variable and never shows a value.
+            problems = [str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()]
+            raise JiraConfigError("invalid Jira settings", messages=problems) from None

@@ -1,0 +1,205 @@
+"""Every HTTP request escalator makes to Jira: through the ``jira`` client's authenticated session, with
+the client's own retries switched off and ours (``retry.py``) in their place, and every failure translated
+into escalator's error tree (``errors.py``).
+
+Why not the client's retries: they skip 500/502/504 and a 503 without ``Retry-After``, and crash on a
+``Retry-After`` that is not a whole number. Why not its methods: several cost extra requests (user look-ups,
+reloads after an edit), and the calls escalator needs (inline properties, one-PUT edits, notify) have none.
+
+Writes that may have reached Jira (500/502/504, a dropped connection) are not repeated, so an escalation
+comment is never posted twice; 429 and 503 mean Jira refused the request, and are retried for writes too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+from jira import JIRA
+from jira.exceptions import JIRAError
+
+from escalator.jira.errors import (
+    JiraAuthError,
+    JiraBadRequest,
+    JiraError,
+    JiraNotFound,
+    JiraPermissionError,
+    JiraRateLimited,
+    JiraUnavailable,
+    JiraUnexpectedResponse,
+)
+from escalator.jira.retry import RESPECTS_RETRY_AFTER, RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+from escalator.jira.settings import JiraSettings
+
+__all__ = ["Sleep", "Transport"]
+
+LOG = logging.getLogger(__name__)
+Sleep = Callable[[float], None]
+API = "rest/api/2"
+
+
+class Transport:
+    """JSON over HTTP to one Jira, with retries. Paths are relative to ``/rest/api/2/``."""
+
+    def __init__(
+        self,
+        settings: JiraSettings,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base_url = settings.url
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        auth: dict[str, Any]
+        if settings.pat is not None:
+            auth = {"token_auth": settings.pat.get_secret_value()}
+        else:
+            assert settings.email is not None and settings.api_token is not None  # checked by JiraSettings
+            auth = {"basic_auth": (settings.email, settings.api_token.get_secret_value())}
+        # get_server_info=False: the constructor makes no request; the adapter reads serverInfo through us.
+        self._client = JIRA(server=settings.url, get_server_info=False, max_retries=0, timeout=settings.timeout, **auth)
+        self._session: requests.Session = self._client._session
+
+    def __repr__(self) -> str:
+        return f"Transport(url={self.base_url!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, body: Any, *, params: Mapping[str, Any] | None = None, read: bool = False) -> Any:
+        """POST; ``read=True`` marks a POST that changes nothing (a search), so any failure may be retried."""
+        return self.request("POST", path, params=params, body=body, idempotent=read)
+
+    def put(self, path: str, body: Any, *, params: Mapping[str, Any] | None = None) -> Any:
+        return self.request("PUT", path, params=params, body=body, idempotent=False)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        idempotent: bool = True,
+    ) -> Any:
+        """The parsed JSON body (None for an empty one), or one of escalator's Jira errors."""
+        where = f"{method} /{API}/{path}"
+        attempts = self.retry.attempts
+        for attempt in range(1, attempts + 1):
+            status: int | None = None
+            retry_after: float | None = None
+            try:
+                response = self._send(method, path, params, body)
+            except requests.ConnectTimeout:
+                reached = False
+                problem = "connection timed out"
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                reached = True
+                problem = f"connection failed ({type(exc).__name__})"
+            else:
+                if response.ok:
+                    return _json(response, where)
+                status = response.status_code
+                if status not in RETRYABLE_STATUSES:
+                    raise _translate(response, where)
+                reached = status not in RESPECTS_RETRY_AFTER
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                problem = f"HTTP {status}"
+                too_long = retry_after is not None and retry_after > self.retry.max_retry_after
+                if status in RESPECTS_RETRY_AFTER and too_long:
+                    raise _exhausted(status, response, where, attempt, retry_after, problem)
+            if reached and not idempotent:
+                raise JiraUnavailable(
+                    f"{where}: {problem}; not repeated, the change may or may not have been applied",
+                    status=status,
+                    maybe_applied=True,
+                )
+            if attempt == attempts:
+                raise _exhausted(status, None, where, attempt, retry_after, problem)
+            wait = self.retry.delay(status, retry_after, attempt, self._rng)
+            LOG.warning("Jira %s: %s; retry %d of %d in %.1fs", where, problem, attempt, attempts - 1, wait)
+            self._sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(self, method: str, path: str, params: Mapping[str, Any] | None, body: Any) -> requests.Response:
+        data = None if body is None else json.dumps(body)
+        try:
+            response: requests.Response = self._session.request(
+                method, f"{self.base_url}/{API}/{path}", params=params, data=data
+            )
+        except JIRAError as exc:  # max_retries=0: the session raises on any status >= 400
+            if exc.response is None:
+                raise JiraUnexpectedResponse(f"{method} /{API}/{path}: no response") from None
+            return exc.response
+        return response
+
+
+def _json(response: requests.Response, where: str) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise JiraUnexpectedResponse(f"{where}: HTTP {response.status_code} with a body that is not JSON") from None
+
+
+def _error_details(response: requests.Response) -> tuple[list[str], dict[str, str]]:
+    """Jira's ``errorMessages`` and ``errors``; a body that is not Jira's error JSON gives nothing (it could
+    be an HTML login page, and we do not repeat what we cannot read)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return [], {}
+    if not isinstance(body, dict):
+        return [], {}
+    messages = [str(m) for m in body.get("errorMessages") or [] if m]
+    if isinstance(body.get("message"), str):
+        messages.append(body["message"])
+    errors = body.get("errors")
+    fields = {str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) else {}
+    return messages, fields
+
+
+def _translate(response: requests.Response, where: str) -> JiraError:
+    status = response.status_code
+    messages, fields = _error_details(response)
+    details: dict[str, Any] = {"status": status, "messages": messages, "field_errors": fields}
+    if status == 401:
+        return JiraAuthError(f"{where}: Jira rejected the credentials (HTTP 401)", status=status)
+    if status == 403:
+        return JiraPermissionError(f"{where}: not permitted (HTTP 403)", **details)
+    if status == 404:
+        return JiraNotFound(f"{where}: not found (HTTP 404)", **details)
+    if 400 <= status < 500:
+        return JiraBadRequest(f"{where}: refused (HTTP {status})", **details)
+    return JiraUnexpectedResponse(f"{where}: unexpected HTTP {status}", **details)
+
+
+def _exhausted(
+    status: int | None,
+    response: requests.Response | None,
+    where: str,
+    attempt: int,
+    retry_after: float | None,
+    problem: str,
+) -> JiraUnavailable:
+    if status == 429:
+        if response is not None:
+            message = f"{where}: rate limited, Jira asks to wait {retry_after:.0f}s, longer than we wait"
+        else:
+            message = f"{where}: still rate limited after {attempt} attempts"
+        return JiraRateLimited(message, status=status, retry_after=retry_after)
+    if response is not None:
+        return JiraUnavailable(f"{where}: {problem}, Jira asks to wait {retry_after:.0f}s", status=status)
+    return JiraUnavailable(f"{where}: {problem}, still failing after {attempt} attempts", status=status)
