@@ -7,7 +7,6 @@ become EXISTS subqueries. Jira's empty-value rules hold: `!=` and `NOT IN` never
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,78 +16,19 @@ from jira_sandbox.catalog import STATUS_CATEGORIES, find_project_id
 from jira_sandbox.errors import bad_request
 from jira_sandbox.jql import dates
 from jira_sandbox.jql.ast import And, Clause, EmptyValue, FunctionCall, Node, Not, Or, Query, Value, ValueList
+from jira_sandbox.jql.fields import (
+    DATE_COLUMNS,
+    EQUALITY,
+    KEY_PATTERN,
+    OPERATORS,
+    ORDERING,
+    REF_TABLES,
+    TEXT,
+    resolve_field,
+)
+from jira_sandbox.jql.ordering import order_by_sql
 
 Item = Value | EmptyValue | FunctionCall
-
-_EQUALITY = frozenset({"=", "!=", "IN", "NOT IN", "IS", "IS NOT"})
-_ORDERING = frozenset({">", ">=", "<", "<="})
-_TEXT = frozenset({"~", "!~", "IS", "IS NOT"})
-_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)-(\d+)$")
-
-_FIELD_ALIASES = {
-    "project": "project",
-    "key": "key",
-    "issuekey": "key",
-    "id": "key",
-    "issue": "key",
-    "issuetype": "issuetype",
-    "type": "issuetype",
-    "status": "status",
-    "statuscategory": "statuscategory",
-    "resolution": "resolution",
-    "priority": "priority",
-    "assignee": "assignee",
-    "reporter": "reporter",
-    "creator": "creator",
-    "labels": "labels",
-    "component": "component",
-    "created": "created",
-    "createddate": "created",
-    "updated": "updated",
-    "updateddate": "updated",
-    "resolutiondate": "resolutiondate",
-    "resolved": "resolutiondate",
-    "duedate": "duedate",
-    "due": "duedate",
-    "summary": "summary",
-    "description": "description",
-    "text": "text",
-    "comment": "comment",
-}
-_DATE_COLUMNS = {
-    "created": "created",
-    "updated": "updated",
-    "resolutiondate": "resolution_date",
-    "duedate": "due_date",
-}
-_REF_TABLES = {
-    "issuetype": ("issue_type_id", "issue_types"),
-    "status": ("status_id", "statuses"),
-    "resolution": ("resolution_id", "resolutions"),
-    "priority": ("priority_id", "priorities"),
-}
-_OPERATORS = {
-    "project": _EQUALITY,
-    "key": _EQUALITY | _ORDERING,
-    "issuetype": _EQUALITY,
-    "status": _EQUALITY,
-    "statuscategory": _EQUALITY,
-    "resolution": _EQUALITY,
-    "priority": _EQUALITY | _ORDERING,
-    "assignee": _EQUALITY,
-    "reporter": _EQUALITY,
-    "creator": _EQUALITY,
-    "labels": _EQUALITY,
-    "component": _EQUALITY,
-    "created": _EQUALITY | _ORDERING,
-    "updated": _EQUALITY | _ORDERING,
-    "resolutiondate": _EQUALITY | _ORDERING,
-    "duedate": _EQUALITY | _ORDERING,
-    "summary": _TEXT,
-    "description": _TEXT,
-    "text": frozenset({"~", "!~"}),
-    "comment": frozenset({"~", "!~"}),
-}
 
 
 @dataclass(frozen=True)
@@ -143,27 +83,13 @@ class _Translator:
 
     # --- fields -----------------------------------------------------------------------------------
     def resolve_field(self, name: str) -> tuple[str, int | None]:
-        """(canonical field, custom field id) or Jira's 400 for a field it does not know."""
-        lowered = name.lower()
-        if lowered in _FIELD_ALIASES:
-            return _FIELD_ALIASES[lowered], None
-        match = re.fullmatch(r"(?:cf\[(\d+)\]|customfield_(\d+))", lowered)
-        if match:
-            custom_id = int(match.group(1) or match.group(2))
-            row = self.db.execute("SELECT id FROM custom_fields WHERE id = ?", (custom_id,)).fetchone()
-            if row is not None:
-                return "custom", custom_id
-        else:
-            row = self.db.execute("SELECT id FROM custom_fields WHERE name = ? COLLATE NOCASE", (name,)).fetchone()
-            if row is not None:
-                return "custom", int(row["id"])
-        raise bad_request(f"Field '{name}' does not exist or you do not have permission to view it.")
+        return resolve_field(self.db, name)
 
     def clause(self, clause: Clause) -> str:
         canonical, custom_id = self.resolve_field(clause.field)
         if custom_id is not None:
             return self.custom_clause(clause, custom_id)
-        allowed = _OPERATORS[canonical]
+        allowed = OPERATORS[canonical]
         if clause.operator.upper() not in allowed:
             raise bad_request(f"The operator '{clause.operator}' is not supported by the '{clause.field}' field.")
         items = clause.operand.items if isinstance(clause.operand, ValueList) else (clause.operand,)
@@ -176,9 +102,9 @@ class _Translator:
             return self.column_clause(f"i.{canonical}", operator, items, lambda v: self.user_ids(v, clause.field))
         if canonical == "statuscategory":
             return self.column_clause("i.status_id", operator, items, lambda v: self.category_ids(v, clause.field))
-        if canonical in _REF_TABLES:
-            column, table = _REF_TABLES[canonical]
-            if operator in _ORDERING:
+        if canonical in REF_TABLES:
+            column, table = REF_TABLES[canonical]
+            if operator in ORDERING:
                 return self.priority_order_clause(operator, items, clause.field)
             return self.column_clause(
                 f"i.{column}", operator, items, lambda v: self.ref_ids(table, v, clause.field, canonical)
@@ -199,8 +125,8 @@ class _Translator:
                 items,
                 lambda v: self.component_ids(v, clause.field),
             )
-        if canonical in _DATE_COLUMNS:
-            return self.date_clause(f"i.{_DATE_COLUMNS[canonical]}", operator, items, clause.field)
+        if canonical in DATE_COLUMNS:
+            return self.date_clause(f"i.{DATE_COLUMNS[canonical]}", operator, items, clause.field)
         return self.text_clause(canonical, operator, items)
 
     # --- single-valued columns --------------------------------------------------------------------
@@ -308,10 +234,10 @@ class _Translator:
     def key_clause(self, operator: str, items: Sequence[Item], name: str) -> str:
         if operator in ("IS", "IS NOT"):
             return "0" if operator == "IS" else "1"
-        if operator in _ORDERING:
+        if operator in ORDERING:
             item = items[0]
             text = self.literal(item, name) if not isinstance(item, EmptyValue) else ""
-            match = _KEY.match(text)
+            match = KEY_PATTERN.match(text)
             if match is None:
                 raise bad_request(f"The issue key '{text}' for field '{name}' is invalid.")
             project_id = find_project_id(self.db, match.group(1))
@@ -326,7 +252,7 @@ class _Translator:
             text = self.literal(item, name)
             if text.isdigit():
                 row = self.db.execute("SELECT id FROM issues WHERE id = ?", (int(text),)).fetchone()
-            elif _KEY.match(text):
+            elif KEY_PATTERN.match(text):
                 row = self.db.execute("SELECT id FROM issues WHERE key = ?", (text,)).fetchone()
             else:
                 raise bad_request(f"The issue key '{text}' for field '{name}' is invalid.")
@@ -367,7 +293,7 @@ class _Translator:
         row = self.db.execute("SELECT kind FROM custom_fields WHERE id = ?", (custom_id,)).fetchone()
         is_number = row is not None and row["kind"] == "number"
         operator = clause.operator.upper()
-        allowed = (_EQUALITY | _ORDERING) if is_number else (_EQUALITY | _TEXT)
+        allowed = (EQUALITY | ORDERING) if is_number else (EQUALITY | TEXT)
         if operator not in allowed:
             raise bad_request(f"The operator '{clause.operator}' is not supported by the '{clause.field}' field.")
         exists = f"SELECT 1 FROM issue_custom_values cv WHERE cv.issue_id = i.id AND cv.field_id = {int(custom_id)}"
@@ -377,7 +303,7 @@ class _Translator:
             text = self.literal(items[0], clause.field) if not isinstance(items[0], EmptyValue) else ""
             test = f"EXISTS ({exists} AND {column} LIKE {self.bind(self.like(text))})"
             return test if operator == "~" else f"(NOT {test} AND EXISTS ({exists}))"
-        if operator in _ORDERING:
+        if operator in ORDERING:
             value = self.number(items[0], clause.field)
             return f"EXISTS ({exists} AND {column} {operator} {self.bind(value)})"
 
@@ -399,7 +325,7 @@ class _Translator:
         if operator in ("IS", "IS NOT"):
             return f"{column} IS {'NOT ' if operator == 'IS NOT' else ''}NULL"
         values = [dates.operand_ms(item, self.ctx.now, name) for item in items]
-        if operator in _ORDERING:
+        if operator in ORDERING:
             if values[0] is None:
                 raise bad_request(f"The operator '{operator}' is not supported by the 'EMPTY' value.")
             return f"{column} {operator} {self.bind(values[0])}"
@@ -441,44 +367,6 @@ class _Translator:
         return test if operator == "~" else f"NOT COALESCE({test}, 0)"
 
     # --- order ------------------------------------------------------------------------------------
-    def order_by(self, query: Query) -> str:
-        parts: list[str] = []
-        for key in query.order_by:
-            canonical, custom_id = self.resolve_field(key.field)
-            descending = bool(key.descending)
-            if custom_id is not None:
-                expression = (
-                    "(SELECT COALESCE(cv.number_value, cv.text_value) FROM issue_custom_values cv"
-                    f" WHERE cv.issue_id = i.id AND cv.field_id = {int(custom_id)})"
-                )
-            elif canonical == "priority":
-                expression = "(SELECT sequence FROM priorities p WHERE p.id = i.priority_id)"
-                descending = not descending
-            elif canonical == "key":
-                parts.append(
-                    f"(SELECT key FROM projects p WHERE p.id = i.project_id) {'DESC' if descending else 'ASC'}"
-                )
-                expression = "i.num"
-            elif canonical in _DATE_COLUMNS:
-                expression = f"i.{_DATE_COLUMNS[canonical]}"
-            elif canonical in ("assignee", "reporter", "creator"):
-                expression = f"(SELECT display_name FROM users u WHERE u.account_id = i.{canonical})"
-            elif canonical in ("status", "statuscategory"):
-                expression = "i.status_id"
-            elif canonical == "issuetype":
-                expression = "(SELECT name FROM issue_types t WHERE t.id = i.issue_type_id)"
-            elif canonical == "project":
-                expression = "(SELECT key FROM projects p WHERE p.id = i.project_id)"
-            elif canonical == "resolution":
-                expression = "i.resolution_id"
-            elif canonical == "summary":
-                expression = "i.summary"
-            else:
-                raise bad_request(f"Field '{key.field}' does not support sorting.")
-            direction = "DESC NULLS FIRST" if descending else "ASC NULLS LAST"
-            parts.append(f"{expression} {direction}")
-        parts.append("i.id DESC")
-        return ", ".join(parts)
 
 
 def translate(query: Query, ctx: TranslationContext) -> SqlQuery:
@@ -486,5 +374,5 @@ def translate(query: Query, ctx: TranslationContext) -> SqlQuery:
     translator = _Translator(ctx)
     where = "1" if query.where is None else translator.node(query.where)
     params = list(translator.params)
-    order = translator.order_by(query)
+    order = order_by_sql(query, lambda name: resolve_field(ctx.db, name))
     return SqlQuery(where, params, order)
