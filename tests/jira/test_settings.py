@@ -55,9 +55,7 @@ def test_secrets_never_in_repr_or_str() -> None:
         assert SECRET not in settings.model_dump_json()
 
 
-def test_adapter_repr_and_401_message_hold_no_secret(
-    cloud_sandbox: Sandbox, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_adapter_repr_and_401_message_hold_no_secret(cloud_sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
     with JiraAdapter.connect(settings_for(cloud_sandbox)) as adapter:
         assert cloud_sandbox.token not in repr(adapter)
         assert adapter.deployment == "cloud"
