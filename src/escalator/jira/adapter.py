@@ -92,19 +92,26 @@ class JiraAdapter:
 
     # --- reads ------------------------------------------------------------------------------------
     def search_pages(
-        self, jql: str, *, custom_fields: Iterable[str] = (), page_size: int = DEFAULT_PAGE_SIZE
+        self,
+        jql: str,
+        *,
+        custom_fields: Iterable[str] = (),
+        page_size: int = DEFAULT_PAGE_SIZE,
+        changelog: bool = True,
     ) -> Iterator[SearchPage]:
         """The issues ``jql`` matches, page by page, one request per page, with the fields the core reads,
-        the escalation state and the changelog inline. Cloud pages by ``nextPageToken`` (``search/jql``),
-        Data Center by ``startAt`` (``search``)."""
+        the escalation state and (``changelog=True``) the changelog inline, for when assignee and priority
+        last changed. Cloud pages by ``nextPageToken`` (``search/jql``), Data Center by ``startAt``
+        (``search``). Pages are read lazily: a write between two pages can shift a Data Center page."""
         custom = sorted(set(custom_fields))
         body: dict[str, Any] = {
             "jql": jql,
             "maxResults": page_size,
             "fields": [*SYSTEM_FIELDS, *custom],
             "properties": [STATE_PROPERTY_KEY],
-            "expand": "changelog",
         }
+        if changelog:
+            body["expand"] = "changelog"
         if self.deployment == "cloud":
             yield from self._cloud_pages(body, custom)
         else:
