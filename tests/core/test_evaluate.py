@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from escalator.core import evaluate
+from escalator.core import evaluate, merge_plans
 from escalator.core.policy import Unavailability
 
 from .policy_builders import BERLIN, make_issue, make_policy, state
@@ -392,3 +392,15 @@ def test_naive_now_is_refused() -> None:
 def test_unavailability_range_is_inclusive() -> None:
     absence = Unavailability.model_validate({"owner": "x", "from": "2026-11-16", "until": "2026-11-20"})
     assert absence.covers(berlin(20, 23).date()) and not absence.covers(berlin(21, 0).date())
+
+
+def test_plans_evaluated_page_by_page_merge_into_the_whole_plan() -> None:
+    issues = [make_issue(f"SUP-{n}", assignee=None if n % 2 else "x") for n in range(7)]
+    policy = make_policy(max_escalations_per_run=3)
+    whole = evaluate(issues, policy, berlin(16, 10))
+    pages = [evaluate(issues[i : i + 3], policy, berlin(16, 10)) for i in range(0, 7, 3)]
+    assert all(page.blocked is None for page in pages)
+    assert merge_plans(pages, policy) == whole
+    assert whole.blocked is None
+    tighter = make_policy(max_escalations_per_run=2)
+    assert merge_plans([evaluate(issues[i : i + 3], tighter, berlin(16, 10)) for i in range(0, 7, 3)], tighter).blocked

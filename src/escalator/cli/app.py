@@ -2,6 +2,7 @@
 
 import typer
 
+from escalator.cli import sweep
 from escalator.cli.policy import app as policy_app
 from jira_sandbox.cli import app as sandbox_app
 
@@ -10,6 +11,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+app.command()(sweep.run)
+app.command()(sweep.demo)
 app.add_typer(policy_app, name="policy")
 app.add_typer(sandbox_app, name="sandbox")
 

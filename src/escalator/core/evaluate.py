@@ -43,7 +43,7 @@ from escalator.core.decision import (
 from escalator.core.issue import EscalationState, IssueSnapshot
 from escalator.core.policy import Category, Level, Policy, PolicyIdentity, PriorityChange, working_window
 
-__all__ = ["category_mismatch", "evaluate", "raise_priority"]
+__all__ = ["category_mismatch", "evaluate", "merge_plans", "raise_priority"]
 
 
 def evaluate(
@@ -58,7 +58,24 @@ def evaluate(
     if now.tzinfo is None:
         raise ValueError("evaluate needs a timezone-aware 'now'")
     context = _Context(policy, now, frozenset(inactive_users))
-    decisions = sorted((context.decide(issue) for issue in issues), key=lambda d: d.issue_key)
+    decisions = [context.decide(issue) for issue in issues]
+    return _plan(decisions, policy, now, identity or PolicyIdentity.of(policy))
+
+
+def merge_plans(parts: Iterable[Plan], policy: Policy) -> Plan:
+    """One plan from plans evaluated page by page (same policy and instant): the blast-radius limit is
+    checked against the whole, as if every issue had been evaluated at once."""
+    parts = list(parts)
+    if not parts:
+        raise ValueError("merge_plans needs at least one plan")
+    first = parts[0]
+    if any(part.now != first.now or part.policy != first.policy for part in parts):
+        raise ValueError("plans evaluated at different instants or under different policies cannot be merged")
+    return _plan([d for part in parts for d in part.decisions], policy, first.now, first.policy)
+
+
+def _plan(decisions: list[Decision], policy: Policy, now: datetime, identity: PolicyIdentity) -> Plan:
+    decisions.sort(key=lambda d: d.issue_key)
     escalations = sum(1 for d in decisions if d.outcome == "escalate")
     blocked = None
     limit = policy.max_escalations_per_run
@@ -67,12 +84,7 @@ def evaluate(
             f"{escalations} escalations planned, more than this policy's max_escalations_per_run of {limit}; "
             "nothing was applied. Check the policy and the backlog, then raise the limit if this is intended."
         )
-    return Plan(
-        policy=identity or PolicyIdentity.of(policy),
-        now=now,
-        decisions=tuple(decisions),
-        blocked=blocked,
-    )
+    return Plan(policy=identity, now=now, decisions=tuple(decisions), blocked=blocked)
 
 
 def raise_priority(current: str | None, change: PriorityChange, ladder: tuple[str, ...]) -> str | None:

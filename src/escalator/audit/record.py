@@ -1,0 +1,131 @@
+"""The decision record auditors read: one versioned schema for the artifact writer, readers and exporters.
+
+A record says what was done to which issue, why, under which policy version, file hash and git commit, in
+which run, and whether it was a dry run. Records only grow: new fields get defaults, ``schema_version``
+says which fields a record was written with, so old records stay readable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from escalator.applier import Outcome
+from escalator.core.decision import Decision, Plan, format_timedelta
+from escalator.provenance import GitProvenance
+
+__all__ = ["SCHEMA_VERSION", "AuditRecord", "RunInfo", "records_for"]
+
+SCHEMA_VERSION = 1
+
+
+class RunInfo(BaseModel):
+    """The run a record belongs to."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    flow_run_id: str | None = None
+    flow_run_name: str | None = None
+    flow_run_url: str | None = None
+    dry_run: bool = False
+
+
+class AuditRecord(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    schema_version: int = SCHEMA_VERSION
+    evaluated_at: AwareDatetime
+    issue_key: str
+    outcome: str = Field(description="applied, dry_run, failed, over_budget, blocked, skipped, deadline_breached")
+    decision: str = Field(description="escalate, no_action or skipped")
+    reason_code: str
+    reason: str
+    category: str | None = None
+    calendar: str | None = None
+    from_level: str | None = None
+    to_level: str | None = None
+    levels_passed: str = ""
+    assignee_before: str | None = None
+    assignee_after: str | None = None
+    priority_before: str | None = None
+    priority_after: str | None = None
+    labels_added: str = ""
+    owners_skipped: str = Field(default="", description="owner at level (why); ...")
+    elapsed: str | None = Field(default=None, description="working time since the level's clock started")
+    window: str | None = None
+    clock_started_at: AwareDatetime | None = None
+    deadline_at: AwareDatetime | None = None
+    deadline_breached: bool = False
+    error: str | None = None
+    policy: str
+    policy_version: str
+    policy_sha256: str | None = None
+    policy_path: str | None = None
+    git_commit: str | None = None
+    git_dirty: bool | None = None
+    git_author: str | None = None
+    flow_run_id: str | None = None
+    flow_run_name: str | None = None
+    dry_run: bool = False
+
+
+def records_for(plan: Plan, outcomes: Iterable[Outcome], git: GitProvenance, run: RunInfo) -> list[AuditRecord]:
+    """One record per escalation (with its outcome), per skipped issue and per deadline breach."""
+    by_key: Mapping[str, Outcome] = {outcome.issue_key: outcome for outcome in outcomes}
+    records: list[AuditRecord] = []
+    for decision in plan.decisions:
+        outcome = by_key.get(decision.issue_key)
+        status: str
+        if decision.outcome == "escalate":
+            status = outcome.status if outcome is not None else "not_applied"
+        elif decision.outcome == "skipped":
+            status = "skipped"
+        elif decision.deadline_breached:
+            status = "deadline_breached"
+        else:
+            continue
+        records.append(_record(plan, decision, status, outcome, git, run))
+    return records
+
+
+def _record(
+    plan: Plan, decision: Decision, status: str, outcome: Outcome | None, git: GitProvenance, run: RunInfo
+) -> AuditRecord:
+    actions = decision.actions
+    identity = plan.policy
+    return AuditRecord(
+        evaluated_at=plan.now,
+        issue_key=decision.issue_key,
+        outcome=status,
+        decision=decision.outcome,
+        reason_code=decision.reason_code,
+        reason=decision.reason,
+        category=decision.category,
+        calendar=decision.calendar,
+        from_level=decision.from_level,
+        to_level=decision.to_level,
+        levels_passed=", ".join(decision.levels_passed),
+        assignee_before=actions.assignee_from if actions else None,
+        assignee_after=actions.assignee_to if actions else None,
+        priority_before=actions.priority_from if actions else None,
+        priority_after=actions.priority_to if actions else None,
+        labels_added=", ".join(actions.labels_add) if actions else "",
+        owners_skipped="; ".join(f"{s.owner} at {s.level} ({s.reason})" for s in decision.owners_skipped),
+        elapsed=format_timedelta(decision.elapsed) if decision.elapsed is not None else None,
+        window=format_timedelta(decision.window) if decision.window is not None else None,
+        clock_started_at=decision.clock_started_at,
+        deadline_at=decision.deadline_at,
+        deadline_breached=decision.deadline_breached,
+        error=outcome.error if outcome is not None else None,
+        policy=identity.name,
+        policy_version=identity.version,
+        policy_sha256=identity.sha256,
+        policy_path=identity.path,
+        git_commit=git.commit,
+        git_dirty=git.dirty,
+        git_author=git.author,
+        flow_run_id=run.flow_run_id,
+        flow_run_name=run.flow_run_name,
+        dry_run=run.dry_run,
+    )

@@ -1,0 +1,192 @@
+"""`escalator run` and `escalator demo`: one sweep now, against a configured Jira or the bundled sandbox.
+
+The sweep is the Prefect flow in ``flows/escalate.py``, loaded by path the way Prefect deployments load it,
+so run these from the project root.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from escalator.applier import Outcome
+from escalator.sweep import SweepParameters, SweepReport
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+ENTRYPOINT = "flows/escalate.py:escalate"
+
+PolicyOption = Annotated[
+    list[Path] | None, typer.Option("--policy", help="a policy file or folder; repeat for more (default: policies)")
+]
+
+
+def _quiet_prefect() -> None:
+    for name, value in {
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }.items():
+        os.environ.setdefault(name, value)
+
+
+def load_sweep_flow() -> Callable[..., Any]:
+    """The sweep flow, loaded from the project root like a deployment would load it."""
+    if not Path(ENTRYPOINT.split(":")[0]).is_file():
+        err.print(f"{ENTRYPOINT.split(':')[0]} not found: run escalator from the project root")
+        raise typer.Exit(2)
+    from prefect.flows import load_flow_from_entrypoint
+
+    return load_flow_from_entrypoint(ENTRYPOINT)
+
+
+def run_sweep(params: SweepParameters) -> tuple[bool, list[SweepReport]]:
+    """Run one sweep; (completed, reports). User mistakes become clear messages, never tracebacks."""
+    from escalator.jira.errors import JiraError
+    from escalator.policy_files import PolicyLoadError
+    from escalator.sweep import PolicyProvenanceError
+
+    _quiet_prefect()
+    sweep = load_sweep_flow()
+    state = sweep(params, return_state=True)
+    if state.is_completed() or state.is_failed():
+        try:
+            data = state.result(raise_on_failure=False)
+        except Exception as error:  # the state carries the run's own exception
+            data = error
+        if isinstance(data, list):
+            return state.is_completed(), [SweepReport.model_validate(item) for item in data]
+        if isinstance(data, PolicyLoadError):
+            for problem in data.problems:
+                err.print(f"[red]error[/red] {problem}")
+            raise typer.Exit(1)
+        if isinstance(data, JiraError | PolicyProvenanceError):
+            err.print(f"[red]error[/red] {data}")
+            raise typer.Exit(1)
+        if isinstance(data, BaseException):
+            err.print(f"[red]error[/red] the sweep stopped: {type(data).__name__}: {data}")
+            raise typer.Exit(1)
+    err.print(f"[red]error[/red] the sweep ended {state.type.value}: {state.message}")
+    raise typer.Exit(1)
+
+
+def print_reports(reports: list[SweepReport], *, title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in ("policy", "evaluated", "escalations", "applied", "dry run", "failed", "over budget", "records"):
+        table.add_column(column)
+    for r in reports:
+        table.add_row(
+            f"{r.policy} v{r.version}",
+            str(r.evaluated),
+            str(r.escalations),
+            str(r.applied),
+            str(r.dry_run),
+            str(r.failed),
+            str(r.over_budget),
+            f"artifact {r.records_key}",
+        )
+    out.print(table)
+    for r in reports:
+        if r.blocked:
+            out.print(f"[yellow]{r.policy}: blocked[/yellow] {r.blocked}")
+        for outcome in r.outcomes:
+            if outcome.status == "failed":
+                out.print(f"[red]{r.policy}: {outcome.issue_key} failed[/red]: {outcome.error}")
+
+
+def _outcome_table(outcomes: list[Outcome], limit: int = 15) -> Table:
+    table = Table(show_header=True)
+    table.add_column("issue")
+    table.add_column("outcome")
+    for outcome in outcomes[:limit]:
+        table.add_row(outcome.issue_key, outcome.status)
+    if len(outcomes) > limit:
+        table.add_row("…", f"{len(outcomes) - limit} more")
+    return table
+
+
+def run(
+    policy: PolicyOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="decide and record, write nothing to Jira")] = False,
+    write_budget: Annotated[int | None, typer.Option("--write-budget", help="at most N issues written")] = None,
+    jira_block: Annotated[
+        str | None, typer.Option("--jira-block", help="a Prefect Secret block with the Jira settings (JSON)")
+    ] = None,
+    require_clean_policy: Annotated[
+        bool, typer.Option("--require-clean-policy", help="refuse policies not committed unchanged in git")
+    ] = False,
+) -> None:
+    """One sweep now against the configured Jira (JIRA_URL + JIRA_EMAIL/JIRA_API_TOKEN, or JIRA_PAT)."""
+    params = SweepParameters(
+        policies=[str(p) for p in (policy or [Path("policies")])],
+        dry_run=dry_run,
+        write_budget=write_budget,
+        jira_block=jira_block,
+        require_clean_policy=require_clean_policy,
+    )
+    completed, reports = run_sweep(params)
+    print_reports(reports, title="Dry run: nothing was written" if dry_run else "Sweep")
+    if not completed:
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _jira_environment(url: str, user: str, token: str) -> Iterator[None]:
+    names = ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PAT")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update({"JIRA_URL": url, "JIRA_EMAIL": user, "JIRA_API_TOKEN": token})
+    os.environ.pop("JIRA_PAT", None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def demo(
+    policy: PolicyOption = None,
+    mode: Annotated[str, typer.Option("--mode", help="the sandbox plays Jira 'cloud' or 'server'")] = "cloud",
+) -> None:
+    """Start the sandbox with the demo organisation, sweep it live, then sweep again: nothing twice."""
+    from jira_sandbox.testing import running_sandbox
+
+    if mode not in ("cloud", "server"):
+        err.print("--mode must be cloud or server")
+        raise typer.Exit(2)
+    policies = [str(p) for p in (policy or [Path("policies")])]
+    out.print("Starting the Jira sandbox with the demo organisation …")
+    with running_sandbox(mode=mode, seed="demo") as sandbox:  # type: ignore[arg-type]
+        out.print(f"  Jira sandbox ({mode}) at {sandbox.url}, user {sandbox.user}")
+        out.print("Running a live sweep on the local Prefect API (the first start takes 15-25 s) …")
+        with _jira_environment(sandbox.url, sandbox.user, sandbox.token):
+            completed, reports = run_sweep(SweepParameters(policies=policies))
+            print_reports(reports, title="First sweep")
+            for report in reports:
+                applied = [o for o in report.outcomes if o.status == "applied"]
+                if applied:
+                    out.print(f"{report.policy}: escalated")
+                    out.print(_outcome_table(applied))
+            out.print("Running the same sweep again: nothing may be escalated twice …")
+            again_completed, again = run_sweep(SweepParameters(policies=policies))
+            print_reports(again, title="Second sweep")
+        counts = sandbox.request_counts()
+        out.print(f"Jira requests in all: {counts}")
+    total_again = sum(r.applied for r in again)
+    out.print(
+        f"Second sweep escalated {total_again} issue(s) that the first had escalated: "
+        f"{'none, as it must be' if total_again == 0 else 'new ones whose windows ran out in between'}."
+    )
+    out.print("The decision records are Prefect artifacts: `uv run prefect artifact ls` lists their keys.")
+    if not (completed and again_completed):
+        raise typer.Exit(1)

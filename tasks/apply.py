@@ -1,0 +1,16 @@
+"""Carry out a plan against Jira (or, in a dry run, against nothing): bounded concurrency, no caching."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from escalator.applier import Outcome, Writer, apply_decisions
+from escalator.core import Plan
+
+
+@task(name="apply", cache_policy=NO_CACHE)
+def apply_plan(plan: Plan, writer: Writer, budget: int | None, concurrency: int) -> list[Outcome]:
+    """Never retried as a whole: each write is retried inside the adapter, and a failed write is its
+    decision's outcome, so retrying the task could only repeat writes that succeeded."""
+    return apply_decisions(plan.decisions, writer, budget=budget, blocked=plan.blocked, concurrency=concurrency)

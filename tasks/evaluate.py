@@ -1,0 +1,22 @@
+"""Evaluate a batch of issues with the pure core."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from escalator.core import IssueSnapshot, Plan, Policy, PolicyIdentity, evaluate
+
+
+@task(name="evaluate", cache_policy=NO_CACHE)
+def evaluate_batch(
+    issues: list[IssueSnapshot],
+    policy: Policy,
+    now: datetime,
+    inactive_users: Collection[str],
+    identity: PolicyIdentity,
+) -> Plan:
+    return evaluate(issues, policy, now, inactive_users=inactive_users, identity=identity)

@@ -1,0 +1,28 @@
+"""Talk to Jira: preflight a policy, and fetch open issues a batch of pages at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from escalator.core.policy import Policy
+from escalator.jira.adapter import JiraAdapter, SearchPage
+from escalator.jira.preflight import PreflightReport
+
+
+@task(name="preflight", cache_policy=NO_CACHE)
+def preflight(jira: JiraAdapter, policy: Policy) -> PreflightReport:
+    return jira.preflight(policy)
+
+
+@task(name="fetch-issues", cache_policy=NO_CACHE)
+def fetch_batch(pages: Iterator[SearchPage], max_pages: int) -> list[SearchPage]:
+    """Up to ``max_pages`` more pages from a streaming search (one task run per batch, not per page)."""
+    batch: list[SearchPage] = []
+    for page in pages:
+        batch.append(page)
+        if len(batch) >= max_pages:
+            break
+    return batch
