@@ -124,7 +124,8 @@ class JiraAdapter:
     def _cloud_pages(self, body: dict[str, Any], custom: list[str]) -> Iterator[SearchPage]:
         token: str | None = None
         while True:
-            answer = self._transport.post("search/jql", {**body, "nextPageToken": token}, read=True)
+            request = body if token is None else {**body, "nextPageToken": token}
+            answer = self._transport.post("search/jql", request, read=True)
             yield self._page(answer, custom)
             token = answer.get("nextPageToken")
             if not token or answer.get("isLast") is True:
