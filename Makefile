@@ -14,15 +14,9 @@ $(CURDIR)/.tools/bin/uv:
 install: | $(UV)
 	$(UV) sync --frozen
 
-## The main job on embedded defaults. Until the sweep flow lands, this validates, tests and explains the
-## example policies (the sweep will replace it with `escalator demo`).
+## The main job on embedded defaults: the bundled Jira sandbox with its demo organisation, swept twice.
 demo: install
-	$(RUN) escalator policy validate policies
-	$(RUN) escalator policy test policies
-	$(RUN) escalator policy explain --policy policies/outage.yaml \
-		--issue-json policies/examples/outage-issue.json --at 2026-11-23T00:30:00+01:00
-	$(RUN) escalator policy explain --policy policies/support.yaml \
-		--issue-json policies/examples/support-issue.json --at 2026-11-27T09:00:00-05:00 --inactive acc-frank
+	$(RUN) escalator demo
 
 ## The whole test suite.
 test: install
