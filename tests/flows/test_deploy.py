@@ -1,0 +1,107 @@
+"""`prefect deploy --all` against a real local Prefect server, as the README tells an operator to do it.
+
+One server per module (SQLite in a temporary PREFECT_HOME, loopback, a free port): create the process work
+pool and deploy with the CLI, then read what the server stored through the client. Costs ~30-40 s on two
+cores, most of it the server's start; deselect with ``-m "not deploy"``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from escalator.deployments import read_deployments
+from escalator.prefect_server import PrefectServer, running_prefect_server
+
+pytestmark = pytest.mark.deploy
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def prefect_cli(server: PrefectServer, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(server.home),
+        "PREFECT_API_URL": server.api_url,
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
+    env.pop("ESCALATOR_HOME", None)  # a worker resolves it at run time; see test_pull_step_is_resolved_by_the_worker
+    result = subprocess.run(
+        [sys.executable, "-m", "prefect", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, f"prefect {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    with running_prefect_server(tmp_path_factory.mktemp("prefect-home")) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def deployed(server: PrefectServer) -> dict[str, Any]:
+    """What the server stored for each deployment of prefect.yaml, after the operator's two commands."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    before = (ROOT / "prefect.yaml").read_bytes()
+    prefect_cli(server, "work-pool", "create", "escalator-process", "--type", "process")
+    prefect_cli(server, "--no-prompt", "deploy", "--all")
+    assert (ROOT / "prefect.yaml").read_bytes() == before, "prefect deploy rewrote prefect.yaml"
+    with temporary_settings({PREFECT_API_URL: server.api_url}), get_client(sync_client=True) as client:
+        return {spec.name: client.read_deployment_by_name(f"escalate/{spec.name}") for spec in read_deployments()}
+
+
+def test_every_deployment_is_created_with_its_schedule_and_time_zone(deployed: dict[str, Any]) -> None:
+    assert set(deployed) == {"outage-matrix", "support-matrix"}
+    for spec in read_deployments(ROOT / "prefect.yaml"):
+        stored = deployed[spec.name]
+        assert stored.entrypoint == "flows/escalate.py:escalate"
+        assert stored.work_pool_name == "escalator-process"
+        assert [(s.schedule.cron, s.schedule.timezone, s.active) for s in stored.schedules] == [
+            (s.cron, s.timezone, True) for s in spec.schedules
+        ]
+        assert stored.parameters == spec.parameters
+    assert deployed["outage-matrix"].schedules[0].schedule.timezone == "Europe/Berlin"
+    assert deployed["support-matrix"].schedules[0].schedule.timezone == "America/New_York"
+
+
+def test_sweeps_never_overlap_and_parameters_are_enforced(deployed: dict[str, Any]) -> None:
+    for stored in deployed.values():
+        assert stored.global_concurrency_limit is not None
+        assert stored.global_concurrency_limit.limit == 1
+        assert stored.concurrency_options.collision_strategy == "CANCEL_NEW"
+        assert stored.enforce_parameter_schema is True
+
+
+def test_the_server_refuses_a_run_with_parameters_the_flow_does_not_take(
+    server: PrefectServer, deployed: dict[str, Any]
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import PrefectHTTPStatusError
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with (
+        temporary_settings({PREFECT_API_URL: server.api_url}),
+        get_client(sync_client=True) as client,
+        pytest.raises(PrefectHTTPStatusError) as refused,
+    ):
+        client.create_flow_run_from_deployment(
+            deployed["outage-matrix"].id, parameters={"params": {"policies": ["policies"], "dryrun": True}}
+        )
+    assert refused.value.response.status_code in (409, 422)
+
+
+def test_pull_step_is_resolved_by_the_worker(deployed: dict[str, Any]) -> None:
+    """ESCALATOR_HOME unset when deploying: the template is stored, and each worker fills in its checkout."""
+    for stored in deployed.values():
+        assert stored.pull_steps == [
+            {"prefect.deployments.steps.set_working_directory": {"directory": "{{ $ESCALATOR_HOME }}"}}
+        ]
