@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,59 @@ def test_pull_step_is_resolved_by_the_worker(deployed: dict[str, Any]) -> None:
         assert stored.pull_steps == [
             {"prefect.deployments.steps.set_working_directory": {"directory": "{{ $ESCALATOR_HOME }}"}}
         ]
+
+
+def test_escalator_serve_registers_the_same_deployments_and_stops_cleanly(server: PrefectServer) -> None:
+    """Last in this module, as it deletes a deployment. Serve refuses deployments the server runs on a work pool
+    (updating them would keep the pool: workers and serve would both poll). With PREFECT_API_URL set, serve uses
+    that server and starts none of its own; SIGTERM pauses the schedules and exits quietly."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    env = {**os.environ, "PREFECT_HOME": str(server.home), "PREFECT_API_URL": server.api_url}
+    command = [sys.executable, "-m", "escalator", "serve", "--deployment", "outage-matrix"]
+    refused = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2
+    assert "runs escalate/outage-matrix (work pool escalator-process) on workers already" in refused.stderr
+    with temporary_settings({PREFECT_API_URL: server.api_url}), get_client(sync_client=True) as client:
+        client.delete_deployment(client.read_deployment_by_name("escalate/outage-matrix").id)
+
+    serving = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert serving.stdout is not None
+        lines = []
+        for line in serving.stdout:  # ends if the process exits early
+            lines.append(line)
+            if "being served" in line:
+                break
+        output = "".join(lines)
+        assert "being served" in output, output
+        assert "Starting a local Prefect server" not in output
+        with temporary_settings({PREFECT_API_URL: server.api_url}), get_client(sync_client=True) as client:
+            deadline = time.monotonic() + 30
+            while (served := client.read_deployment_by_name("escalate/outage-matrix")).status != "READY":
+                assert time.monotonic() < deadline, "the runner never polled for runs"  # READY: a runner polls
+                time.sleep(0.2)
+        assert served.work_pool_name is None and served.paused is False
+        assert [(s.schedule.cron, s.schedule.timezone) for s in served.schedules] == [("*/15 * * * *", "Europe/Berlin")]
+        assert served.global_concurrency_limit is not None and served.global_concurrency_limit.limit == 1
+        assert served.concurrency_options.collision_strategy == "CANCEL_NEW"
+        assert served.enforce_parameter_schema is True
+        serving.terminate()
+        rest, _ = serving.communicate(timeout=30)
+    finally:
+        if serving.poll() is None:
+            serving.kill()
+            serving.wait()
+    assert serving.returncode == 0, rest
+    assert "Stopped." in rest
+    with temporary_settings({PREFECT_API_URL: server.api_url}), get_client(sync_client=True) as client:
+        assert client.read_deployment_by_name("escalate/outage-matrix").paused is True  # no runs while down
+    assert "Traceback" not in output + rest
