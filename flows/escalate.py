@@ -8,16 +8,13 @@ run with failed writes ends Failed, after publishing, so it stands out in the UI
 
 from __future__ import annotations
 
-import contextlib
 import json
 from datetime import UTC, datetime
 
-from prefect import flow, get_client, get_run_logger
+from prefect import flow, get_run_logger
 from prefect.blocks.system import Secret
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-from prefect.concurrency.sync import concurrency
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.runtime import flow_run
+from prefect.settings import PREFECT_HOME
 from prefect.states import Completed, Failed, State
 
 from escalator.applier import DryRunWriter, Writer
@@ -25,26 +22,13 @@ from escalator.audit.record import RunInfo
 from escalator.core import merge_plans
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.settings import JiraSettings
+from escalator.policy_lock import policy_lock
 from escalator.sweep import ArtifactKeys, JiraWriter, PolicyRun, SweepParameters, SweepReport, run_records
 from tasks.apply import apply_plan
 from tasks.audit import publish_audit
 from tasks.evaluate import evaluate_batch
 from tasks.jira import fetch_batch, preflight
 from tasks.policies import load_policies
-
-
-def policy_lock(name: str) -> str:
-    """The global concurrency limit (one slot) that serialises sweeps of one policy, across processes and
-    machines: an overlapping sweep waits, then reads the state the first one wrote, so nothing is escalated
-    twice. Created on first use."""
-    lock = f"escalator-policy-{name}"
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_global_concurrency_limit_by_name(lock)
-        except ObjectNotFound:
-            with contextlib.suppress(ObjectAlreadyExists):  # another sweep created it first
-                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=lock, limit=1))
-    return lock
 
 
 def jira_settings(block: str | None) -> JiraSettings:
@@ -99,7 +83,7 @@ def sweep_policy(
     params: SweepParameters,
     run: RunInfo,
 ) -> SweepReport:
-    with concurrency(policy_lock(policy_run.policy.name), occupy=1, strict=True, lease_duration=600):
+    with policy_lock(PREFECT_HOME.value() / "locks", policy_run.policy.name):
         return _sweep_locked(jira, policy_run, inactive_users, writer, params, run)
 
 

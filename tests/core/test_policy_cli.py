@@ -115,7 +115,9 @@ def test_validate_a_broken_policy_as_a_user_sees_it(tmp_path: Path) -> None:
     """Run the installed command in a real process: a clear message with file and line, exit 1, no traceback."""
     policy = tmp_path / "broken.yaml"
     policy.write_text(
-        (POLICIES / "support.yaml").read_text().replace("window: 4h, owners: [acc-dave]", "window: 4 hrs, owners: [acc-dave]")
+        (POLICIES / "support.yaml")
+        .read_text()
+        .replace("window: 4h, owners: [acc-dave]", "window: 4 hrs, owners: [acc-dave]")
     )
     result = subprocess.run(
         [sys.executable, "-m", "escalator", "policy", "validate", str(policy)],

@@ -1,0 +1,228 @@
+"""The sweep flow end to end: Prefect (test harness), the Jira adapter, the sandbox over real HTTP.
+
+Each test starts its own sandbox seeded with the demo organisation and sweeps it with the example policies,
+then checks Jira's side through the API and the audit through the Prefect API.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+from prefect.settings import PREFECT_API_URL
+from typer.testing import CliRunner
+
+from escalator.cli.app import app
+from escalator.cli.sweep import load_sweep_flow
+from escalator.sweep import SweepParameters
+from jira_sandbox.testing import Sandbox, running_sandbox
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTAGE = str(ROOT / "policies" / "outage.yaml")
+ALL = str(ROOT / "policies")
+
+
+@pytest.fixture()
+def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    with running_sandbox(mode="cloud", seed="demo") as running:
+        monkeypatch.setenv("JIRA_URL", running.url)
+        monkeypatch.setenv("JIRA_EMAIL", running.user)
+        monkeypatch.setenv("JIRA_API_TOKEN", running.token)
+        monkeypatch.delenv("JIRA_PAT", raising=False)
+        monkeypatch.chdir(ROOT)
+        yield running
+
+
+def sweep(**params: Any) -> tuple[Any, list[dict[str, Any]]]:
+    state = load_sweep_flow()(SweepParameters(**params), return_state=True)
+    data = state.result(raise_on_failure=False)
+    return state, data if isinstance(data, list) else []
+
+
+def records(flow_run_id: Any, key: str) -> list[dict[str, Any]]:
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]), key=ArtifactFilterKey(any_=[key])
+            )
+        )
+    assert len(artifacts) == 1, f"expected one {key} artifact for the run, got {len(artifacts)}"
+    return json.loads(artifacts[0].data)  # type: ignore[arg-type]
+
+
+def escalation_comments(sandbox: Sandbox, keys: list[str]) -> dict[str, list[str]]:
+    jira = sandbox.jira()
+    return {key: [c.body for c in jira.comments(key) if "Policy: " in c.body] for key in keys}
+
+
+def test_live_sweep_escalates_in_jira_and_records_every_decision(sandbox: Sandbox) -> None:
+    state, reports = sweep(policies=[OUTAGE])
+    assert state.is_completed(), state.message
+    (report,) = reports
+    applied = [o["issue_key"] for o in report["outcomes"] if o["status"] == "applied"]
+    assert report["escalations"] == len(applied) > 10
+    counts = sandbox.request_counts()
+    notified = sum(1 for n in sandbox.outbox())
+    assert counts.write == len(applied) + notified, "one PUT per escalation, plus notify where a level asks"
+
+    rows = records(state.state_details.flow_run_id, "escalator-outage-matrix-decisions")
+    by_key = {row["issue_key"]: row for row in rows}
+    jira = sandbox.jira()
+    for key in applied[:12]:
+        row = by_key[key]
+        issue = jira.issue(key, properties="escalator.state")
+        assert issue.fields.assignee.accountId == row["assignee_after"]
+        assert issue.fields.priority.name == row["priority_after"]
+        state_property = jira.issue_property(key, "escalator.state").value
+        assert state_property.level == row["to_level"]
+        assert state_property.policy == "outage-matrix" and state_property.policy_version == "3"
+        (comment,) = escalation_comments(sandbox, [key])[key]
+        assert f"to {row['to_level']} ({row['assignee_after']})" in comment
+        assert "Run: " in comment and str(state.state_details.flow_run_id) in comment
+    for field in (
+        "issue_key",
+        "category",
+        "from_level",
+        "to_level",
+        "assignee_before",
+        "assignee_after",
+        "priority_before",
+        "priority_after",
+        "owners_skipped",
+        "elapsed",
+        "window",
+        "outcome",
+        "error",
+        "policy",
+        "policy_version",
+        "policy_sha256",
+        "git_commit",
+        "dry_run",
+    ):
+        assert field in rows[0], field
+    assert {row["policy_sha256"] for row in rows} == {
+        __import__("hashlib").sha256(Path(OUTAGE).read_bytes()).hexdigest()
+    }
+    summary = records_markdown(state.state_details.flow_run_id, "escalator-outage-matrix-summary")
+    assert "outage-matrix version 3" in summary and "| applied |" in summary
+
+
+def records_markdown(flow_run_id: Any, key: str) -> str:
+    with get_client(sync_client=True) as client:
+        (artifact,) = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]), key=ArtifactFilterKey(any_=[key])
+            )
+        )
+    return str(artifact.data)
+
+
+def test_dry_run_writes_nothing_and_predicts_the_live_run(sandbox: Sandbox) -> None:
+    dry_state, (dry,) = sweep(policies=[OUTAGE], dry_run=True)
+    assert dry_state.is_completed()
+    assert sandbox.request_counts().write == 0
+    dry_rows = records(dry_state.state_details.flow_run_id, "escalator-outage-matrix-decisions")
+    assert {row["outcome"] for row in dry_rows if row["decision"] == "escalate"} == {"dry_run"}
+    _, (live,) = sweep(policies=[OUTAGE])
+    assert live["escalations"] == dry["escalations"]
+    assert sorted(o["issue_key"] for o in live["outcomes"]) == sorted(o["issue_key"] for o in dry["outcomes"])
+
+
+def test_a_second_sweep_escalates_nothing_twice(sandbox: Sandbox) -> None:
+    sweep(policies=[OUTAGE])
+    writes = sandbox.request_counts().write
+    second_state, (second,) = sweep(policies=[OUTAGE])
+    assert second_state.is_completed()
+    assert second["applied"] == 0 and sandbox.request_counts().write == writes
+
+
+def test_overlapping_sweeps_never_escalate_an_issue_twice(sandbox: Sandbox) -> None:
+    sandbox.update_faults(latency_ms=15)
+    results: list[Any] = []
+    threads = [threading.Thread(target=lambda: results.append(sweep(policies=[OUTAGE]))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert len(results) == 2 and all(state.is_completed() for state, _ in results)
+    applied = [o["issue_key"] for _, (report,) in results for o in report["outcomes"] if o["status"] == "applied"]
+    assert len(applied) == len(set(applied)) > 10, "an issue was escalated by both sweeps"
+    comments = escalation_comments(sandbox, applied)
+    assert all(len(found) == 1 for found in comments.values())
+
+
+def test_a_forbidden_write_fails_that_issue_only(sandbox: Sandbox) -> None:
+    _, (dry,) = sweep(policies=[OUTAGE], dry_run=True)
+    victim = dry["outcomes"][0]["issue_key"]
+    sandbox.add_fault(status=403, method="PUT", path=f"/issue/{victim}$", message="You may not edit this issue")
+    state, (report,) = sweep(policies=[OUTAGE])
+    assert state.is_failed() and "1 escalation write(s) failed" in (state.message or "")
+    outcomes = {o["issue_key"]: o for o in report["outcomes"]}
+    assert outcomes[victim]["status"] == "failed" and outcomes[victim]["error_kind"] == "JiraPermissionError"
+    assert report["applied"] == report["escalations"] - 1
+    rows = records(state.state_details.flow_run_id, "escalator-outage-matrix-decisions")
+    (failed_row,) = [row for row in rows if row["outcome"] == "failed"]
+    assert failed_row["issue_key"] == victim and "may not edit" in failed_row["error"]
+
+
+def test_rate_limits_and_outages_are_ridden_out(sandbox: Sandbox) -> None:
+    sandbox.add_fault(status=503, method="POST", path="/search", times=1)  # no Retry-After: back off
+    sandbox.add_fault(status=429, retry_after=0, method="PUT", rate=0.4, times=25)
+    sandbox.add_fault(status=503, retry_after=0, method="PUT", times=3)
+    state, (report,) = sweep(policies=[OUTAGE])
+    assert state.is_completed(), state.message
+    assert report["failed"] == 0 and report["applied"] == report["escalations"] > 10
+    assert sandbox.request_counts().by_status.get(429, 0) >= 5
+
+
+def test_a_bad_policy_stops_the_run_before_any_request(sandbox: Sandbox, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(Path(OUTAGE).read_text().replace("window: 30m", "window: soon"))
+    result = CliRunner().invoke(app, ["run", "--policy", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}:38: categories[0].levels[0].window: 'soon' is not a duration" in result.output
+    assert "Traceback" not in result.output
+    assert sandbox.request_counts().total == 0
+
+
+def test_a_sweep_killed_mid_apply_is_finished_by_the_next_without_repeats(sandbox: Sandbox) -> None:
+    sandbox.update_faults(latency_ms=40)
+    api_url = PREFECT_API_URL.value()  # the harness's server, so both runs share one Prefect API
+    assert api_url
+    env = {**os.environ, "PREFECT_API_URL": api_url}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "escalator", "run", "--policy", OUTAGE],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while sandbox.request_counts().write < 8 and time.monotonic() < deadline and worker.poll() is None:
+        time.sleep(0.05)
+    worker.kill()
+    worker.wait(timeout=30)
+    written_before = sandbox.request_counts().write
+    assert written_before >= 8, "the worker did not get to apply before it was killed"
+    sandbox.update_faults(latency_ms=0)
+    state, (report,) = sweep(policies=[OUTAGE])
+    assert state.is_completed()
+    keys = sorted({m.group(1) for r in sandbox.requests() if (m := re.search(r"/issue/([A-Z]+-\d+)$", r.path))})
+    comments = escalation_comments(sandbox, keys)
+    per_issue = Counter({key: len(found) for key, found in comments.items()})
+    assert per_issue and max(per_issue.values()) == 1, per_issue.most_common(3)
+    assert report["applied"] < report["evaluated"]
