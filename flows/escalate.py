@@ -19,9 +19,10 @@ from prefect.states import Completed, Failed, State
 
 from escalator.applier import DryRunWriter, Writer
 from escalator.audit.record import RunInfo
-from escalator.core import merge_plans
+from escalator.core import Plan, merge_plans
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.settings import JiraSettings
+from escalator.jira.snapshot import SnapshotProblem
 from escalator.policy_lock import policy_lock
 from escalator.sweep import ArtifactKeys, JiraWriter, PolicyRun, SweepParameters, SweepReport, run_records
 from tasks.apply import apply_plan
@@ -98,15 +99,24 @@ def _sweep_locked(
     policy, identity = policy_run.policy, policy_run.identity
     now = datetime.now(UTC)  # the one clock read: every issue of this policy is judged at the same instant
     pages = jira.policy_pages(policy, page_size=params.page_size)
-    parts, problems = [], 0
+    logger = get_run_logger()
+    parts: list[Plan] = []
+    problems: list[SnapshotProblem] = []
+    fetched = 0
     while batch := fetch_batch(pages, params.pages_per_batch):
-        issues = [issue for page in batch for issue in page.issues]
-        problems += sum(len(page.problems) for page in batch)
+        # An issue whose stored escalation state cannot be read is not evaluated: escalating it again could
+        # repeat an escalation. It is recorded as a data problem for someone to look at.
+        unreadable = {problem.issue_key for page in batch for problem in page.problems}
+        problems.extend(problem for page in batch for problem in page.problems)
+        issues = [issue for page in batch for issue in page.issues if issue.key not in unreadable]
+        fetched += sum(len(page.issues) for page in batch)
         parts.append(evaluate_batch(issues, policy, now, inactive_users, identity))
+        logger.info("%s: %d issues fetched and evaluated", policy.name, fetched)
     plan = merge_plans(parts or [evaluate_batch([], policy, now, inactive_users, identity)], policy)
+    logger.info("%s: %d escalations planned; applying", policy.name, len(plan.escalations))
     outcomes = apply_plan(plan, writer, params.write_budget, params.apply_concurrency)
     keys = ArtifactKeys.for_policy(policy)
-    records, summary = run_records(plan, outcomes, policy_run, run, keys)
+    records, summary = run_records(plan, outcomes, policy_run, run, keys, problems)
     publish_audit(records, summary, keys)
     count = {
         status: sum(1 for o in outcomes if o.status == status)
@@ -118,7 +128,7 @@ def _sweep_locked(
         evaluated=len(plan.decisions),
         escalations=len(plan.escalations),
         blocked=plan.blocked,
-        data_problems=problems,
+        data_problems=len(problems),
         records_key=keys.records,
         summary_key=keys.summary,
         outcomes=outcomes,

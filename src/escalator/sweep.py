@@ -13,12 +13,13 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from escalator.applier import Outcome
-from escalator.audit.record import AuditRecord, RunInfo, records_for
+from escalator.audit.record import AuditRecord, RunInfo, data_problem_record, records_for
 from escalator.audit.summary import summary_markdown
 from escalator.core.decision import Decision, Plan
 from escalator.core.policy import Policy, PolicyIdentity
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.errors import JiraUnavailable
+from escalator.jira.snapshot import SnapshotProblem
 from escalator.policy_files import LoadedPolicy, load_policies
 from escalator.provenance import GitProvenance, git_provenance
 
@@ -160,8 +161,15 @@ class SweepReport(BaseModel):
 
 
 def run_records(
-    plan: Plan, outcomes: Sequence[Outcome], policy_run: PolicyRun, run: RunInfo, keys: ArtifactKeys
+    plan: Plan,
+    outcomes: Sequence[Outcome],
+    policy_run: PolicyRun,
+    run: RunInfo,
+    keys: ArtifactKeys,
+    problems: Sequence[SnapshotProblem] = (),
 ) -> tuple[list[AuditRecord], str]:
     """The decision records and the markdown summary of one policy's part of a run."""
     records = records_for(plan, outcomes, policy_run.git, run)
-    return records, summary_markdown(plan, outcomes, policy_run.git, run, records_key=keys.records)
+    records += [data_problem_record(plan, p.issue_key, p.problem, policy_run.git, run) for p in problems]
+    summary = summary_markdown(plan, outcomes, policy_run.git, run, records_key=keys.records, problems=problems)
+    return records, summary

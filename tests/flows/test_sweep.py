@@ -226,3 +226,17 @@ def test_a_sweep_killed_mid_apply_is_finished_by_the_next_without_repeats(sandbo
     per_issue = Counter({key: len(found) for key, found in comments.items()})
     assert per_issue and max(per_issue.values()) == 1, per_issue.most_common(3)
     assert report["applied"] < report["evaluated"]
+
+
+def test_an_unreadable_escalation_state_is_reported_and_the_issue_left_alone(sandbox: Sandbox) -> None:
+    _, (dry,) = sweep(policies=[OUTAGE], dry_run=True)
+    victim = dry["outcomes"][0]["issue_key"]
+    sandbox.jira().add_issue_property(victim, "escalator.state", {"policy": "outage-matrix", "level": 7})
+    state, (report,) = sweep(policies=[OUTAGE])
+    assert state.is_completed()
+    assert report["data_problems"] == 1
+    assert victim not in {o["issue_key"] for o in report["outcomes"]}
+    rows = records(state.state_details.flow_run_id, "escalator-outage-matrix-decisions")
+    (row,) = [row for row in rows if row["issue_key"] == victim]
+    assert row["outcome"] == "data_problem" and "not evaluated" in row["reason"]
+    assert escalation_comments(sandbox, [victim])[victim] == []

@@ -15,7 +15,7 @@ from escalator.applier import Outcome
 from escalator.core.decision import Decision, Plan, format_timedelta
 from escalator.provenance import GitProvenance
 
-__all__ = ["SCHEMA_VERSION", "AuditRecord", "RunInfo", "records_for"]
+__all__ = ["SCHEMA_VERSION", "AuditRecord", "RunInfo", "data_problem_record", "records_for"]
 
 SCHEMA_VERSION = 1
 
@@ -37,7 +37,9 @@ class AuditRecord(BaseModel):
     schema_version: int = SCHEMA_VERSION
     evaluated_at: AwareDatetime
     issue_key: str
-    outcome: str = Field(description="applied, dry_run, failed, over_budget, blocked, skipped, deadline_breached")
+    outcome: str = Field(
+        description="applied, dry_run, failed, over_budget, blocked, skipped, deadline_breached or data_problem"
+    )
     decision: str = Field(description="escalate, no_action or skipped")
     reason_code: str
     reason: str
@@ -118,6 +120,29 @@ def _record(
         deadline_at=decision.deadline_at,
         deadline_breached=decision.deadline_breached,
         error=outcome.error if outcome is not None else None,
+        policy=identity.name,
+        policy_version=identity.version,
+        policy_sha256=identity.sha256,
+        policy_path=identity.path,
+        git_commit=git.commit,
+        git_dirty=git.dirty,
+        git_author=git.author,
+        flow_run_id=run.flow_run_id,
+        flow_run_name=run.flow_run_name,
+        dry_run=run.dry_run,
+    )
+
+
+def data_problem_record(plan: Plan, issue_key: str, problem: str, git: GitProvenance, run: RunInfo) -> AuditRecord:
+    """An issue left out of the evaluation because its data could not be read (e.g. its escalation state)."""
+    identity = plan.policy
+    return AuditRecord(
+        evaluated_at=plan.now,
+        issue_key=issue_key,
+        outcome="data_problem",
+        decision="skipped",
+        reason_code="unreadable_data",
+        reason=f"{issue_key} was not evaluated: {problem}",
         policy=identity.name,
         policy_version=identity.version,
         policy_sha256=identity.sha256,

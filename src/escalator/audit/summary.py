@@ -9,13 +9,19 @@ from collections.abc import Sequence
 from escalator.applier import Outcome
 from escalator.audit.record import RunInfo
 from escalator.core.decision import Plan
+from escalator.jira.snapshot import SnapshotProblem
 from escalator.provenance import GitProvenance
 
 __all__ = ["summary_markdown"]
 
 
 def summary_markdown(
-    plan: Plan, outcomes: Sequence[Outcome], git: GitProvenance, run: RunInfo, records_key: str | None = None
+    plan: Plan,
+    outcomes: Sequence[Outcome],
+    git: GitProvenance,
+    run: RunInfo,
+    records_key: str | None = None,
+    problems: Sequence[SnapshotProblem] = (),
 ) -> str:
     identity = plan.policy
     by_outcome = Counter(outcome.status for outcome in outcomes)
@@ -50,6 +56,9 @@ def summary_markdown(
     if breaches:
         lines += ["", f"## Escalation deadline breached ({len(breaches)})", ""]
         lines += [f"- {d.issue_key}: open past {d.deadline_at.isoformat() if d.deadline_at else '?'}" for d in breaches]
+    if problems:
+        lines += ["", f"## Issues not evaluated: unreadable data ({len(problems)})", ""]
+        lines += [f"- {p.issue_key}: {p.problem}" for p in problems]
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
         lines += ["", f"## Failed writes ({len(failed)})", ""]
