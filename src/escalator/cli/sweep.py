@@ -6,6 +6,7 @@ so run these from the project root.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,12 +31,28 @@ PolicyOption = Annotated[
 
 
 def _quiet_prefect() -> None:
+    """Flow-run progress on the console, no task-run chatter, and no tracebacks: a run that fails for a
+    known reason is explained by the CLI in one message. (The Prefect API still gets every traceback.)"""
     for name, value in {
-        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_LOGGING_LEVEL": "INFO",
         "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     }.items():
         os.environ.setdefault(name, value)
+    from prefect.logging.configuration import setup_logging
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    setup_logging()
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler):
+            handler.addFilter(_without_traceback)
+    logging.getLogger("prefect.task_runs").setLevel(logging.WARNING)
+
+
+def _without_traceback(record: logging.LogRecord) -> bool:
+    record.exc_info = None
+    record.exc_text = None
+    return True
 
 
 def load_sweep_flow() -> Callable[..., Any]:
@@ -113,6 +130,29 @@ def _outcome_table(outcomes: list[Outcome], limit: int = 15) -> Table:
     return table
 
 
+def _check_before_starting(params: SweepParameters) -> None:
+    """The mistakes a user can make here, reported in a second, before Prefect starts (the flow checks
+    them again, for runs that do not come through this command)."""
+    from escalator.jira.errors import JiraConfigError
+    from escalator.jira.settings import JiraSettings
+    from escalator.policy_files import PolicyLoadError, load_policies
+
+    problems: list[str] = []
+    try:
+        load_policies([Path(p) for p in params.policies])
+    except PolicyLoadError as error:
+        problems.extend(str(problem) for problem in error.problems)
+    if params.jira_block is None:
+        try:
+            JiraSettings.from_env()
+        except JiraConfigError as error:
+            problems.append(f"Jira settings: {error} (see README: Pointing it at a real Jira)")
+    if problems:
+        for problem in problems:
+            err.print(f"[red]error[/red] {problem}")
+        raise typer.Exit(1)
+
+
 def run(
     policy: PolicyOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="decide and record, write nothing to Jira")] = False,
@@ -132,6 +172,7 @@ def run(
         jira_block=jira_block,
         require_clean_policy=require_clean_policy,
     )
+    _check_before_starting(params)
     completed, reports = run_sweep(params)
     print_reports(reports, title="Dry run: nothing was written" if dry_run else "Sweep")
     if not completed:
