@@ -15,6 +15,7 @@ from prefect import flow, get_run_logger
 from prefect.blocks.system import Secret
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_HOME
+from prefect.utilities.annotations import quote
 from prefect.states import Completed, Failed, State
 
 from escalator.applier import DryRunWriter, Writer
@@ -110,14 +111,14 @@ def _sweep_locked(
         problems.extend(problem for page in batch for problem in page.problems)
         issues = [issue for page in batch for issue in page.issues if issue.key not in unreadable]
         fetched += sum(len(page.issues) for page in batch)
-        parts.append(evaluate_batch(issues, policy, now, inactive_users, identity))
+        parts.append(evaluate_batch(quote(issues), policy, now, inactive_users, identity))
         logger.info("%s: %d issues fetched and evaluated", policy.name, fetched)
     plan = merge_plans(parts or [evaluate_batch([], policy, now, inactive_users, identity)], policy)
     logger.info("%s: %d escalations planned; applying", policy.name, len(plan.escalations))
-    outcomes = apply_plan(plan, writer, params.write_budget, params.apply_concurrency)
+    outcomes = apply_plan(quote(plan), writer, params.write_budget, params.apply_concurrency)
     keys = ArtifactKeys.for_policy(policy)
     records, summary = run_records(plan, outcomes, policy_run, run, keys, problems)
-    publish_audit(records, summary, keys)
+    publish_audit(quote(records), summary, keys)
     count = {
         status: sum(1 for o in outcomes if o.status == status)
         for status in ("applied", "dry_run", "failed", "over_budget")
