@@ -15,13 +15,13 @@ from pathlib import Path
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from escalator.applier import DryRunWriter, apply_decisions  # noqa: E402
-from escalator.core import evaluate, merge_plans  # noqa: E402
-from escalator.jira.adapter import JiraAdapter  # noqa: E402
-from escalator.jira.settings import JiraSettings  # noqa: E402
-from escalator.policy_files import load_policies  # noqa: E402
-from escalator.sweep import SweepParameters  # noqa: E402
-from jira_sandbox.testing import running_sandbox  # noqa: E402
+from escalator.applier import DryRunWriter, apply_decisions
+from escalator.core import evaluate, merge_plans
+from escalator.jira.adapter import JiraAdapter
+from escalator.jira.settings import JiraSettings
+from escalator.policy_files import load_policies
+from escalator.sweep import SweepParameters
+from jira_sandbox.testing import running_sandbox
 
 POLICIES = [Path("policies/outage.yaml"), Path("policies/support.yaml")]
 
