@@ -15,8 +15,8 @@ from prefect import flow, get_run_logger
 from prefect.blocks.system import Secret
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_HOME
-from prefect.utilities.annotations import quote
 from prefect.states import Completed, Failed, State
+from prefect.utilities.annotations import quote
 
 from escalator.applier import DryRunWriter, Writer
 from escalator.audit.record import RunInfo
@@ -133,5 +133,6 @@ def _sweep_locked(
         records_key=keys.records,
         summary_key=keys.summary,
         outcomes=outcomes,
+        changes=SweepReport.change_lines(plan, outcomes),
         **count,
     )

@@ -158,6 +158,27 @@ class SweepReport(BaseModel):
     records_key: str
     summary_key: str
     outcomes: list[Outcome]
+    changes: list[str] = Field(default_factory=list, description="the first escalations, one line each")
+
+    @staticmethod
+    def change_lines(plan: Plan, outcomes: Sequence[Outcome], limit: int = 50) -> list[str]:
+        """``OPS-12 L1 → L2: acc-alice → acc-bob, High → Highest (applied)`` for the first ``limit`` escalations."""
+        status = {outcome.issue_key: outcome.status for outcome in outcomes}
+        lines = []
+        for decision in plan.escalations[:limit]:
+            actions = decision.actions
+            assert actions is not None
+            priority = (
+                f", {actions.priority_from or 'none'} → {actions.priority_to}"
+                if actions.priority_to != actions.priority_from
+                else ""
+            )
+            lines.append(
+                f"{decision.issue_key} {decision.from_level or 'new'} → {decision.to_level}: "
+                f"{actions.assignee_from or 'unassigned'} → {actions.assignee_to}{priority} "
+                f"({status.get(decision.issue_key, 'not applied')})"
+            )
+        return lines
 
 
 def run_records(

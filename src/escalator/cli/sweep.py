@@ -17,7 +17,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from escalator.applier import Outcome
 from escalator.sweep import SweepParameters, SweepReport
 
 out = Console(highlight=False, soft_wrap=True)
@@ -97,8 +96,8 @@ def run_sweep(params: SweepParameters) -> tuple[bool, list[SweepReport]]:
 
 def print_reports(reports: list[SweepReport], *, title: str) -> None:
     table = Table(title=title, title_justify="left")
-    for column in ("policy", "evaluated", "escalations", "applied", "dry run", "failed", "over budget", "records"):
-        table.add_column(column)
+    for column in ("policy", "issues", "escalations", "applied", "dry run", "failed", "over budget"):
+        table.add_column(column, justify="left" if column == "policy" else "right")
     for r in reports:
         table.add_row(
             f"{r.policy} v{r.version}",
@@ -108,26 +107,17 @@ def print_reports(reports: list[SweepReport], *, title: str) -> None:
             str(r.dry_run),
             str(r.failed),
             str(r.over_budget),
-            f"artifact {r.records_key}",
         )
     out.print(table)
     for r in reports:
+        out.print(f"{r.policy}: decision records in artifact {r.records_key}, summary in {r.summary_key}")
+        if r.data_problems:
+            out.print(f"[yellow]{r.policy}: {r.data_problems} issue(s) not evaluated: unreadable data[/yellow]")
         if r.blocked:
             out.print(f"[yellow]{r.policy}: blocked[/yellow] {r.blocked}")
         for outcome in r.outcomes:
             if outcome.status == "failed":
                 out.print(f"[red]{r.policy}: {outcome.issue_key} failed[/red]: {outcome.error}")
-
-
-def _outcome_table(outcomes: list[Outcome], limit: int = 15) -> Table:
-    table = Table(show_header=True)
-    table.add_column("issue")
-    table.add_column("outcome")
-    for outcome in outcomes[:limit]:
-        table.add_row(outcome.issue_key, outcome.status)
-    if len(outcomes) > limit:
-        table.add_row("…", f"{len(outcomes) - limit} more")
-    return table
 
 
 def _check_before_starting(params: SweepParameters) -> None:
@@ -214,10 +204,10 @@ def demo(
             completed, reports = run_sweep(SweepParameters(policies=policies))
             print_reports(reports, title="First sweep")
             for report in reports:
-                applied = [o for o in report.outcomes if o.status == "applied"]
-                if applied:
-                    out.print(f"{report.policy}: escalated")
-                    out.print(_outcome_table(applied))
+                if report.changes:
+                    out.print(f"[bold]{report.policy}[/bold]: the first of {report.escalations} escalations")
+                    for line in report.changes[:12]:
+                        out.print(f"  {line}")
             out.print("Running the same sweep again: nothing may be escalated twice …")
             again_completed, again = run_sweep(SweepParameters(policies=policies))
             print_reports(again, title="Second sweep")
