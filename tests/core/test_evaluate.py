@@ -201,6 +201,44 @@ ROWS = [
         policy={"on_human_change": "stop"},
     ),
     Row(
+        "an issue a person assigned recently is not taken away on the first sweep",
+        {"assignee": "zoe", "assignee_changed_at": berlin(20, 14, 50)},
+        berlin(20, 15),
+        {"outcome": "no_action", "reason_code": "not_due", "clock_start": "human_change"},
+    ),
+    Row(
+        "humans win: reassigned away and back still restarts the clock (the changelog says so)",
+        {"assignee": "dave", "human_changed_at": berlin(17, 10), "state": state()},
+        berlin(17, 17),
+        {"outcome": "no_action", "clock_start": "human_change", "clock_started_at": berlin(17, 10)},
+    ),
+    Row(
+        "humans win: a change with no known time restarts the clock now, never escalating on a guess",
+        {"assignee": "mallory", "state": state()},
+        berlin(25, 10),
+        {"outcome": "no_action", "reason_code": "not_due", "clock_started_at": berlin(25, 10)},
+    ),
+    Row(
+        "humans win: on_human_change: stop holds after the values are changed back",
+        {"assignee": "dave", "human_changed_at": berlin(17, 10), "state": state()},
+        berlin(25, 10),
+        {"outcome": "no_action", "reason_code": "human_override"},
+        policy={"on_human_change": "stop"},
+    ),
+    Row(
+        "catching up: nobody at the due top level, so the highest available level below it",
+        {},
+        berlin(20, 17),
+        {
+            "outcome": "escalate",
+            "to_level": "L2",
+            "assignee": "erin",
+            "owners_skipped": ("grace", "frank"),
+            "levels_passed": ("L1",),
+        },
+        inactive=("grace", "frank"),
+    ),
+    Row(
         "cooldown between two escalations",
         {"assignee": "dave", "state": state()},
         berlin(17, 13),
@@ -404,3 +442,12 @@ def test_plans_evaluated_page_by_page_merge_into_the_whole_plan() -> None:
     assert whole.blocked is None
     tighter = make_policy(max_escalations_per_run=2)
     assert merge_plans([evaluate(issues[i : i + 3], tighter, berlin(16, 10)) for i in range(0, 7, 3)], tighter).blocked
+
+
+def test_an_issue_seen_on_two_pages_is_decided_once() -> None:
+    policy = make_policy()
+    first = evaluate([make_issue("SUP-1"), make_issue("SUP-2")], policy, berlin(16, 13))
+    second = evaluate([make_issue("SUP-2"), make_issue("SUP-3")], policy, berlin(16, 13))
+    merged = merge_plans([first, second], policy)
+    assert [d.issue_key for d in merged.decisions] == ["SUP-1", "SUP-2", "SUP-3"]
+    assert len(merged.escalations) == 3

@@ -63,15 +63,22 @@ def evaluate(
 
 
 def merge_plans(parts: Iterable[Plan], policy: Policy) -> Plan:
-    """One plan from plans evaluated page by page (same policy and instant): the blast-radius limit is
-    checked against the whole, as if every issue had been evaluated at once."""
+    """One plan from plans evaluated page by page (same policy and instant): each issue decided once (its
+    first decision kept) and the blast-radius limit checked against the whole, as if every issue had been
+    evaluated at once."""
     parts = list(parts)
     if not parts:
         raise ValueError("merge_plans needs at least one plan")
     first = parts[0]
     if any(part.now != first.now or part.policy != first.policy for part in parts):
         raise ValueError("plans evaluated at different instants or under different policies cannot be merged")
-    return _plan([d for part in parts for d in part.decisions], policy, first.now, first.policy)
+    seen: set[str] = set()
+    decisions = []
+    for decision in (d for part in parts for d in part.decisions):
+        if decision.issue_key not in seen:  # pages that shifted under a concurrent change repeat an issue
+            seen.add(decision.issue_key)
+            decisions.append(decision)
+    return _plan(decisions, policy, first.now, first.policy)
 
 
 def _plan(decisions: list[Decision], policy: Policy, now: datetime, identity: PolicyIdentity) -> Plan:
@@ -145,11 +152,11 @@ class _Context:
             "deadline_breached": breached,
         }
 
-        human_at = issue.human_change_at()
+        human_at = issue.overridden_at(self.now)
         clock_start: ClockStart
         if state is None:
-            started, clock_start = issue.created, "created"
-        elif human_at is not None and human_at > state.at:
+            started, clock_start = _first_clock_start(issue)
+        elif human_at is not None:
             if policy.on_human_change == "stop":
                 return Decision(
                     outcome="no_action",
@@ -238,7 +245,9 @@ class _Context:
         today = self.now.astimezone(ZoneInfo(calendar.timezone)).date()
         skipped: list[SkippedOwner] = []
         chosen: tuple[int, str] | None = None
-        for index in range(target, len(category.levels) + 1):
+        # The due level, then the levels above it; if nobody there can act, the highest level below it that
+        # is still above the issue's current level.
+        for index in [*range(target, len(category.levels) + 1), *range(target - 1, current, -1)]:
             level = category.levels[index - 1]
             for owner in level.owners:
                 why = self._unavailable(owner, today)
@@ -398,6 +407,14 @@ class _Context:
             return None, False
         deadline = state.first_at + limit.wall_clock()
         return deadline, self.now > deadline
+
+
+def _first_clock_start(issue: IssueSnapshot) -> tuple[datetime, ClockStart]:
+    """Before its first escalation, an issue's clock starts when it was created, or when a person last
+    assigned or re-prioritised it, whichever is later: an issue someone just took is not taken away."""
+    changed = [t for t in (issue.human_changed_at, issue.assignee_changed_at) if t is not None]
+    latest = max(changed, default=issue.created)
+    return (latest, "human_change") if latest > issue.created else (issue.created, "created")
 
 
 def _matches(category: Category, issue: IssueSnapshot) -> bool:

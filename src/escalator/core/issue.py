@@ -70,6 +70,11 @@ class IssueSnapshot(BaseModel):
     priority_changed_at: AwareDatetime | None = Field(
         default=None, description="when the priority last changed, by anyone (from the changelog)"
     )
+    human_changed_at: AwareDatetime | None = Field(
+        default=None,
+        description="when a person (anyone but escalator's own account) last changed the assignee or priority, "
+        "from the changelog; None when nobody did or the changelog was not available",
+    )
     state: EscalationState | None = None
 
     @field_validator("labels", "components", mode="after")
@@ -77,14 +82,23 @@ class IssueSnapshot(BaseModel):
     def _sorted_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(sorted(set(value)))
 
-    def human_change_at(self) -> datetime | None:
-        """When a person last overrode what escalator set (assignee or priority), or None if nobody did."""
+    def overridden_at(self, now: datetime) -> datetime | None:
+        """When a person overrode what escalator last did to this issue, or None if nobody did.
+
+        A person's change after escalator's in the changelog counts even if they changed it back. Without a
+        changelog entry, an assignee or priority that differs from what escalator set still means a person
+        stepped in; then the latest change time known is used, and ``now`` if none is, so escalator never
+        takes the issue back on a guess.
+        """
         state = self.state
         if state is None:
             return None
-        changes: list[datetime] = []
-        if self.assignee != state.assignee_set:
-            changes.append(self.assignee_changed_at or self.updated or state.at)
-        if state.priority_set is not None and self.priority != state.priority_set:
-            changes.append(self.priority_changed_at or self.updated or state.at)
-        return max(changes) if changes else None
+        if self.human_changed_at is not None and self.human_changed_at > state.at:
+            return self.human_changed_at
+        mismatch = self.assignee != state.assignee_set or (
+            state.priority_set is not None and self.priority != state.priority_set
+        )
+        if not mismatch:
+            return None
+        known = [t for t in (self.assignee_changed_at, self.priority_changed_at, self.updated) if t and t > state.at]
+        return max(known) if known else now
