@@ -18,14 +18,24 @@ from prefect.settings import PREFECT_HOME
 from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
-from escalator.applier import DryRunWriter, Writer
+from escalator.applier import DryRunWriter, Outcome, Writer
 from escalator.audit.record import RunInfo
 from escalator.core import Plan, merge_plans
 from escalator.jira.adapter import JiraAdapter
+from escalator.jira.errors import JiraConfigError, JiraError
 from escalator.jira.settings import JiraSettings
 from escalator.jira.snapshot import SnapshotProblem
 from escalator.policy_lock import policy_lock
-from escalator.sweep import ArtifactKeys, JiraWriter, PolicyRun, SweepParameters, SweepReport, run_records
+from escalator.sweep import (
+    ArtifactKeys,
+    JiraWriter,
+    PolicyRun,
+    SweepParameters,
+    SweepReport,
+    readable_issues,
+    run_records,
+    run_verdict,
+)
 from tasks.apply import apply_plan
 from tasks.audit import publish_audit
 from tasks.evaluate import evaluate_batch
@@ -38,7 +48,13 @@ def jira_settings(block: str | None) -> JiraSettings:
     if block is None:
         return JiraSettings.from_env()
     value = Secret.load(block).get()
-    return JiraSettings.model_validate(json.loads(value) if isinstance(value, str) else value)
+    try:
+        values = json.loads(value) if isinstance(value, str) else value
+    except json.JSONDecodeError:
+        raise JiraConfigError(f"Secret block {block!r} does not hold JSON settings") from None
+    if not isinstance(values, dict):
+        raise JiraConfigError(f"Secret block {block!r} must hold a JSON object of Jira settings")
+    return JiraSettings.from_mapping(values, f"Secret block {block!r}")
 
 
 @flow(name="escalate", log_prints=False, validate_parameters=True)
@@ -52,29 +68,21 @@ def escalate(params: SweepParameters = SweepParameters()) -> State:  # noqa: B00
         dry_run=params.dry_run,
     )
     reports: list[SweepReport] = []
+    budget = params.write_budget  # for the whole run, shared by its policies in order
     with JiraAdapter.connect(jira_settings(params.jira_block)) as jira:
         checks = {p.policy.name: preflight(jira, p.policy) for p in policy_runs}  # all, before any write
         writer: Writer = DryRunWriter() if params.dry_run else JiraWriter(jira, run)
         for policy_run in policy_runs:
-            report = sweep_policy(jira, policy_run, checks[policy_run.policy.name].inactive_users, writer, params, run)
-            logger.info(
-                "%s v%s: %d evaluated, %d escalations (%d applied, %d dry run, %d failed, %d over budget)%s",
-                report.policy,
-                report.version,
-                report.evaluated,
-                report.escalations,
-                report.applied,
-                report.dry_run,
-                report.failed,
-                report.over_budget,
-                f"; BLOCKED: {report.blocked}" if report.blocked else "",
-            )
+            inactive = checks[policy_run.policy.name].inactive_users
+            with policy_lock(PREFECT_HOME.value() / "locks", policy_run.policy.name):
+                report = sweep_policy(jira, policy_run, inactive, writer, params, run, budget)
+            logger.info("%s", report.one_line())
             reports.append(report)
-    data = [r.model_dump(mode="json") for r in reports]
-    failed = sum(r.failed for r in reports)
-    if failed:
-        return Failed(message=f"{failed} escalation write(s) failed; see the decision records", data=data)
-    return Completed(message="sweep done", data=data)
+            if budget is not None:
+                budget = max(0, budget - report.writes_attempted)
+    succeeded, message = run_verdict(reports)
+    data = [report.model_dump(mode="json") for report in reports]
+    return Completed(message=message, data=data) if succeeded else Failed(message=message, data=data)
 
 
 def sweep_policy(
@@ -84,55 +92,35 @@ def sweep_policy(
     writer: Writer,
     params: SweepParameters,
     run: RunInfo,
+    budget: int | None,
 ) -> SweepReport:
-    with policy_lock(PREFECT_HOME.value() / "locks", policy_run.policy.name):
-        return _sweep_locked(jira, policy_run, inactive_users, writer, params, run)
-
-
-def _sweep_locked(
-    jira: JiraAdapter,
-    policy_run: PolicyRun,
-    inactive_users: frozenset[str],
-    writer: Writer,
-    params: SweepParameters,
-    run: RunInfo,
-) -> SweepReport:
+    """One policy's sweep. Its audit is published whatever happens: if Jira fails part-way, the records of
+    what was decided and done so far are published with the error, and the run goes on to the next policy."""
     policy, identity = policy_run.policy, policy_run.identity
-    now = datetime.now(UTC)  # the one clock read: every issue of this policy is judged at the same instant
-    pages = jira.policy_pages(policy, page_size=params.page_size)
+    keys = ArtifactKeys.for_policy(policy)
     logger = get_run_logger()
+    now = datetime.now(UTC)  # the one clock read: every issue of this policy is judged at the same instant
     parts: list[Plan] = []
     problems: list[SnapshotProblem] = []
-    fetched = 0
-    while batch := fetch_batch(pages, params.pages_per_batch):
-        # An issue whose stored escalation state cannot be read is not evaluated: escalating it again could
-        # repeat an escalation. It is recorded as a data problem for someone to look at.
-        unreadable = {problem.issue_key for page in batch for problem in page.problems}
-        problems.extend(problem for page in batch for problem in page.problems)
-        issues = [issue for page in batch for issue in page.issues if issue.key not in unreadable]
-        fetched += sum(len(page.issues) for page in batch)
-        parts.append(evaluate_batch(quote(issues), policy, now, inactive_users, identity))
-        logger.info("%s: %d issues fetched and evaluated", policy.name, fetched)
-    plan = merge_plans(parts or [evaluate_batch([], policy, now, inactive_users, identity)], policy)
-    logger.info("%s: %d escalations planned; applying", policy.name, len(plan.escalations))
-    outcomes = apply_plan(quote(plan), writer, params.write_budget, params.apply_concurrency)
-    keys = ArtifactKeys.for_policy(policy)
-    records, summary = run_records(plan, outcomes, policy_run, run, keys, problems)
+    outcomes: list[Outcome] = []
+    plan: Plan | None = None
+    try:
+        pages = jira.policy_pages(policy, page_size=params.page_size)
+        fetched = 0
+        while batch := fetch_batch(pages, params.pages_per_batch):
+            issues, page_problems = readable_issues(batch)
+            problems.extend(page_problems)
+            fetched += len(issues) + len(page_problems)
+            parts.append(evaluate_batch(quote(issues), policy, now, inactive_users, identity))
+            logger.info("%s: %d issues fetched and evaluated", policy.name, fetched)
+        plan = merge_plans(parts or [evaluate_batch([], policy, now, inactive_users, identity)], policy)
+        logger.info("%s: %d escalations planned", policy.name, len(plan.escalations))
+        outcomes = apply_plan(quote(plan), writer, budget, params.apply_concurrency)
+    except JiraError as error:
+        logger.error("%s: the sweep stopped: %s", policy.name, error)
+        records, summary = run_records(plan, outcomes, policy_run, run, keys, problems, now=now, error=str(error))
+        publish_audit(quote(records), summary, keys)
+        return SweepReport.of(policy, plan, outcomes, problems, keys, error=str(error))
+    records, summary = run_records(plan, outcomes, policy_run, run, keys, problems, now=now)
     publish_audit(quote(records), summary, keys)
-    count = {
-        status: sum(1 for o in outcomes if o.status == status)
-        for status in ("applied", "dry_run", "failed", "over_budget")
-    }
-    return SweepReport(
-        policy=policy.name,
-        version=policy.version,
-        evaluated=len(plan.decisions),
-        escalations=len(plan.escalations),
-        blocked=plan.blocked,
-        data_problems=len(problems),
-        records_key=keys.records,
-        summary_key=keys.summary,
-        outcomes=outcomes,
-        changes=SweepReport.change_lines(plan, outcomes),
-        **count,
-    )
+    return SweepReport.of(policy, plan, outcomes, problems, keys)

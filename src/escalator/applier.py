@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from escalator.core.decision import Decision
 
@@ -28,14 +28,18 @@ class Outcome(BaseModel):
     issue_key: str
     status: OutcomeStatus
     error: str | None = None
+    warning: str | None = Field(default=None, description="e.g. the escalation is in Jira but its e-mail failed")
     error_kind: str | None = None
     retryable: bool | None = None
 
 
 class Writer(Protocol):
-    """Makes one decision true in Jira (or pretends to). Raises on failure; the applier records it."""
+    """Makes one decision true in Jira (or pretends to). Raises on failure; the applier records it. Returns a
+    warning for a partial success (the change is in Jira, its notification is not)."""
 
-    def write(self, decision: Decision) -> None: ...
+    dry_run: bool
+
+    def write(self, decision: Decision) -> str | None: ...
 
 
 class DryRunWriter:
@@ -43,7 +47,7 @@ class DryRunWriter:
 
     dry_run = True
 
-    def write(self, decision: Decision) -> None:
+    def write(self, decision: Decision) -> str | None:
         return None
 
 
@@ -66,11 +70,11 @@ def apply_decisions(
         return [Outcome(issue_key=d.issue_key, status="blocked", error=blocked) for d in escalations]
     allowed = escalations if budget is None else escalations[:budget]
     deferred = escalations[len(allowed) :]
-    live = not getattr(writer, "dry_run", False)
+    done_status: OutcomeStatus = "dry_run" if writer.dry_run else "applied"
 
     def one(decision: Decision) -> Outcome:
         try:
-            writer.write(decision)
+            warning = writer.write(decision)
         except Exception as error:  # every failure becomes that decision's outcome
             return Outcome(
                 issue_key=decision.issue_key,
@@ -79,7 +83,7 @@ def apply_decisions(
                 error_kind=type(error).__name__,
                 retryable=bool(getattr(error, "retryable", False)),
             )
-        return Outcome(issue_key=decision.issue_key, status="applied" if live else "dry_run")
+        return Outcome(issue_key=decision.issue_key, status=done_status, warning=warning)
 
     outcomes: list[Outcome] = []
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="escalator-apply") as pool:

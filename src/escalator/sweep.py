@@ -6,18 +6,21 @@ The Prefect flow (``flows/escalate.py``) strings these together; everything here
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from escalator.applier import Outcome
 from escalator.audit.record import AuditRecord, RunInfo, data_problem_record, records_for
-from escalator.audit.summary import summary_markdown
+from escalator.audit.summary import failure_markdown, summary_markdown
 from escalator.core.decision import Decision, Plan
+from escalator.core.issue import IssueSnapshot
 from escalator.core.policy import Policy, PolicyIdentity
-from escalator.jira.adapter import JiraAdapter
+from escalator.jira.adapter import JiraAdapter, SearchPage
 from escalator.jira.errors import JiraUnavailable
 from escalator.jira.snapshot import SnapshotProblem
 from escalator.policy_files import LoadedPolicy, load_policies
@@ -31,7 +34,9 @@ __all__ = [
     "SweepParameters",
     "SweepReport",
     "prepare_policies",
+    "readable_issues",
     "run_records",
+    "run_verdict",
 ]
 
 
@@ -121,7 +126,7 @@ class JiraWriter:
         self._jira = jira
         self._run = run
 
-    def write(self, decision: Decision) -> None:
+    def write(self, decision: Decision) -> str | None:
         state = decision.new_state
         if state is not None and self._run.flow_run_id:
             decision = decision.model_copy(
@@ -131,7 +136,7 @@ class JiraWriter:
             f"escalator flow run {self._run.flow_run_name} ({self._run.flow_run_id})" if self._run.flow_run_id else None
         )
         try:
-            self._jira.apply(decision, run_link=link)
+            applied = self._jira.apply(decision, run_link=link)
         except JiraUnavailable as error:
             if error.maybe_applied:
                 raise JiraUnavailable(
@@ -140,6 +145,7 @@ class JiraWriter:
                     maybe_applied=True,
                 ) from error
             raise
+        return f"escalated, but the notification failed: {applied.notify_error}" if applied.notify_error else None
 
 
 class SweepReport(BaseModel):
@@ -159,6 +165,52 @@ class SweepReport(BaseModel):
     summary_key: str
     outcomes: list[Outcome]
     changes: list[str] = Field(default_factory=list, description="the first escalations, one line each")
+    error: str | None = Field(default=None, description="why the sweep of this policy stopped part-way")
+
+    @classmethod
+    def of(
+        cls,
+        policy: Policy,
+        plan: Plan | None,
+        outcomes: Sequence[Outcome],
+        problems: Sequence[SnapshotProblem],
+        keys: ArtifactKeys,
+        error: str | None = None,
+    ) -> SweepReport:
+        count = Counter(outcome.status for outcome in outcomes)
+        return cls(
+            policy=policy.name,
+            version=policy.version,
+            evaluated=len(plan.decisions) if plan else 0,
+            escalations=len(plan.escalations) if plan else 0,
+            applied=count["applied"],
+            dry_run=count["dry_run"],
+            failed=count["failed"],
+            over_budget=count["over_budget"],
+            blocked=plan.blocked if plan else None,
+            data_problems=len(problems),
+            records_key=keys.records,
+            summary_key=keys.summary,
+            outcomes=list(outcomes),
+            changes=cls.change_lines(plan, outcomes) if plan else [],
+            error=error,
+        )
+
+    @property
+    def writes_attempted(self) -> int:
+        """What this policy spent of the run's write budget (a dry run spends it as a live run would)."""
+        return self.applied + self.dry_run + self.failed
+
+    def one_line(self) -> str:
+        line = (
+            f"{self.policy} v{self.version}: {self.evaluated} evaluated, {self.escalations} escalations "
+            f"({self.applied} applied, {self.dry_run} dry run, {self.failed} failed, {self.over_budget} over budget)"
+        )
+        if self.blocked:
+            line += f"; BLOCKED: {self.blocked}"
+        if self.error:
+            line += f"; STOPPED: {self.error}"
+        return line
 
     @staticmethod
     def change_lines(plan: Plan, outcomes: Sequence[Outcome], limit: int = 50) -> list[str]:
@@ -181,16 +233,45 @@ class SweepReport(BaseModel):
         return lines
 
 
+def run_verdict(reports: Sequence[SweepReport]) -> tuple[bool, str]:
+    """Whether the run succeeded, and why not: failed writes, a blocked plan or a stopped policy make the
+    flow run end Failed (after its audit is published), so it stands out in the UI."""
+    failed = sum(r.failed for r in reports)
+    problems = [f"{failed} escalation write(s) failed"] if failed else []
+    problems += [f"{r.policy} blocked by its blast-radius limit" for r in reports if r.blocked]
+    problems += [f"{r.policy} stopped: {r.error}" for r in reports if r.error]
+    if problems:
+        return False, "; ".join(problems) + "; see the decision records"
+    return True, "sweep done"
+
+
+def readable_issues(pages: Sequence[SearchPage]) -> tuple[list[IssueSnapshot], list[SnapshotProblem]]:
+    """The issues of ``pages`` that can be evaluated, and the problems of those that cannot.
+
+    An issue whose stored escalation state cannot be read is left out: escalating it again could repeat an
+    escalation. It is recorded as a data problem for someone to look at.
+    """
+    problems = [problem for page in pages for problem in page.problems]
+    unreadable = {problem.issue_key for problem in problems}
+    return [issue for page in pages for issue in page.issues if issue.key not in unreadable], problems
+
+
 def run_records(
-    plan: Plan,
+    plan: Plan | None,
     outcomes: Sequence[Outcome],
     policy_run: PolicyRun,
     run: RunInfo,
     keys: ArtifactKeys,
     problems: Sequence[SnapshotProblem] = (),
+    *,
+    now: datetime,
+    error: str | None = None,
 ) -> tuple[list[AuditRecord], str]:
-    """The decision records and the markdown summary of one policy's part of a run."""
-    records = records_for(plan, outcomes, policy_run.git, run)
-    records += [data_problem_record(plan, p.issue_key, p.problem, policy_run.git, run) for p in problems]
-    summary = summary_markdown(plan, outcomes, policy_run.git, run, records_key=keys.records, problems=problems)
+    """The decision records and the markdown summary of one policy's part of a run, also when it stopped."""
+    identity, git = policy_run.identity, policy_run.git
+    records = records_for(plan, outcomes, git, run) if plan is not None else []
+    records += [data_problem_record(identity, now, p.issue_key, p.problem, git, run) for p in problems]
+    if plan is None:
+        return records, failure_markdown(identity, now, git, run, error or "unknown error")
+    summary = summary_markdown(plan, outcomes, git, run, records_key=keys.records, problems=problems, error=error)
     return records, summary

@@ -240,3 +240,54 @@ def test_an_unreadable_escalation_state_is_reported_and_the_issue_left_alone(san
     (row,) = [row for row in rows if row["issue_key"] == victim]
     assert row["outcome"] == "data_problem" and "not evaluated" in row["reason"]
     assert escalation_comments(sandbox, [victim])[victim] == []
+
+
+def test_a_failed_notification_keeps_the_escalation_and_says_so(sandbox: Sandbox) -> None:
+    sandbox.add_fault(status=403, method="POST", path="/notify$", message="Notifications are off")
+    state, (report,) = sweep(policies=[OUTAGE])
+    assert state.is_completed(), state.message
+    warned = [o for o in report["outcomes"] if o["warning"]]
+    assert warned and all(o["status"] == "applied" for o in warned)
+    assert "notification failed" in warned[0]["warning"]
+    rows = records(state.state_details.flow_run_id, "escalator-outage-matrix-decisions")
+    assert any(row["warning"] and "Notifications are off" in row["warning"] for row in rows)
+
+
+def test_jira_failing_mid_fetch_still_publishes_the_audit_and_fails_the_run(sandbox: Sandbox) -> None:
+    # The outage policy's second page fails on every attempt; the support policy after it runs normally.
+    sandbox.add_fault(status=500, method="POST", path="/search/jql$", skip=1, times=5)
+    state, (outage, support) = sweep(policies=[OUTAGE, str(ROOT / "policies" / "support.yaml")], page_size=20)
+    assert state.is_failed() and "outage-matrix stopped" in (state.message or "")
+    assert outage["error"] and "HTTP 500" in outage["error"] and outage["applied"] == 0
+    assert support["error"] is None and support["applied"] > 0
+    summary = records_markdown(state.state_details.flow_run_id, "escalator-outage-matrix-summary")
+    assert "FAILED" in summary and "before any escalation was written" in summary
+
+
+def test_the_write_budget_is_shared_by_the_policies_of_a_run(sandbox: Sandbox) -> None:
+    state, reports = sweep(policies=[ALL], dry_run=True, write_budget=5)
+    assert state.is_completed()
+    assert sum(r["dry_run"] for r in reports) == 5
+    assert sum(r["over_budget"] for r in reports) == sum(r["escalations"] for r in reports) - 5
+
+
+def test_a_data_center_sweep_escalates_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    with running_sandbox(mode="server", seed="demo") as server:
+        monkeypatch.setenv("JIRA_URL", server.url)
+        monkeypatch.setenv("JIRA_EMAIL", server.user)
+        monkeypatch.setenv("JIRA_API_TOKEN", server.token)
+        monkeypatch.chdir(ROOT)
+        server_policy = Path(OUTAGE).read_text().replace("acc-", "")  # Data Center names people by username
+        path = ROOT / ".prefect" / "test-outage-server.yaml"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(server_policy)
+        try:
+            state, (report,) = sweep(policies=[str(path)])
+            assert state.is_completed(), state.message
+            assert report["applied"] == report["escalations"] > 10
+            key = next(o["issue_key"] for o in report["outcomes"])
+            assert server.jira().issue(key).fields.assignee.name in {"alice", "bob", "carol"}
+            _, (again,) = sweep(policies=[str(path)])
+            assert again["applied"] == 0
+        finally:
+            path.unlink()

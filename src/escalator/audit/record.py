@@ -8,11 +8,13 @@ says which fields a record was written with, so old records stay readable.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from escalator.applier import Outcome
 from escalator.core.decision import Decision, Plan, format_timedelta
+from escalator.core.policy import PolicyIdentity
 from escalator.provenance import GitProvenance
 
 __all__ = ["SCHEMA_VERSION", "AuditRecord", "RunInfo", "data_problem_record", "records_for"]
@@ -60,6 +62,7 @@ class AuditRecord(BaseModel):
     deadline_at: AwareDatetime | None = None
     deadline_breached: bool = False
     error: str | None = None
+    warning: str | None = Field(default=None, description="a partial success, e.g. the notification failed")
     policy: str
     policy_version: str
     policy_sha256: str | None = None
@@ -120,6 +123,7 @@ def _record(
         deadline_at=decision.deadline_at,
         deadline_breached=decision.deadline_breached,
         error=outcome.error if outcome is not None else None,
+        warning=outcome.warning if outcome is not None else None,
         policy=identity.name,
         policy_version=identity.version,
         policy_sha256=identity.sha256,
@@ -133,11 +137,12 @@ def _record(
     )
 
 
-def data_problem_record(plan: Plan, issue_key: str, problem: str, git: GitProvenance, run: RunInfo) -> AuditRecord:
+def data_problem_record(
+    identity: PolicyIdentity, now: datetime, issue_key: str, problem: str, git: GitProvenance, run: RunInfo
+) -> AuditRecord:
     """An issue left out of the evaluation because its data could not be read (e.g. its escalation state)."""
-    identity = plan.policy
     return AuditRecord(
-        evaluated_at=plan.now,
+        evaluated_at=now,
         issue_key=issue_key,
         outcome="data_problem",
         decision="skipped",

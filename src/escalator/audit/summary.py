@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 
 from escalator.applier import Outcome
 from escalator.audit.record import RunInfo
 from escalator.core.decision import Plan
+from escalator.core.policy import PolicyIdentity
 from escalator.jira.snapshot import SnapshotProblem
 from escalator.provenance import GitProvenance
 
-__all__ = ["summary_markdown"]
+__all__ = ["failure_markdown", "summary_markdown"]
 
 
 def summary_markdown(
@@ -22,6 +24,7 @@ def summary_markdown(
     run: RunInfo,
     records_key: str | None = None,
     problems: Sequence[SnapshotProblem] = (),
+    error: str | None = None,
 ) -> str:
     identity = plan.policy
     by_outcome = Counter(outcome.status for outcome in outcomes)
@@ -46,6 +49,8 @@ def summary_markdown(
         lines.append(f"- **Decision records:** table artifact `{records_key}`")
     if plan.blocked:
         lines += ["", f"> **Blocked:** {plan.blocked}"]
+    if error:
+        lines += ["", f"> **The sweep stopped part-way:** {error}. The outcomes below are what was done before."]
     lines += ["", "## Outcomes", "", "| outcome | issues |", "|---|---|"]
     lines += [f"| {name} | {count} |" for name, count in sorted(by_outcome.items())] or ["| none | 0 |"]
     lines += ["", "## Escalations by category", "", "| category | escalations |", "|---|---|"]
@@ -64,3 +69,21 @@ def summary_markdown(
         lines += ["", f"## Failed writes ({len(failed)})", ""]
         lines += [f"- {o.issue_key}: {o.error}" for o in failed]
     return "\n".join(lines) + "\n"
+
+
+def failure_markdown(identity: PolicyIdentity, now: datetime, git: GitProvenance, run: RunInfo, error: str) -> str:
+    """The summary of a policy's sweep that stopped before it had a plan (e.g. Jira failed while fetching)."""
+    commit = git.commit[:12] if git.commit else "unknown (not in git)"
+    return "\n".join(
+        [
+            f"# Escalation sweep FAILED: {identity.name} version {identity.version}",
+            "",
+            f"- **Mode:** {'dry run' if run.dry_run else 'live'}",
+            f"- **Started at:** {now.isoformat()}",
+            f"- **Policy file:** `{identity.path}` sha256 `{identity.sha256}`",
+            f"- **Git commit:** `{commit}`",
+            "",
+            f"> **The sweep stopped before any escalation was written:** {error}",
+            "",
+        ]
+    )

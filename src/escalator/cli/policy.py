@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from escalator.core.decision import Decision, format_instant, format_timedelta
@@ -29,7 +30,7 @@ PathsArg = Annotated[list[Path] | None, typer.Argument(help="policy files or fol
 
 def _report(error: PolicyLoadError) -> None:
     for problem in error.problems:
-        err.print(f"[red]error[/red] {problem}", markup=True, soft_wrap=True)
+        err.print(f"[red]error[/red] {escape(str(problem))}")
     count = len(error.problems)
     err.print(f"{count} problem{'s' if count != 1 else ''} found.")
 
@@ -76,13 +77,13 @@ def test_cases(
         for result in results:
             if result.passed:
                 passed += 1
-                out.print(f"[green]PASS[/green] {file}: {result.case.name}")
+                out.print(f"[green]PASS[/green] {escape(f'{file}: {result.case.name}')}")
             else:
                 failed += 1
-                out.print(f"[red]FAIL[/red] {file}: {result.case.name}")
+                out.print(f"[red]FAIL[/red] {escape(f'{file}: {result.case.name}')}")
                 for mismatch in result.mismatches:
-                    out.print(f"     {mismatch}")
-                out.print(f"     reason: {result.decision.reason}", soft_wrap=True)
+                    out.print(f"     {escape(mismatch)}")
+                out.print(f"     reason: {escape(result.decision.reason)}")
     out.print(f"{passed} passed, {failed} failed")
     if failed or broken:
         raise typer.Exit(1)
@@ -104,7 +105,11 @@ def explain(
         raise typer.Exit(1) from None
     issue = _read_issue(issue_json)
     now = _parse_instant(at) if at else datetime.now(UTC)
-    plan = evaluate([issue], loaded.policy, now, inactive_users=frozenset(inactive or ()), identity=loaded.identity)
+    try:
+        plan = evaluate([issue], loaded.policy, now, inactive_users=frozenset(inactive or ()), identity=loaded.identity)
+    except ValueError as error:  # e.g. an instant outside the years a calendar can compute
+        err.print(f"[red]error[/red] cannot evaluate at {now.isoformat()}: {escape(str(error))}")
+        raise typer.Exit(1) from None
     decision = plan.decisions[0]
     if as_json:
         out.print_json(decision.model_dump_json())
@@ -136,7 +141,7 @@ def _read_issue(path: Path) -> IssueSnapshot:
     except ValidationError as error:
         for item in error.errors():
             loc = ".".join(str(part) for part in item["loc"])
-            err.print(f"[red]error[/red] {path}: {loc + ': ' if loc else ''}{item['msg']}")
+            err.print(f"[red]error[/red] {escape(str(path))}: {escape(loc + ': ' if loc else '')}{escape(item['msg'])}")
         raise typer.Exit(1) from None
 
 
@@ -166,7 +171,7 @@ def _print_trace(loaded: LoadedPolicy, issue: IssueSnapshot, decision: Decision,
             out.print(f"  {category.name}: not reached")
         else:
             why_not = category_mismatch(category, issue) or "matches, but the escalation state names another category"
-            out.print(f"  {category.name}: no: {why_not}")
+            out.print(f"  {category.name}: no: {escape(why_not)}")
     table = Table(show_header=False, box=None, padding=(0, 2))
     rows: list[tuple[str, str]] = [
         ("outcome", f"{decision.outcome} ({decision.reason_code})"),
@@ -210,9 +215,9 @@ def _print_trace(loaded: LoadedPolicy, issue: IssueSnapshot, decision: Decision,
             ]
             rows.append(("notify", ", ".join([*who, *actions.notify_users])))
     for name, value in rows:
-        table.add_row(f"[bold]{name}[/bold]", value)
+        table.add_row(f"[bold]{name}[/bold]", escape(value))
     out.print(table)
     if actions is not None:
         out.print("[bold]Status comment[/bold]")
         for line in actions.comment.splitlines():
-            out.print(f"  {line}", soft_wrap=True)
+            out.print(f"  {escape(line)}")

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from escalator.sweep import SweepParameters, SweepReport
@@ -82,16 +83,21 @@ def run_sweep(params: SweepParameters) -> tuple[bool, list[SweepReport]]:
             return state.is_completed(), [SweepReport.model_validate(item) for item in data]
         if isinstance(data, PolicyLoadError):
             for problem in data.problems:
-                err.print(f"[red]error[/red] {problem}")
+                err.print(f"[red]error[/red] {escape(str(problem))}")
             raise typer.Exit(1)
         if isinstance(data, JiraError | PolicyProvenanceError):
-            err.print(f"[red]error[/red] {data}")
+            err.print(f"[red]error[/red] {escape(_where())}{escape(str(data))}")
             raise typer.Exit(1)
         if isinstance(data, BaseException):
-            err.print(f"[red]error[/red] the sweep stopped: {type(data).__name__}: {data}")
+            err.print(f"[red]error[/red] the sweep stopped: {type(data).__name__}: {escape(str(data))}")
             raise typer.Exit(1)
-    err.print(f"[red]error[/red] the sweep ended {state.type.value}: {state.message}")
+    err.print(f"[red]error[/red] the sweep ended {state.type.value}: {escape(state.message or '')}")
     raise typer.Exit(1)
+
+
+def _where() -> str:
+    url = os.environ.get("JIRA_URL")
+    return f"Jira at {url}: " if url else ""
 
 
 def print_reports(reports: list[SweepReport], *, title: str) -> None:
@@ -114,10 +120,14 @@ def print_reports(reports: list[SweepReport], *, title: str) -> None:
         if r.data_problems:
             out.print(f"[yellow]{r.policy}: {r.data_problems} issue(s) not evaluated: unreadable data[/yellow]")
         if r.blocked:
-            out.print(f"[yellow]{r.policy}: blocked[/yellow] {r.blocked}")
+            out.print(f"[yellow]{r.policy}: blocked[/yellow] {escape(r.blocked)}")
+        if r.error:
+            out.print(f"[red]{r.policy}: stopped part-way[/red]: {escape(r.error)}")
         for outcome in r.outcomes:
             if outcome.status == "failed":
-                out.print(f"[red]{r.policy}: {outcome.issue_key} failed[/red]: {outcome.error}")
+                out.print(f"[red]{r.policy}: {outcome.issue_key} failed[/red]: {escape(outcome.error or '')}")
+            elif outcome.warning:
+                out.print(f"[yellow]{r.policy}: {outcome.issue_key}[/yellow]: {escape(outcome.warning)}")
 
 
 def _check_before_starting(params: SweepParameters) -> None:
@@ -139,7 +149,7 @@ def _check_before_starting(params: SweepParameters) -> None:
             problems.append(f"Jira settings: {error} (see README: Pointing it at a real Jira)")
     if problems:
         for problem in problems:
-            err.print(f"[red]error[/red] {problem}")
+            err.print(f"[red]error[/red] {escape(str(problem))}")
         raise typer.Exit(1)
 
 

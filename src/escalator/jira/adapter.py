@@ -17,7 +17,7 @@ from escalator.core.decision import Decision
 from escalator.core.issue import STATE_PROPERTY_KEY, IssueSnapshot
 from escalator.core.policy import Policy
 from escalator.jira.edit import issue_edit
-from escalator.jira.errors import JiraUnexpectedResponse
+from escalator.jira.errors import JiraError, JiraUnexpectedResponse
 from escalator.jira.preflight import PreflightReport, run_preflight
 from escalator.jira.retry import RetryPolicy
 from escalator.jira.settings import JiraSettings
@@ -43,6 +43,7 @@ class Applied:
     issue_key: str
     notified: bool
     requests: int
+    notify_error: str | None = None
 
 
 class JiraAdapter:
@@ -52,6 +53,8 @@ class JiraAdapter:
         self._transport = transport
         self.deployment: Deployment = deployment
         self.notify_on_edit = notify_on_edit
+        self.acting_user: str | None = None
+        """escalator's own account, learnt by ``preflight``: its changes are not a person's"""
 
     @classmethod
     def connect(
@@ -132,6 +135,10 @@ class JiraAdapter:
                 return
 
     def _server_pages(self, body: dict[str, Any], custom: list[str]) -> Iterator[SearchPage]:
+        # Paging by offset needs a stable order; an issue that still shifts between pages is decided once
+        # (merge_plans keeps its first decision).
+        if "order by" not in body["jql"].lower():
+            body = {**body, "jql": f"{body['jql']} ORDER BY key ASC"}
         start = 0
         while True:
             answer = self._transport.post("search", {**body, "startAt": start}, read=True)
@@ -148,7 +155,13 @@ class JiraAdapter:
         issues: list[IssueSnapshot] = []
         problems: list[SnapshotProblem] = []
         for raw in answer["issues"]:
-            snapshot, problem = snapshot_from_json(raw, self.deployment, custom)
+            try:
+                snapshot, problem = snapshot_from_json(raw, self.deployment, custom, self.acting_user)
+            except JiraUnexpectedResponse as error:  # one unreadable issue must not stop the sweep
+                key = str(raw.get("key") or "?") if isinstance(raw, dict) else "?"
+                LOG.warning("%s: %s", key, error)
+                problems.append(SnapshotProblem(key, str(error)))
+                continue
             issues.append(snapshot)
             if problem is not None:
                 LOG.warning("%s: %s", problem.issue_key, problem.problem)
@@ -163,10 +176,15 @@ class JiraAdapter:
         self._transport.put(f"issue/{edit.issue_key}", edit.body, params=params)
         if edit.notification is None:
             return Applied(edit.issue_key, notified=False, requests=1)
-        self._transport.post(f"issue/{edit.issue_key}/notify", edit.notification)
+        try:
+            self._transport.post(f"issue/{edit.issue_key}/notify", edit.notification)
+        except JiraError as error:  # the escalation itself is in Jira: report the lost e-mail, do not fail it
+            return Applied(edit.issue_key, notified=False, requests=2, notify_error=str(error))
         return Applied(edit.issue_key, notified=True, requests=2)
 
     # --- checks -----------------------------------------------------------------------------------
     def preflight(self, policy: Policy) -> PreflightReport:
         """Check the credentials, priorities, people, custom fields and scope of ``policy`` against this Jira."""
-        return run_preflight(self._transport, self.deployment, policy)
+        report = run_preflight(self._transport, self.deployment, policy)
+        self.acting_user = report.user
+        return report

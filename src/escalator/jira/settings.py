@@ -22,7 +22,8 @@ _ENV = {"url": "JIRA_URL", "email": "JIRA_EMAIL", "api_token": "JIRA_API_TOKEN",
 
 
 class JiraSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # hide_input_in_errors: a validation error must never echo a token (e.g. settings read from a block).
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     url: str = Field(description="Jira base URL, e.g. https://example.atlassian.net")
     email: str | None = None
@@ -55,6 +56,18 @@ class JiraSettings(BaseModel):
     @property
     def auth_kind(self) -> AuthKind:
         return "bearer" if self.pat is not None else "basic"
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object], source: str) -> JiraSettings:
+        """Settings from a mapping (e.g. a Prefect Secret block); errors name ``source``, never a value."""
+        try:
+            return cls.model_validate(dict(values))
+        except ValidationError as exc:
+            problems = [
+                f"{'.'.join(map(str, error['loc'])) or 'settings'}: {str(error['msg']).removeprefix('Value error, ')}"
+                for error in exc.errors()
+            ]
+            raise JiraConfigError(f"invalid Jira settings in {source}", messages=problems) from None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> JiraSettings:

@@ -62,15 +62,19 @@ def parse_jira_time(value: str) -> datetime:
 
 
 def snapshot_from_json(
-    raw: Mapping[str, Any], deployment: Deployment, custom_fields: Iterable[str] = ()
+    raw: Mapping[str, Any],
+    deployment: Deployment,
+    custom_fields: Iterable[str] = (),
+    acting_user: str | None = None,
 ) -> tuple[IssueSnapshot, SnapshotProblem | None]:
+    """``acting_user`` is escalator's own account: changes it made are not a person's (``human_changed_at``)."""
     key = raw.get("key")
     fields = raw.get("fields")
     if not isinstance(key, str) or not isinstance(fields, dict):
         raise JiraUnexpectedResponse(f"a search result without key or fields: {sorted(raw)[:8]}")
     try:
         state, problem = _state(key, raw.get("properties"))
-        changed = _changed_at(raw.get("changelog"))
+        changed = _changed_at(raw.get("changelog"), deployment, acting_user)
         status = fields.get("status") or {}
         snapshot = IssueSnapshot(
             key=key,
@@ -88,6 +92,7 @@ def snapshot_from_json(
             updated=parse_jira_time(fields["updated"]) if fields.get("updated") else None,
             assignee_changed_at=changed.get("assignee"),
             priority_changed_at=changed.get("priority"),
+            human_changed_at=changed.get("human"),
             state=state,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # ValidationError is a ValueError
@@ -144,8 +149,10 @@ def _option_text(value: Mapping[str, Any]) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _changed_at(changelog: Any) -> dict[str, datetime]:
-    """When assignee and priority last changed, from an inline changelog; nothing if it is truncated."""
+def _changed_at(changelog: Any, deployment: Deployment, acting_user: str | None) -> dict[str, datetime]:
+    """When assignee and priority last changed, and (key ``human``) when anyone but ``acting_user`` last
+    changed either, from an inline changelog; nothing if it is truncated (or, for ``human``, if escalator's
+    own account is not known)."""
     if not isinstance(changelog, dict):
         return {}
     histories = changelog.get("histories") or []
@@ -153,10 +160,16 @@ def _changed_at(changelog: Any) -> dict[str, datetime]:
     if isinstance(total, int) and total > len(histories):
         return {}
     latest: dict[str, datetime] = {}
+    author_key = "accountId" if deployment == "cloud" else "name"
     for history in histories:
         at = parse_jira_time(history["created"])
+        author = (history.get("author") or {}).get(author_key)
         for item in history.get("items") or ():
             field = item.get("fieldId") or item.get("field")
-            if field in ("assignee", "priority") and (field not in latest or at > latest[field]):
+            if field not in ("assignee", "priority"):
+                continue
+            if field not in latest or at > latest[field]:
                 latest[field] = at
+            if acting_user is not None and author != acting_user and ("human" not in latest or at > latest["human"]):
+                latest["human"] = at
     return latest
