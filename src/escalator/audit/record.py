@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -19,7 +20,7 @@ from escalator.provenance import GitProvenance
 
 __all__ = ["SCHEMA_VERSION", "AuditRecord", "RunInfo", "data_problem_record", "records_for"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: git_committed_at
 
 
 class RunInfo(BaseModel):
@@ -70,6 +71,7 @@ class AuditRecord(BaseModel):
     git_commit: str | None = None
     git_dirty: bool | None = None
     git_author: str | None = None
+    git_committed_at: str | None = Field(default=None, description="when the policy's commit was made (ISO 8601)")
     flow_run_id: str | None = None
     flow_run_name: str | None = None
     dry_run: bool = False
@@ -124,16 +126,7 @@ def _record(
         deadline_breached=decision.deadline_breached,
         error=outcome.error if outcome is not None else None,
         warning=outcome.warning if outcome is not None else None,
-        policy=identity.name,
-        policy_version=identity.version,
-        policy_sha256=identity.sha256,
-        policy_path=identity.path,
-        git_commit=git.commit,
-        git_dirty=git.dirty,
-        git_author=git.author,
-        flow_run_id=run.flow_run_id,
-        flow_run_name=run.flow_run_name,
-        dry_run=run.dry_run,
+        **_provenance(identity, git, run),
     )
 
 
@@ -148,14 +141,21 @@ def data_problem_record(
         decision="skipped",
         reason_code="unreadable_data",
         reason=f"{issue_key} was not evaluated: {problem}",
-        policy=identity.name,
-        policy_version=identity.version,
-        policy_sha256=identity.sha256,
-        policy_path=identity.path,
-        git_commit=git.commit,
-        git_dirty=git.dirty,
-        git_author=git.author,
-        flow_run_id=run.flow_run_id,
-        flow_run_name=run.flow_run_name,
-        dry_run=run.dry_run,
+        **_provenance(identity, git, run),
     )
+
+
+def _provenance(identity: PolicyIdentity, git: GitProvenance, run: RunInfo) -> dict[str, Any]:
+    """The fields every record carries: which policy, which file and commit, which run."""
+    return {
+        "policy": identity.name,
+        "policy_version": identity.version,
+        "policy_sha256": identity.sha256,
+        "policy_path": identity.path,
+        "git_commit": git.commit,
+        "git_dirty": git.dirty,
+        "git_author": git.author,
+        "flow_run_id": run.flow_run_id,
+        "flow_run_name": run.flow_run_name,
+        "dry_run": run.dry_run,
+    }
