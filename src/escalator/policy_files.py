@@ -28,7 +28,9 @@ __all__ = [
     "PolicyProblem",
     "expand_policy_paths",
     "load_policies",
+    "load_policy_bytes",
     "load_policy_file",
+    "parse_yaml",
     "read_yaml",
     "validate_yaml",
 ]
@@ -95,6 +97,11 @@ def read_yaml(path: Path) -> tuple[Any, bytes]:
         raw = path.read_bytes()
     except OSError as error:
         raise PolicyLoadError([PolicyProblem(display, None, "", f"cannot read the file: {error.strerror}")]) from None
+    return parse_yaml(raw, display), raw
+
+
+def parse_yaml(raw: bytes, display: str) -> Any:
+    """Parse YAML bytes (from a file, or from git at a ref); syntax errors name ``display`` and the line."""
     yaml = YAML(typ="rt")
     try:
         data = yaml.load(raw)
@@ -105,7 +112,7 @@ def read_yaml(path: Path) -> tuple[Any, bytes]:
         raise PolicyLoadError([PolicyProblem(display, line, "", f"YAML syntax: {message}")]) from None
     except YAMLError as error:
         raise PolicyLoadError([PolicyProblem(display, None, "", f"YAML: {error}")]) from None
-    return data, raw
+    return data
 
 
 def validate_yaml(model: type[BaseModel], data: Any, path: str) -> Any:
@@ -123,6 +130,13 @@ def load_policy_file(path: Path) -> LoadedPolicy:
     data, raw = read_yaml(path)
     policy: Policy = validate_yaml(Policy, data, str(path))
     identity = PolicyIdentity.of(policy, sha256=hashlib.sha256(raw).hexdigest(), path=str(path))
+    return LoadedPolicy(policy=policy, identity=identity, path=path)
+
+
+def load_policy_bytes(raw: bytes, display: str, path: Path) -> LoadedPolicy:
+    """A policy from bytes not on disk (a file at a git ref); problems name ``display``, e.g. ``main:p.yaml``."""
+    policy: Policy = validate_yaml(Policy, parse_yaml(raw, display), display)
+    identity = PolicyIdentity.of(policy, sha256=hashlib.sha256(raw).hexdigest(), path=display)
     return LoadedPolicy(policy=policy, identity=identity, path=path)
 
 
