@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from escalator.core.policy import Policy, PolicyIdentity, PolicyReferenceError
+from escalator.core.policy import Location, Policy, PolicyIdentity, PolicyReferenceError, dotted_path
 
 __all__ = [
     "CASES_SUFFIXES",
@@ -35,7 +35,6 @@ __all__ = [
     "validate_yaml",
 ]
 
-Location = tuple[str | int, ...]
 CASES_SUFFIXES = (".cases.yaml", ".cases.yml")
 """Golden test cases sit beside the policies under these names; they are not policies themselves."""
 
@@ -180,18 +179,14 @@ def _problems(error: ValidationError, data: Any, path: str) -> Iterable[PolicyPr
         if isinstance(cause, PolicyReferenceError):
             for where, message in cause.problems:
                 full = (*loc, *where)
-                yield PolicyProblem(path, _line(data, full), _dotted(full), message)
+                yield PolicyProblem(path, _line(data, full), dotted_path(full), message)
             continue
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown key (check the spelling; see policies/policy.schema.json for the keys allowed here)"
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
-        yield PolicyProblem(path, _line(data, loc), _dotted(loc), message)
-
-
-def _dotted(loc: Location) -> str:
-    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+        yield PolicyProblem(path, _line(data, loc), dotted_path(loc), message)
 
 
 def _line(node: Any, loc: Location) -> int | None:

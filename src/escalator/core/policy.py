@@ -32,6 +32,7 @@ __all__ = [
     "Policy",
     "PolicyIdentity",
     "PolicyReferenceError",
+    "dotted_path",
     "PriorityChange",
     "Unavailability",
 ]
@@ -44,10 +45,11 @@ class PolicyReferenceError(ValueError):
 
     def __init__(self, problems: tuple[tuple[Location, str], ...]) -> None:
         self.problems = problems
-        super().__init__("; ".join(f"{_dotted(loc)}: {message}" for loc, message in problems))
+        super().__init__("; ".join(f"{dotted_path(loc)}: {message}" for loc, message in problems))
 
 
-def _dotted(loc: Location) -> str:
+def dotted_path(loc: Location) -> str:
+    """``("categories", 0, "levels")`` as ``categories[0].levels``: how error messages name a field."""
     return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
 
 
