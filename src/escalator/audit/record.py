@@ -155,6 +155,7 @@ def _provenance(identity: PolicyIdentity, git: GitProvenance, run: RunInfo) -> d
         "git_commit": git.commit,
         "git_dirty": git.dirty,
         "git_author": git.author,
+        "git_committed_at": git.committed_at,
         "flow_run_id": run.flow_run_id,
         "flow_run_name": run.flow_run_name,
         "dry_run": run.dry_run,
