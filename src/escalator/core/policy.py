@@ -32,9 +32,9 @@ __all__ = [
     "Policy",
     "PolicyIdentity",
     "PolicyReferenceError",
-    "dotted_path",
     "PriorityChange",
     "Unavailability",
+    "dotted_path",
 ]
 
 Location = tuple[str | int, ...]
