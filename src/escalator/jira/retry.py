@@ -1,4 +1,5 @@
-"""When to try a Jira request again, and how long to wait first. Pure: no I/O, no clock of its own.
+"""When to try a Jira request again, and how long to wait first. No I/O; the clock is read only to turn an
+HTTP-date ``Retry-After`` into seconds, and tests pass ``now``.
 
 - 429 and 503 honour ``Retry-After`` (whole or fractional seconds, or an HTTP date), up to a ceiling;
 - other 5xx and connection errors back off exponentially with full jitter;
