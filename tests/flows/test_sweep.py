@@ -271,23 +271,19 @@ def test_the_write_budget_is_shared_by_the_policies_of_a_run(sandbox: Sandbox) -
     assert sum(r["over_budget"] for r in reports) == sum(r["escalations"] for r in reports) - 5
 
 
-def test_a_data_center_sweep_escalates_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_data_center_sweep_escalates_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     with running_sandbox(mode="server", seed="demo") as server:
         monkeypatch.setenv("JIRA_URL", server.url)
         monkeypatch.setenv("JIRA_EMAIL", server.user)
         monkeypatch.setenv("JIRA_API_TOKEN", server.token)
         monkeypatch.chdir(ROOT)
         server_policy = Path(OUTAGE).read_text().replace("acc-", "")  # Data Center names people by username
-        path = ROOT / ".prefect" / "test-outage-server.yaml"
-        path.parent.mkdir(exist_ok=True)
+        path = tmp_path / "outage-server.yaml"
         path.write_text(server_policy)
-        try:
-            state, (report,) = sweep(policies=[str(path)])
-            assert state.is_completed(), state.message
-            assert report["applied"] == report["escalations"] > 10
-            key = next(o["issue_key"] for o in report["outcomes"])
-            assert server.jira().issue(key).fields.assignee.name in {"alice", "bob", "carol"}
-            _, (again,) = sweep(policies=[str(path)])
-            assert again["applied"] == 0
-        finally:
-            path.unlink()
+        state, (report,) = sweep(policies=[str(path)])
+        assert state.is_completed(), state.message
+        assert report["applied"] == report["escalations"] > 10
+        key = next(o["issue_key"] for o in report["outcomes"])
+        assert server.jira().issue(key).fields.assignee.name in {"alice", "bob", "carol"}
+        _, (again,) = sweep(policies=[str(path)])
+        assert again["applied"] == 0
