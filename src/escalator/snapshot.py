@@ -1,0 +1,192 @@
+"""A backlog on file: the open issues in the scopes of some policies, as the core sees them (``IssueSnapshot``
+with the escalation state), plus the users Jira reported inactive, taken read-only from Jira.
+
+``escalator policy diff --snapshot FILE`` evaluates two versions of a policy against it offline (in CI), and the
+sandbox loads it (``escalator sandbox start --load FILE``) to rehearse against the same backlog. A snapshot
+holds no credentials and no Jira URL. ``pseudonymise`` replaces the people a policy does not name with stable
+pseudonyms, so the file can be shared while owners still match the policy.
+
+Taking a snapshot runs the preflight (reads) and the search (reads); it never constructs a writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+
+from escalator.core.issue import IssueSnapshot
+from escalator.core.policy import Policy
+from escalator.jira.adapter import JiraAdapter
+
+__all__ = [
+    "SNAPSHOT_FORMAT",
+    "Backlog",
+    "Snapshot",
+    "SnapshotError",
+    "SnapshotScope",
+    "people_named",
+    "pseudonymise",
+    "read_snapshot",
+    "take_snapshot",
+    "write_snapshot",
+]
+
+SNAPSHOT_FORMAT: Literal["escalator-snapshot"] = "escalator-snapshot"
+
+
+class SnapshotError(Exception):
+    """A snapshot file that cannot be read or is not a snapshot."""
+
+
+class SnapshotScope(BaseModel):
+    """One scope JQL, the policies that had it when the snapshot was taken, and the issues it matched."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scope: str
+    policies: tuple[str, ...]
+    issue_keys: tuple[str, ...]
+
+
+class Snapshot(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: Literal["escalator-snapshot"] = SNAPSHOT_FORMAT
+    format_version: Literal[1] = 1
+    taken_at: AwareDatetime
+    deployment: Literal["cloud", "server"] | None = None
+    pseudonymised: bool = False
+    scopes: tuple[SnapshotScope, ...]
+    inactive_users: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    """data problems found while reading (e.g. an unreadable escalation state), one line each"""
+    issues: tuple[IssueSnapshot, ...]
+
+
+class Backlog:
+    """The issues of a snapshot by scope, for evaluating policies against it."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self._issues = {issue.key: issue for issue in snapshot.issues}
+
+    @property
+    def inactive_users(self) -> frozenset[str]:
+        return frozenset(self.snapshot.inactive_users)
+
+    def issues_in(self, policy: Policy) -> tuple[list[IssueSnapshot], list[str]]:
+        """The issues in ``policy``'s scope, and notes when the snapshot cannot hold exactly that scope: a
+        scope changed since the snapshot was taken is answered with the scope the policy had then."""
+        scopes = self.snapshot.scopes
+        match = next((s for s in scopes if s.scope == policy.scope), None)
+        notes: list[str] = []
+        if match is None:
+            match = next((s for s in scopes if policy.name in s.policies), None)
+            if match is None:
+                return [], [f"the snapshot holds no issues for {policy.name} (scope {policy.scope!r})"]
+            notes.append(
+                f"scope {policy.scope!r} is not in the snapshot; using the issues of {match.scope!r}, "
+                f"the scope {policy.name} had when the snapshot was taken"
+            )
+        return [self._issues[key] for key in match.issue_keys if key in self._issues], notes
+
+
+def take_snapshot(jira: JiraAdapter, policies: Sequence[Policy], now: datetime) -> Snapshot:
+    """Read-only: the preflight of every policy (for inactive users), then every distinct scope, page by
+    page. A failed read raises (``JiraError``); it never becomes an empty backlog."""
+    inactive: set[str] = set()
+    for policy in policies:
+        inactive |= jira.preflight(policy).inactive_users  # also tells the adapter who escalator is
+    by_scope: dict[str, list[Policy]] = {}
+    for policy in policies:
+        by_scope.setdefault(policy.scope, []).append(policy)
+    issues: dict[str, IssueSnapshot] = {}
+    scopes: list[SnapshotScope] = []
+    problems: list[str] = []
+    for scope, owners in by_scope.items():
+        fields = frozenset().union(*(p.fields_read() for p in owners))
+        keys: dict[str, None] = {}  # ordered, and an issue seen on two pages once
+        for page in jira.search_pages(scope, custom_fields=fields):
+            for issue in page.issues:
+                keys[issue.key] = None
+                issues[issue.key] = _merge_fields(issues.get(issue.key), issue)
+            problems.extend(f"{p.issue_key}: {p.problem}" for p in page.problems)
+        scopes.append(SnapshotScope(scope=scope, policies=tuple(p.name for p in owners), issue_keys=tuple(keys)))
+    return Snapshot(
+        taken_at=now,
+        deployment=jira.deployment,
+        scopes=tuple(scopes),
+        inactive_users=tuple(sorted(inactive)),
+        problems=tuple(problems),
+        issues=tuple(issues.values()),
+    )
+
+
+def _merge_fields(earlier: IssueSnapshot | None, later: IssueSnapshot) -> IssueSnapshot:
+    """An issue read under two scopes keeps the custom fields of both reads."""
+    if earlier is None:
+        return later
+    return later.model_copy(update={"fields": {**earlier.fields, **later.fields}})
+
+
+def people_named(policies: Iterable[Policy]) -> frozenset[str]:
+    """Everyone a policy names (owners, notified users, unavailable owners): kept as they are."""
+    named: set[str] = set()
+    for policy in policies:
+        named |= policy.all_owners()
+        named |= {entry.owner for entry in policy.unavailable}
+    return frozenset(named)
+
+
+def pseudonymise(snapshot: Snapshot, keep: frozenset[str], key: bytes) -> Snapshot:
+    """Replace every person not in ``keep`` by ``person-<keyed hash>``: the same person gets the same
+    pseudonym everywhere in the snapshot (assignee, reporter, the state's ``assignee_set``, inactive users)
+    and in every snapshot taken with the same ``key``."""
+
+    def alias(person: str | None) -> str | None:
+        if person is None or person in keep:
+            return person
+        return "person-" + hmac.new(key, person.encode(), hashlib.sha256).hexdigest()[:12]
+
+    issues = []
+    for issue in snapshot.issues:
+        state = issue.state
+        if state is not None:
+            state = state.model_copy(update={"assignee_set": alias(state.assignee_set)})
+        issues.append(
+            issue.model_copy(
+                update={"assignee": alias(issue.assignee), "reporter": alias(issue.reporter), "state": state}
+            )
+        )
+    inactive = tuple(sorted(a for a in (alias(p) for p in snapshot.inactive_users) if a is not None))
+    return snapshot.model_copy(update={"issues": tuple(issues), "inactive_users": inactive, "pseudonymised": True})
+
+
+def write_snapshot(path: Path, snapshot: Snapshot) -> None:
+    path.write_text(snapshot.model_dump_json(indent=1) + "\n")
+
+
+def read_snapshot(path: Path) -> Snapshot:
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise SnapshotError(f"{path}: cannot read the file: {error.strerror}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SnapshotError(f"{path}:{error.lineno}: not JSON: {error.msg}") from None
+    if not isinstance(document, dict) or document.get("format") != SNAPSHOT_FORMAT:
+        raise SnapshotError(f'{path}: not an escalator snapshot (no "format": "{SNAPSHOT_FORMAT}")')
+    try:
+        return Snapshot.model_validate(document)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise SnapshotError(f"{path}: {where}: {first['msg']} ({error.error_count()} problems)") from None
