@@ -1,0 +1,211 @@
+"""`escalator audit`: query and export decision records, show one issue's history, verify the audit sink.
+
+Records are read from the Prefect API (the runs' table artifacts) by default, or with ``--from sink`` from the
+append-only store named by ``ESCALATOR_AUDIT_SINK`` / ``--sink``, which outlives Prefect's database.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, NoReturn, TextIO
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from escalator.audit.export import FORMATS, Format, write_records
+from escalator.audit.query import RecordQuery
+from escalator.audit.record import AuditRecord
+from escalator.audit.sink import SINK_ENV, AuditSink, AuditSinkError, resolve_sink_url
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Decision records: query and export, one issue's history, verify the audit sink.")
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+SourceOption = Annotated[
+    str, typer.Option("--from", help="where to read: prefect (the runs' artifacts) or sink (the audit store)")
+]
+SinkOption = Annotated[
+    str | None, typer.Option("--sink", help=f"the audit sink path or fsspec URL (default: ${SINK_ENV})")
+]
+
+
+@app.callback(invoke_without_command=True)
+def query(
+    ctx: typer.Context,
+    issue: Annotated[list[str] | None, typer.Option("--issue", help="an issue key; repeat for more")] = None,
+    policy: Annotated[str | None, typer.Option("--policy", help="a policy name, e.g. outage-matrix")] = None,
+    policy_version: Annotated[str | None, typer.Option("--policy-version", help="a policy version")] = None,
+    commit: Annotated[
+        str | None, typer.Option("--commit", help="a git commit (prefix), or 'none' for policies outside git")
+    ] = None,
+    outcome: Annotated[list[str] | None, typer.Option("--outcome", help="applied, dry_run, failed, ...")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="evaluated at or after (ISO date or time)")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="evaluated before (ISO date or time)")] = None,
+    flow_run: Annotated[str | None, typer.Option("--flow-run", help="a flow run id or name")] = None,
+    dry_run: Annotated[bool | None, typer.Option("--dry-run/--live", help="only dry or only live runs")] = None,
+    dirty: Annotated[
+        bool | None, typer.Option("--dirty/--clean", help="only policies not committed unchanged in git, or only clean")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="at most this many records")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, jsonl or csv")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file (default: stdout)")] = None,
+    source: SourceOption = "prefect",
+    sink: SinkOption = None,
+) -> None:
+    """Query decision records (newest run first) and export them as a table, JSON Lines or CSV."""
+    if ctx.invoked_subcommand is not None:
+        return
+    export_format = _format(fmt)
+    wanted = RecordQuery(
+        issue_keys=frozenset(key.upper() for key in issue or []),
+        policy=policy,
+        policy_version=policy_version,
+        commit=commit,
+        outcomes=frozenset(outcome or []),
+        since=_instant(since, "--since"),
+        until=_instant(until, "--until"),
+        flow_run=flow_run,
+        dry_run=dry_run,
+        dirty=dirty,
+        limit=limit,
+    )
+    with _target(output) as target:
+        count = write_records(_records(wanted, source, sink), target, export_format)
+    if output is not None:
+        err.print(f"{count} records written to {escape(str(output))}")
+
+
+@app.command()
+def show(
+    issue_key: Annotated[str, typer.Argument(help="the issue, e.g. PAY-1234")],
+    policy: Annotated[str | None, typer.Option("--policy", help="only this policy's steps")] = None,
+    source: SourceOption = "prefect",
+    sink: SinkOption = None,
+) -> None:
+    """The escalation history of one issue across runs: each step, its reason, policy version and run."""
+    wanted = RecordQuery(issue_keys=frozenset([issue_key.upper()]), policy=policy)
+    steps = sorted(_records(wanted, source, sink), key=lambda r: r.evaluated_at)
+    if not steps:
+        out.print(f"No decision records for {escape(issue_key)}.")
+        raise typer.Exit(1)
+    out.print(f"[bold]{escape(issue_key.upper())}[/]: {len(steps)} recorded step(s)")
+    for record in steps:
+        _print_step(record)
+
+
+@app.command()
+def verify(
+    sink: SinkOption = None,
+    policy: Annotated[str | None, typer.Option("--policy", help="only this policy's chain")] = None,
+) -> None:
+    """Check the audit sink's hash chains; exits 1 and names file:line of every gap, reorder or alteration."""
+    from escalator.audit.verify import verify_sink
+
+    store = _sink(sink)
+    try:
+        report = verify_sink(store, policy)
+    except (OSError, AuditSinkError) as error:
+        _fail(f"cannot read the audit sink {store.url}: {error}")
+    if not report.records:
+        out.print(f"No audit records in {escape(store.url)}.")
+    for name, count in report.records.items():
+        out.print(f"{escape(name)}: {count} records, head {report.heads[name][:16]}")
+    if report.ok:
+        out.print("[green]OK[/]: every chain is complete and unaltered.")
+        return
+    for problem in report.problems:
+        err.print(f"[red]{escape(problem.kind.upper())}[/] {escape(str(problem))}")
+    err.print(f"[red]FAILED[/]: {len(report.problems)} problem(s) in the audit sink {escape(store.url)}")
+    raise typer.Exit(1)
+
+
+def _records(wanted: RecordQuery, source: str, sink: str | None) -> Iterator[AuditRecord]:
+    if source == "sink":
+        return _sink_records(_sink(sink), wanted)
+    if source != "prefect":
+        _fail("--from must be prefect or sink")
+    from escalator.audit.reader import prefect_records
+
+    return prefect_records(wanted)
+
+
+def _sink_records(store: AuditSink, wanted: RecordQuery) -> Iterator[AuditRecord]:
+    count = 0
+    for record in store.records(wanted.policy):
+        if wanted.matches(record):
+            yield record
+            count += 1
+            if wanted.limit is not None and count >= wanted.limit:
+                return
+
+
+def _sink(url: str | None) -> AuditSink:
+    resolved = resolve_sink_url(url)
+    if resolved is None:
+        _fail(f"no audit sink: set {SINK_ENV} or pass --sink")
+    try:
+        return AuditSink(resolved)
+    except AuditSinkError as error:
+        _fail(str(error))
+
+
+def _print_step(record: AuditRecord) -> None:
+    from prefect.settings import PREFECT_UI_URL
+
+    step = f"{record.from_level or 'new'} → {record.to_level}" if record.to_level else record.decision
+    mode = " (dry run)" if record.dry_run else ""
+    commit = record.git_commit[:12] if record.git_commit else "not in git"
+    if record.git_dirty:
+        commit += ", uncommitted changes"
+    approved = f" by {record.git_author}" if record.git_author else ""
+    approved += f" on {record.git_committed_at}" if record.git_committed_at else ""
+    ui = PREFECT_UI_URL.value()
+    run = f"{ui}/runs/flow-run/{record.flow_run_id}" if ui and record.flow_run_id else record.flow_run_id
+    out.print(f"\n[bold]{record.evaluated_at.isoformat()}[/] {escape(step)}: {escape(record.outcome)}{mode}")
+    out.print(f"  why: {escape(record.reason)}")
+    if record.error:
+        out.print(f"  error: {escape(record.error)}")
+    out.print(
+        f"  policy: {escape(record.policy)} v{escape(record.policy_version)}, "
+        f"sha256 {(record.policy_sha256 or '?')[:16]}, commit {escape(commit)}{escape(approved)}"
+    )
+    out.print(f"  run: {escape(record.flow_run_name or '?')} {escape(str(run or ''))}")
+
+
+def _instant(text: str | None, option: str) -> datetime | None:
+    """An ISO date (its UTC midnight) or date-time (UTC when it has no offset)."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        _fail(f"{option} {text!r} is not an ISO 8601 date or time")
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _format(fmt: str) -> Format:
+    for known in FORMATS:
+        if fmt == known:
+            return known
+    _fail(f"--format must be one of {', '.join(FORMATS)}")
+
+
+@contextmanager
+def _target(output: Path | None) -> Iterator[TextIO]:
+    if output is None:
+        yield sys.stdout
+        return
+    with output.open("w", encoding="utf-8", newline="") as file:
+        yield file
+
+
+def _fail(message: str) -> NoReturn:
+    err.print(escape(message))
+    raise typer.Exit(2)
