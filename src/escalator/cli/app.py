@@ -3,6 +3,7 @@
 import typer
 
 from escalator.cli import preview, serve, sweep
+from escalator.cli.audit import app as audit_app
 from escalator.cli.policy import app as policy_app
 from jira_sandbox.cli import app as sandbox_app
 
@@ -16,6 +17,7 @@ app.command()(sweep.demo)
 app.command()(serve.serve)
 policy_app.command("diff")(preview.diff)
 app.add_typer(policy_app, name="policy")
+app.add_typer(audit_app, name="audit")
 app.add_typer(preview.snapshot_app, name="snapshot")
 app.add_typer(sandbox_app, name="sandbox")
 
