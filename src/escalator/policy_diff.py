@@ -125,11 +125,14 @@ def change_kinds(base: Decision | None, head: Decision | None) -> tuple[ChangeKi
     """How the decision for one issue differs; () when a person would see no difference."""
     base_escalates = base is not None and base.outcome == "escalate"
     head_escalates = head is not None and head.outcome == "escalate"
+    kinds: list[ChangeKind] = []
     if base_escalates != head_escalates:
-        return ("newly_escalated",) if head_escalates else ("no_longer_escalated",)
+        kinds.append("newly_escalated" if head_escalates else "no_longer_escalated")
+        if base is not None and head is not None and base.category != head.category:
+            kinds.append("category_changed")
+        return tuple(kinds)
     if base is None or head is None:
         return ()  # in one scope only, and escalated on neither side
-    kinds: list[ChangeKind] = []
     if base_escalates:
         if base.to_level != head.to_level:
             kinds.append("level_changed")

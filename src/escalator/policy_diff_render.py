@@ -48,8 +48,8 @@ def describe(decision: Decision | None) -> str:
             f"{priority}{category}"
         )
     due = ""
-    if decision.due_at is not None and decision.to_level:
-        due = f"; {decision.to_level} due {format_instant(decision.due_at)}"
+    if decision.due_at is not None:
+        due = f"; {decision.to_level or 'next level'} due {format_instant(decision.due_at)}"
     return f"{decision.outcome.replace('_', ' ')} ({decision.reason_code}){due}{category}"
 
 

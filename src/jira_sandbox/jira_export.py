@@ -14,6 +14,7 @@ from jira_sandbox import catalog
 from jira_sandbox import users as user_store
 from jira_sandbox.errors import bad_request
 from jira_sandbox.issue_seeds import ChangeItemSeed, ChangeSeed, CommentSeed, IssueSeed, insert_seeds
+from jira_sandbox.snapshot_import import is_snapshot, seeds_from_snapshot
 from jira_sandbox.users import User
 
 _SEEDS = TypeAdapter(list[IssueSeed])
@@ -144,6 +145,8 @@ def _account_for(db: sqlite3.Connection, value: str) -> str:
 
 def import_export(db: sqlite3.Connection, body: Any, now: int) -> list[str]:
     """Insert the issues of an export; returns their keys."""
+    if is_snapshot(body):  # an escalator snapshot: issues as the core sees them
+        return insert_seeds(db, seeds_from_snapshot(db, body), now)
     raw_issues = body.get("issues") if isinstance(body, dict) else body
     if not isinstance(raw_issues, list):
         raise bad_request("An export is a search result ({'issues': [...]}) or a list of issues.")
