@@ -64,6 +64,8 @@ class Snapshot(BaseModel):
     deployment: Literal["cloud", "server"] | None = None
     pseudonymised: bool = False
     scopes: tuple[SnapshotScope, ...]
+    people_named: tuple[str, ...] = ()
+    """the people the policies name (owners, notified users): a sandbox loading the snapshot creates them"""
     inactive_users: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     """data problems found while reading (e.g. an unreadable escalation state), one line each"""
@@ -123,6 +125,7 @@ def take_snapshot(jira: JiraAdapter, policies: Sequence[Policy], now: datetime) 
         taken_at=now,
         deployment=jira.deployment,
         scopes=tuple(scopes),
+        people_named=tuple(sorted(people_named(policies))),
         inactive_users=tuple(sorted(inactive)),
         problems=tuple(problems),
         issues=tuple(issues.values()),

@@ -2,7 +2,8 @@
 backlog a ``policy diff`` saw. Plain dicts in, ``IssueSeed`` out: the sandbox never imports escalator.
 
 What the core reads survives the round trip: keys, project, type, status and its category, priority, people,
-labels, components, custom fields, created/updated, the escalation state (as the ``escalator.state`` issue
+labels, components, custom fields, created/updated, the people the policies name (inactive ones
+inactive), the escalation state (as the ``escalator.state`` issue
 property) and when assignee and priority last changed, as changelog entries: by the sandbox's admin account
 (the account escalator acts as in a rehearsal) unless a person made that change (``human_changed_at``), then
 by the issue's reporter.
@@ -32,10 +33,13 @@ def is_snapshot(body: Any) -> bool:
 def seeds_from_snapshot(db: sqlite3.Connection, body: dict[str, Any]) -> list[IssueSeed]:
     """Seeds for the snapshot's issues; unknown people, statuses and priorities are created first."""
     admin = user_store.by_name(db, DEFAULT_ADMIN_NAME)
+    inactive = set(body.get("inactive_users") or ())
+    for person in [*(body.get("people_named") or ()), *inactive]:
+        _person(db, person, active=person not in inactive)
     return [_seed(db, issue, admin.account_id if admin else None) for issue in body.get("issues") or []]
 
 
-def _person(db: sqlite3.Connection, value: Any) -> str | None:
+def _person(db: sqlite3.Connection, value: Any, *, active: bool = True) -> str | None:
     """The account of a person named by accountId (Cloud) or username (Data Center), created if new."""
     if not isinstance(value, str) or not value:
         return None
@@ -44,7 +48,9 @@ def _person(db: sqlite3.Connection, value: Any) -> str | None:
         return user.account_id
     user_store.save_user(
         db,
-        user_store.User(account_id=value, name=value, display_name=value, email=f"{value}@imported.invalid"),
+        user_store.User(
+            account_id=value, name=value, display_name=value, email=f"{value}@imported.invalid", active=active
+        ),
     )
     return value
 

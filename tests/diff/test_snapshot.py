@@ -1,0 +1,77 @@
+"""Snapshots: read-only, no credentials, loadable by the sandbox, optionally pseudonymised."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from escalator.cli.app import app
+from escalator.core.policy import Policy
+from escalator.policy_files import load_policy_file
+from escalator.snapshot import Backlog, people_named, pseudonymise, read_snapshot
+from jira_sandbox.testing import Sandbox, running_sandbox
+from tests.diff.conftest import jira_env
+from tests.diff.scenario import BASE_POLICY
+
+
+def test_a_snapshot_holds_the_scope_and_no_credentials(sandbox: Sandbox, snapshot_file: Path) -> None:
+    text = snapshot_file.read_text()
+    assert sandbox.token not in text and sandbox.url not in text and "127.0.0.1" not in text
+    snapshot = read_snapshot(snapshot_file)
+    assert [s.scope for s in snapshot.scopes] == ["project = PRV AND statusCategory != Done"]
+    assert sorted(issue.key for issue in snapshot.issues) == ["PRV-1", "PRV-2", "PRV-3", "PRV-4", "PRV-5"]
+    assert snapshot.deployment == "cloud"
+
+
+def test_taking_a_snapshot_never_writes(sandbox: Sandbox, tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(BASE_POLICY)
+    sandbox.reset_requests()
+    result = CliRunner().invoke(
+        app, ["snapshot", "save", str(tmp_path / "s.json"), "--policy", str(tmp_path / "p.yaml")], env=jira_env(sandbox)
+    )
+    assert result.exit_code == 0, result.output
+    counts = sandbox.request_counts()
+    assert counts.write == 0 and counts.search >= 1
+
+
+def test_the_sandbox_loads_a_snapshot_and_gives_the_same_backlog_back(snapshot_file: Path, tmp_path: Path) -> None:
+    before = read_snapshot(snapshot_file)
+    with running_sandbox(seed=None) as fresh:
+        with fresh.store.transaction() as db:
+            from jira_sandbox.jira_export import import_export
+            from jira_sandbox.jiratime import now_ms
+
+            import_export(db, json.loads(snapshot_file.read_text()), now_ms())
+        (tmp_path / "p.yaml").write_text(BASE_POLICY)
+        again = tmp_path / "again.json"
+        result = CliRunner().invoke(
+            app, ["snapshot", "save", str(again), "--policy", str(tmp_path / "p.yaml")], env=jira_env(fresh)
+        )
+        assert result.exit_code == 0, result.output
+    after = read_snapshot(again)
+    strip = {"updated", "human_changed_at"}
+    assert [i.model_dump(exclude=strip) for i in sorted(after.issues, key=lambda i: i.key)] == [
+        i.model_dump(exclude=strip) for i in sorted(before.issues, key=lambda i: i.key)
+    ]
+
+
+def test_pseudonymise_keeps_the_people_the_policy_names(snapshot_file: Path, tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(BASE_POLICY)
+    policy: Policy = load_policy_file(tmp_path / "p.yaml").policy
+    snapshot = read_snapshot(snapshot_file)
+    snapshot = snapshot.model_copy(
+        update={
+            "issues": tuple(
+                i.model_copy(update={"reporter": "acc-dave", "assignee": "acc-alice"}) for i in snapshot.issues
+            )
+        }
+    )
+    hidden = pseudonymise(snapshot, people_named([policy]), b"key")
+    assert hidden.pseudonymised
+    reporters = {i.reporter for i in hidden.issues}
+    assert len(reporters) == 1 and next(iter(reporters)).startswith("person-")  # type: ignore[union-attr]
+    assert {i.assignee for i in hidden.issues} == {"acc-alice"}  # named in the policy: kept
+    assert pseudonymise(snapshot, people_named([policy]), b"key").issues == hidden.issues  # stable for a key
+    assert Backlog(hidden).issues_in(policy)[0]
