@@ -37,7 +37,7 @@ from escalator.sweep import (
     run_verdict,
 )
 from tasks.apply import apply_plan
-from tasks.audit import publish_audit
+from tasks.audit import check_audit_sink, record_audit
 from tasks.evaluate import evaluate_batch
 from tasks.jira import fetch_batch, preflight
 from tasks.policies import load_policies
@@ -69,13 +69,14 @@ def escalate(params: SweepParameters = SweepParameters()) -> State:  # noqa: B00
     )
     reports: list[SweepReport] = []
     budget = params.write_budget  # for the whole run, shared by its policies in order
+    sink = check_audit_sink(params.audit_sink)  # records can be kept, or nothing is written to Jira
     with JiraAdapter.connect(jira_settings(params.jira_block)) as jira:
         checks = {p.policy.name: preflight(jira, p.policy) for p in policy_runs}  # all, before any write
         writer: Writer = DryRunWriter() if params.dry_run else JiraWriter(jira, run)
         for policy_run in policy_runs:
             inactive = checks[policy_run.policy.name].inactive_users
             with policy_lock(PREFECT_HOME.value() / "locks", policy_run.policy.name):
-                report = sweep_policy(jira, policy_run, inactive, writer, params, run, budget)
+                report = sweep_policy(jira, policy_run, inactive, writer, params, run, budget, sink)
             logger.info("%s", report.one_line())
             reports.append(report)
             if budget is not None:
@@ -93,6 +94,7 @@ def sweep_policy(
     params: SweepParameters,
     run: RunInfo,
     budget: int | None,
+    sink: str | None,
 ) -> SweepReport:
     """One policy's sweep. Its audit is published whatever happens: if Jira fails part-way, the records of
     what was decided and done so far are published with the error, and the run goes on to the next policy."""
@@ -119,8 +121,8 @@ def sweep_policy(
     except JiraError as error:
         logger.error("%s: the sweep stopped: %s", policy.name, error)
         records, summary = run_records(plan, outcomes, policy_run, run, keys, problems, now=now, error=str(error))
-        publish_audit(quote(records), summary, keys)
+        record_audit(records, summary, keys, sink)
         return SweepReport.of(policy, plan, outcomes, problems, keys, error=str(error))
     records, summary = run_records(plan, outcomes, policy_run, run, keys, problems, now=now)
-    publish_audit(quote(records), summary, keys)
+    record_audit(records, summary, keys, sink)
     return SweepReport.of(policy, plan, outcomes, problems, keys)
