@@ -56,6 +56,11 @@ class SweepParameters(BaseModel):
     require_clean_policy: bool = Field(
         default=False, description="refuse policies that are not committed, unchanged, in git (for production)"
     )
+    audit_sink: str | None = Field(
+        default=None,
+        description="append the decision records to this append-only store too (a path or fsspec URL); "
+        "default: $ESCALATOR_AUDIT_SINK, none when unset",
+    )
     page_size: int = Field(default=100, ge=1, le=1000)
     pages_per_batch: int = Field(default=20, ge=1, description="pages fetched per Prefect task run")
     apply_concurrency: int = Field(default=4, ge=1, le=32, description="writes in flight at once")
