@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
 from escalator.core.evaluate import evaluate
 from escalator.core.policy import Policy
 from escalator.git_refs import GitRefError, GitRepo
@@ -29,9 +31,39 @@ from escalator.policy_files import (
 )
 from escalator.snapshot import Backlog, Snapshot, read_snapshot, take_snapshot
 
-__all__ = ["PolicySide", "diff_sides", "live_snapshot", "policies_at", "preview", "resolve_sides"]
+__all__ = [
+    "PolicySide",
+    "PreviewParameters",
+    "artifact_key",
+    "diff_sides",
+    "live_snapshot",
+    "policies_at",
+    "preview",
+    "resolve_sides",
+]
 
 WORKING_TREE = "working tree"
+
+
+class PreviewParameters(BaseModel):
+    """What a ``policy-preview`` flow run compares (the flow's parameters, validated, shown in the run form)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    policies: list[str] = Field(default=["policies"], description="policy files or folders")
+    base: str | None = Field(default=None, description="git ref before; default: the merge base with main")
+    head: str | None = Field(default=None, description="git ref after; default: the working tree")
+    snapshot: str | None = Field(default=None, description="a snapshot file; default: read Jira, read-only")
+    at: AwareDatetime | None = Field(default=None, description="the instant; default: the snapshot's, or now")
+    repository: str | None = Field(default=None, description="the git checkout; default: the working directory")
+    jira_block: str | None = Field(
+        default=None, description="a Prefect Secret block with the Jira settings; default: JIRA_* variables"
+    )
+
+
+def artifact_key(policy: str) -> str:
+    """``escalator-preview-<policy>``: one history per policy on Prefect's Artifacts page."""
+    return f"escalator-preview-{policy}"
 
 
 @dataclass(frozen=True)
