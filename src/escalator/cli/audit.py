@@ -115,6 +115,7 @@ def verify(
         _fail(f"cannot read the audit sink {store.url}: {error}")
     if not report.records:
         out.print(f"No audit records in {escape(store.url)}.")
+        return
     for name, count in report.records.items():
         out.print(f"{escape(name)}: {count} records, head {report.heads[name][:16]}")
     if report.ok:
