@@ -12,7 +12,7 @@ from escalator.cli.app import app
 from escalator.cli.preview import FAIL_OVER_EXIT
 from jira_sandbox.testing import Sandbox
 from tests.diff.conftest import jira_env
-from tests.diff.scenario import AT, BROKEN_POLICY, EXPECTED, git, policy_repo
+from tests.diff.scenario import AT, BASE_POLICY, BROKEN_POLICY, EXPECTED, git, policy_repo
 
 runner = CliRunner()
 
@@ -121,3 +121,19 @@ def test_the_live_diff_reads_jira_and_never_writes(repo: Path, sandbox: Sandbox)
     counts = sandbox.request_counts()
     assert counts.write == 0 and counts.search >= 1
     assert all(r.method in ("GET", "POST") for r in sandbox.requests())
+
+
+def test_a_policy_added_by_the_change_is_diffed_against_nothing(repo: Path, snapshot_file: Path) -> None:
+    added = BASE_POLICY.replace("name: preview-matrix", "name: preview-extra")
+    (repo / "policies" / "extra.yaml").write_text(added)
+    code, out, err = run("policy", "diff", "--at", AT, "--format", "json", "--snapshot", str(snapshot_file))
+    assert code == 0, out + err
+    documents = {d["policy"]: d for d in json.loads(out)["policies"]}
+    extra = documents["preview-extra"]
+    assert "preview-extra is new at working tree" in extra["notes"]
+    assert {c["issue_key"]: c["kinds"] for c in extra["changes"]} == {
+        "PRV-1": ["newly_escalated"],
+        "PRV-2": ["newly_escalated"],
+        "PRV-4": ["newly_escalated"],
+    }
+    assert kinds_by_issue(documents["preview-matrix"]) == EXPECTED
