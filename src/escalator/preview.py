@@ -141,7 +141,7 @@ def diff_sides(base: PolicySide, head: PolicySide, backlog: Backlog, now: dateti
     inactive = backlog.inactive_users
     diffs = []
     for name in names:
-        notes = [*base.notes, *head.notes]
+        notes = [*base.notes, *head.notes, *_problem_notes(backlog)]
         old, new = before.get(name), after.get(name)
         # Both sides see the same issues: the head's scope (the base's when the policy is removed).
         scope_policy: Policy = (new or old).policy  # type: ignore[union-attr]  # name came from one of them
@@ -171,6 +171,14 @@ def diff_sides(base: PolicySide, head: PolicySide, backlog: Backlog, now: dateti
             )
         )
     return diffs
+
+
+def _problem_notes(backlog: Backlog) -> list[str]:
+    problems = backlog.snapshot.problems
+    if not problems:
+        return []
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return [f"data problems when the issues were read: {'; '.join(problems[:3])}{more}"]
 
 
 def live_snapshot(settings: JiraSettings, policies: Sequence[Policy], now: datetime) -> Snapshot:

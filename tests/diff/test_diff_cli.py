@@ -137,3 +137,25 @@ def test_a_policy_added_by_the_change_is_diffed_against_nothing(repo: Path, snap
         "PRV-4": ["newly_escalated"],
     }
     assert kinds_by_issue(documents["preview-matrix"]) == EXPECTED
+
+
+def test_the_live_diff_never_builds_the_write_path(
+    repo: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from escalator import sweep
+    from escalator.jira.adapter import JiraAdapter
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the write path was used")
+
+    monkeypatch.setattr(JiraAdapter, "apply", refuse)
+    monkeypatch.setattr(sweep.JiraWriter, "__init__", refuse)
+    assert kinds_by_issue(diff_json("--base", "main", env=jira_env(sandbox))) == EXPECTED
+
+
+def test_data_problems_in_the_backlog_are_named(repo: Path, snapshot_file: Path, tmp_path: Path) -> None:
+    document = json.loads(snapshot_file.read_text())
+    document["problems"] = ["PRV-9: unreadable escalator.state property, ignored"]
+    (tmp_path / "problems.json").write_text(json.dumps(document))
+    notes = diff_json("--base", "main", "--snapshot", str(tmp_path / "problems.json"))["notes"]
+    assert notes == ["data problems when the issues were read: PRV-9: unreadable escalator.state property, ignored"]
