@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: demo test lint schema bench-core install
+.PHONY: demo test lint schema bench-core bench install
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -36,3 +36,8 @@ schema: install
 bench-core: install
 	$(RUN) python bench/core_evaluate.py
 	$(RUN) python bench/calendar_bench.py
+
+## The live sweep against its lower bound and the `jira`-client baseline (issue 6; minutes; see BENCHMARKS.md).
+## Options: make bench BENCH_ARGS="--sizes 1000,10000,100000 --runners flow,direct"
+bench: install
+	$(RUN) python bench/sweep_benchmark.py $(BENCH_ARGS)

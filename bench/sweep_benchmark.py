@@ -1,0 +1,325 @@
+"""The sweep against its lower bound and against the script most teams write first (issue 6). Prints numbers;
+not a test, and not part of the test suite's timing.
+
+For each N and workload it seeds a fresh sandbox (cloud mode, the demo organisation) with N issues, with a
+fixed latency per request and per-second rate limits answered with 429 + ``Retry-After``, writes a policy whose
+window is chosen against the seeded ages so that the asked share of open issues is due, and runs, each in a
+subprocess of its own on a fresh sandbox (so the sweep's peak RSS is its own and every run sees the same issues):
+
+- ``flow``: the live sweep through the real flow (``flows/escalate.py:escalate``, Prefect's ephemeral local API,
+  the adapter, the sandbox over HTTP), after a warm-up flow run that matches no issue;
+- ``direct``: the same pipeline (preflight, pages, evaluate, merge, apply with the flow's concurrency) called
+  without Prefect, for the share of wall time spent in orchestration;
+- ``baseline``: the ``jira`` client script: search, then per issue ``assign_issue``, ``issue.update(priority)``,
+  ``add_comment`` and ``add_issue_property``.
+
+Lower bound of a run, from the workload itself: max(search pages ÷ read limit, writes ÷ write limit) plus one
+round trip, where search pages = ⌈open issues ÷ page size⌉ and writes = one per escalation.
+
+Run from the project root: ``make bench``, or ``uv run --frozen python bench/sweep_benchmark.py --sizes 1000,10000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+WORKLOADS = {"first": 0.10, "steady": 0.001}  # share of open issues due: a first sweep, a sweep every 15 minutes
+RUNNERS = ("flow", "direct", "baseline")
+OWNER = "acc-alice"
+OWNER_NAME = "Alice Adams"  # what a hand-written script passes to assign_issue; the client looks the account up
+LADDER = ["Lowest", "Low", "Medium", "High", "Highest"]
+
+POLICY = """\
+name: {name}
+version: "1"
+description: Benchmark policy; every open issue older than the window is due.
+maintainers: [bench]
+scope: {scope}
+priorities: [Lowest, Low, Medium, High, Highest]
+calendars:
+  - name: always
+    timezone: UTC
+    working_days: [mon, tue, wed, thu, fri, sat, sun]
+    working_hours: [{{start: "00:00", end: "24:00"}}]
+default_calendar: always
+max_escalations_per_run: 1000000
+categories:
+  - name: all
+    description: Every open issue of the demo organisation.
+    match: {{projects: [OPS, SUP, ENG]}}
+    levels:
+      - {{name: L1, window: {window}m, owners: [{owner}], priority: {{raise: 1}}}}
+"""
+SCOPE = "project in (OPS, SUP, ENG) AND statusCategory != Done"
+WARM_UP_SCOPE = SCOPE + ' AND created > "2999-01-01"'  # matches nothing: starts Prefect, touches every code path
+
+
+@dataclass(frozen=True)
+class Limits:
+    latency_ms: int
+    reads: int
+    writes: int
+    page_size: int
+
+
+# --- the parent: sandboxes, policies, subprocesses, the table ----------------------------------------------------
+
+
+def open_created(sandbox: Any) -> list[int]:
+    """Creation times (ms) of the open issues, oldest first, read from the sandbox's store (not over HTTP)."""
+    with sandbox.store.transaction() as db:
+        rows = db.execute(
+            "SELECT i.created FROM issues i JOIN statuses s ON s.id = i.status_id "
+            "WHERE s.category != 'done' ORDER BY i.created"
+        ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
+def window_minutes(created: list[int], share: float) -> int:
+    """A window (whole minutes) under which about ``share`` of the open issues are due (age ≥ window)."""
+    due = max(1, round(share * len(created)))
+    age_ms = time.time() * 1000 - created[due - 1]
+    return max(1, int(age_ms // 60_000))
+
+
+def run_case(runner: str, count: int, share: float, limits: Limits, workdir: Path) -> dict[str, Any]:
+    """One runner on a fresh sandbox seeded with ``count`` issues; its own numbers plus the sandbox's counts."""
+    from jira_sandbox.faults import FaultConfig
+    from jira_sandbox.testing import running_sandbox
+
+    faults = FaultConfig(
+        latency_ms=limits.latency_ms,
+        rate_limits={"GET": limits.reads, "POST": limits.reads, "PUT": limits.writes, "DELETE": limits.writes},
+        retry_after=1,
+    )
+    with running_sandbox(mode="cloud", seed=count, faults=faults) as sandbox:
+        created = open_created(sandbox)
+        window = window_minutes(created, share)
+        policy = workdir / f"bench-{runner}-{count}-{window}.yaml"
+        policy.write_text(POLICY.format(name="bench-sweep", scope=SCOPE, window=window, owner=OWNER))
+        warm_up = workdir / "warm-up.yaml"
+        warm_up.write_text(POLICY.format(name="bench-warm-up", scope=WARM_UP_SCOPE, window=window, owner=OWNER))
+        env = {**os.environ, "JIRA_URL": sandbox.url, "JIRA_EMAIL": sandbox.user, "JIRA_API_TOKEN": sandbox.token}
+        env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        command = [sys.executable, __file__, "--child", runner, str(policy), str(warm_up), str(window)]
+        command += [str(limits.page_size)]
+        with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env) as child:
+            assert child.stdin is not None and child.stdout is not None
+            ready = child.stdout.readline().strip()
+            if ready != "ready":
+                child.kill()
+                raise RuntimeError(f"{runner} child did not get ready: {ready!r}")
+            sandbox.reset_requests()
+            sandbox.update_faults()  # resets the rate-limit windows: the measured run starts with a full budget
+            child.stdin.write("go\n")
+            child.stdin.flush()
+            result: dict[str, Any] = json.loads(child.stdout.readline())
+            child.wait()
+        counts = sandbox.request_counts()
+    result.update(
+        open=len(created),
+        window_min=window,
+        search=counts.search,
+        writes=counts.write,
+        other=counts.other,
+        total=counts.total,
+        throttled=counts.by_status.get(429, 0),
+    )
+    return result
+
+
+def lower_bound(result: dict[str, Any], limits: Limits) -> float:
+    pages = math.ceil(result["open"] / limits.page_size)
+    return max(pages / limits.reads, result["escalations"] / limits.writes) + limits.latency_ms / 1000
+
+
+def report(rows: list[dict[str, Any]], limits: Limits) -> str:
+    """The results as a markdown table, one row per N and workload."""
+    head = (
+        "| N | workload | open | due (share) | flow wall s | bound s | ratio | search | writes | other | 429s "
+        "| RSS MB | direct s | orchestration | baseline s | baseline requests | baseline 429s "
+        "| fewer requests | less time |"
+    )
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for row in rows:
+        flow, direct, base = row["flow"], row.get("direct"), row.get("baseline")
+        bound = lower_bound(flow, limits)
+        share = flow["escalations"] / max(1, flow["evaluated"])
+        orchestration = f"{(flow['wall'] - direct['wall']) / flow['wall']:.0%}" if direct else "–"
+        cells = [
+            f"{row['n']:,}",
+            row["workload"],
+            f"{flow['open']:,}",
+            f"{flow['escalations']:,} ({share:.2%})",
+            f"{flow['wall']:.1f}",
+            f"{bound:.2f}",
+            f"{flow['wall'] / bound:.1f}",
+            f"{flow['search']:,}",
+            f"{flow['writes']:,}",
+            f"{flow['other']:,}",
+            f"{flow['throttled']:,}",
+            f"{flow['maxrss_kb'] / 1024:.0f}",
+            f"{direct['wall']:.1f}" if direct else "–",
+            orchestration,
+            f"{base['wall']:.1f}" if base else "–",
+            f"{base['total']:,}" if base else "–",
+            f"{base['throttled']:,}" if base else "–",
+            f"{base['total'] / flow['total']:.1f}×" if base else "–",
+            f"{base['wall'] / flow['wall']:.1f}×" if base else "–",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000", help="comma-separated issue counts (default 1000,10000)")
+    parser.add_argument("--workloads", default="first,steady", help="first (~10%% due), steady (~0.1%% due)")
+    parser.add_argument("--runners", default=",".join(RUNNERS), help="flow, direct (no Prefect), baseline (jira)")
+    parser.add_argument("--latency-ms", type=int, default=30)
+    parser.add_argument("--read-limit", type=int, default=100, help="GET and POST requests per second")
+    parser.add_argument("--write-limit", type=int, default=50, help="PUT and DELETE requests per second")
+    parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    limits = Limits(args.latency_ms, args.read_limit, args.write_limit, args.page_size)
+    runners = [name for name in RUNNERS if name in args.runners.split(",")]
+    if "flow" not in runners:
+        parser.error("the flow runner is what is measured; keep it in --runners")
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="escalator-bench-") as tmp:
+        for count in (int(size.replace("_", "")) for size in args.sizes.split(",")):
+            for workload in args.workloads.split(","):
+                row: dict[str, Any] = {"n": count, "workload": workload}
+                for runner in runners:
+                    started = time.perf_counter()
+                    row[runner] = run_case(runner, count, WORKLOADS[workload], limits, Path(tmp))
+                    print(
+                        f"N={count:,} {workload} {runner}: {json.dumps(row[runner])} "
+                        f"({time.perf_counter() - started:.0f} s with seeding)",
+                        flush=True,
+                    )
+                rows.append(row)
+    print()
+    print(
+        f"latency {limits.latency_ms} ms, {limits.reads} reads/s (GET, POST each), {limits.writes} writes/s "
+        f"(PUT, DELETE each), page size {limits.page_size}"
+    )
+    print(report(rows, limits))
+    if args.json:
+        args.json.write_text(json.dumps({"limits": limits.__dict__, "rows": rows}, indent=2))
+
+
+# --- the children: one run each, timed between "go" and the end -------------------------------------------------
+
+
+def child(runner: str, policy: str, warm_up: str, window: str, page_size: str) -> None:
+    run = {"flow": flow_child, "direct": direct_child, "baseline": baseline_child}[runner]
+    result = run(Path(policy), Path(warm_up), int(window), int(page_size))
+    result["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    print(json.dumps(result), flush=True)
+
+
+def wait_for_go() -> None:
+    print("ready", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        raise SystemExit("no go")
+
+
+def flow_child(policy: Path, warm_up: Path, window: int, page_size: int) -> dict[str, Any]:
+    from escalator.cli.sweep import load_sweep_flow
+    from escalator.sweep import SweepParameters
+
+    sweep = load_sweep_flow()
+    state = sweep(SweepParameters(policies=[str(warm_up)]), return_state=True)  # starts the local Prefect API
+    assert state.is_completed(), state.message
+    wait_for_go()
+    started = time.perf_counter()
+    state = sweep(SweepParameters(policies=[str(policy)], page_size=page_size), return_state=True)
+    wall = time.perf_counter() - started
+    (data,) = state.result(raise_on_failure=False)
+    return {
+        "wall": wall,
+        "state": state.type.value,
+        "evaluated": data["evaluated"],
+        "escalations": data["escalations"],
+        "applied": data["applied"],
+        "failed": data["failed"],
+    }
+
+
+def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> dict[str, Any]:
+    """The flow's pipeline without Prefect: same adapter, evaluation, writer and apply concurrency."""
+    from datetime import UTC, datetime
+
+    from escalator.applier import apply_decisions
+    from escalator.audit.record import RunInfo
+    from escalator.core import evaluate, merge_plans
+    from escalator.jira.adapter import JiraAdapter
+    from escalator.jira.settings import JiraSettings
+    from escalator.policy_files import load_policies
+    from escalator.sweep import JiraWriter, SweepParameters, readable_issues
+
+    concurrency = SweepParameters().apply_concurrency
+    wait_for_go()
+    started = time.perf_counter()
+    (loaded,) = load_policies([policy])
+    with JiraAdapter.connect(JiraSettings.from_env()) as jira:
+        inactive = jira.preflight(loaded.policy).inactive_users
+        now = datetime.now(UTC)
+        parts, evaluated = [], 0
+        for page in jira.policy_pages(loaded.policy, page_size=page_size):
+            issues, _ = readable_issues([page])
+            evaluated += len(issues)
+            parts.append(evaluate(issues, loaded.policy, now, inactive_users=inactive))
+        plan = merge_plans(parts, loaded.policy)
+        outcomes = apply_decisions(plan.decisions, JiraWriter(jira, RunInfo()), concurrency=concurrency)
+    wall = time.perf_counter() - started
+    return {
+        "wall": wall,
+        "evaluated": evaluated,
+        "escalations": len(plan.escalations),
+        "applied": sum(o.status == "applied" for o in outcomes),
+        "failed": sum(o.status == "failed" for o in outcomes),
+    }
+
+
+def baseline_child(policy: Path, warm_up: Path, window: int, page_size: int) -> dict[str, Any]:
+    """The script most teams write first: search for what is overdue, then four calls per issue."""
+    from jira import JIRA
+
+    wait_for_go()
+    started = time.perf_counter()
+    client = JIRA(server=os.environ["JIRA_URL"], basic_auth=(os.environ["JIRA_EMAIL"], os.environ["JIRA_API_TOKEN"]))
+    jql = f'{SCOPE} AND created <= "-{window}m" ORDER BY key'
+    issues = client.search_issues(jql, maxResults=False, fields="priority,assignee")
+    applied = 0
+    for issue in issues:
+        client.assign_issue(issue.key, OWNER_NAME)
+        current = issue.fields.priority.name if issue.fields.priority else "Medium"
+        raised = LADDER[min(LADDER.index(current) + 1, len(LADDER) - 1)] if current in LADDER else current
+        issue.update(priority={"name": raised})
+        client.add_comment(issue.key, f"Escalated to L1: {OWNER} owns this issue now (benchmark baseline).")
+        client.add_issue_property(issue.key, "escalator", {"level": "L1", "at": time.time()})
+        applied += 1
+    return {"wall": time.perf_counter() - started, "evaluated": None, "escalations": len(issues), "applied": applied}
+
+
+if __name__ == "__main__":
+    main()
