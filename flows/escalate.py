@@ -96,8 +96,9 @@ def sweep_policy(
     budget: int | None,
     sink: str | None,
 ) -> SweepReport:
-    """One policy's sweep. Its audit is published whatever happens: if Jira fails part-way, the records of
-    what was decided and done so far are published with the error, and the run goes on to the next policy."""
+    """One policy's sweep. Its audit is published whatever happens: if it stops part-way, the records of what
+    was decided and done so far are published with the error; if Jira stopped it, the run goes on to the next
+    policy."""
     policy, identity = policy_run.policy, policy_run.identity
     keys = ArtifactKeys.for_policy(policy)
     logger = get_run_logger()
@@ -118,11 +119,16 @@ def sweep_policy(
         plan = merge_plans(parts or [evaluate_batch([], policy, now, inactive_users, identity)], policy)
         logger.info("%s: %d escalations planned", policy.name, len(plan.escalations))
         outcomes = apply_plan(quote(plan), writer, budget, params.apply_concurrency)
-    except JiraError as error:
-        logger.error("%s: the sweep stopped: %s", policy.name, error)
-        records, summary = run_records(plan, outcomes, policy_run, run, keys, problems, now=now, error=str(error))
+    except Exception as error:
+        # Whatever stopped the sweep, what was decided and written so far is recorded. Jira failing is an
+        # outcome of this policy's sweep and the run goes on; anything else is a bug and stops the run.
+        message = str(error) if isinstance(error, JiraError) else f"{type(error).__name__}: {error}"
+        logger.error("%s: the sweep stopped: %s", policy.name, message)
+        records, summary = run_records(plan, outcomes, policy_run, run, keys, problems, now=now, error=message)
         record_audit(records, summary, keys, sink)
-        return SweepReport.of(policy, plan, outcomes, problems, keys, error=str(error))
+        if not isinstance(error, JiraError):
+            raise
+        return SweepReport.of(policy, plan, outcomes, problems, keys, error=message)
     records, summary = run_records(plan, outcomes, policy_run, run, keys, problems, now=now)
     record_audit(records, summary, keys, sink)
     return SweepReport.of(policy, plan, outcomes, problems, keys)
