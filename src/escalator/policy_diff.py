@@ -68,6 +68,8 @@ class PolicyDiff(BaseModel):
     head_blocked: str | None = None
     changes: tuple[IssueChange, ...]
     notes: tuple[str, ...] = ()
+    unknown: bool = False
+    """a side's scope is not in the backlog: the policy is not compared (no changes, and ``--fail-over`` fails)"""
 
     def counts(self) -> dict[ChangeKind, int]:
         """Changed issues by kind, every kind present (an issue counts once under each of its kinds)."""
@@ -92,10 +94,12 @@ def diff_plans(
     now: datetime,
     issues: int,
     notes: tuple[str, ...] = (),
+    policy_name: str | None = None,
 ) -> PolicyDiff:
-    """Compare ``base`` and ``head`` (None: the policy does not exist on that side) issue by issue."""
+    """Compare ``base`` and ``head`` (None: the policy does not exist on that side) issue by issue. Both None
+    only with ``policy_name``: nothing is compared."""
     named = head if head is not None else base
-    if named is None:
+    if named is None and policy_name is None:
         raise ValueError("diff_plans needs at least one plan")
     before = _by_key(base)
     after = _by_key(head)
@@ -105,7 +109,7 @@ def diff_plans(
         if kinds:
             changes.append(IssueChange(issue_key=key, kinds=kinds, base=before.get(key), head=after.get(key)))
     return PolicyDiff(
-        policy=named.policy.name,
+        policy=named.policy.name if named is not None else str(policy_name),
         base_label=base_label,
         head_label=head_label,
         base_version=base.policy.version if base else None,

@@ -54,6 +54,11 @@ def describe(decision: Decision | None) -> str:
 
 
 def _headline(diff: PolicyDiff) -> str:
+    if diff.unknown:
+        return (
+            f"{diff.policy}: {diff.base_label} → {diff.head_label} at {diff.now.isoformat()}: NOT COMPARED, "
+            "the issues of a scope are unknown (see the note)"
+        )
     extra = diff.head_escalations - diff.base_escalations
     return (
         f"{diff.policy}: {diff.base_label} (version {diff.base_version or '—'}) → {diff.head_label} "

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from escalator.core.decision import Plan
 from escalator.core.evaluate import evaluate
 from escalator.core.policy import Policy
 from escalator.git_refs import GitRefError, GitRepo
@@ -134,7 +135,9 @@ def policies_at(repo: GitRepo, ref: str | None, paths: Sequence[Path], label: st
 
 
 def diff_sides(base: PolicySide, head: PolicySide, backlog: Backlog, now: datetime) -> list[PolicyDiff]:
-    """One diff per policy name found on either side, head's order first."""
+    """One diff per policy name found on either side, head's order first. Each side is evaluated on the issues
+    in its own scope, so a change of scope shows as issues escalated on one side only. A scope the backlog does
+    not hold leaves that policy uncompared (``unknown``), with a note saying so."""
     before = {item.policy.name: item for item in base.policies}
     after = {item.policy.name: item for item in head.policies}
     names = list(dict.fromkeys([*after, *before]))
@@ -143,33 +146,45 @@ def diff_sides(base: PolicySide, head: PolicySide, backlog: Backlog, now: dateti
     for name in names:
         notes = [*base.notes, *head.notes, *_problem_notes(backlog)]
         old, new = before.get(name), after.get(name)
-        # Both sides see the same issues: the head's scope (the base's when the policy is removed).
-        scope_policy: Policy = (new or old).policy  # type: ignore[union-attr]  # name came from one of them
-        issues, scope_notes = backlog.issues_in(scope_policy)
-        notes.extend(scope_notes)
         if old is not None and new is not None and old.policy.scope != new.policy.scope:
-            notes.append(f"the scope changed ({old.policy.scope!r} → {new.policy.scope!r}); both sides use the head's")
+            notes.append(
+                f"the scope changed ({old.policy.scope!r} → {new.policy.scope!r}); each side is evaluated on "
+                "the issues in its own scope"
+            )
         if old is None:
             notes.append(f"{name} is new at {head.label}")
         if new is None:
             notes.append(f"{name} is removed at {head.label}")
-        plans = [
-            None
-            if item is None
-            else evaluate(issues, item.policy, now, inactive_users=inactive, identity=item.identity)
-            for item in (old, new)
-        ]
-        diffs.append(
-            diff_plans(
-                plans[0],
-                plans[1],
-                base_label=base.label,
-                head_label=head.label,
-                now=now,
-                issues=len(issues),
-                notes=tuple(notes),
-            )
+        plans: list[Plan | None] = []
+        keys: set[str] = set()
+        unknown = False
+        for item, side in ((old, base), (new, head)):
+            if item is None:
+                plans.append(None)
+                continue
+            issues = backlog.issues_in(item.policy)
+            if issues is None:
+                unknown = True
+                notes.append(
+                    f"the snapshot holds no issues for scope {item.policy.scope!r} of {name} at {side.label}: "
+                    f"its issues are unknown, so {name} is not compared; save a new snapshot with this scope "
+                    "(escalator snapshot save) or diff against Jira"
+                )
+                plans.append(None)
+                continue
+            keys |= {issue.key for issue in issues}
+            plans.append(evaluate(issues, item.policy, now, inactive_users=inactive, identity=item.identity))
+        diff = diff_plans(
+            plans[0] if not unknown else None,
+            plans[1] if not unknown else None,
+            base_label=base.label,
+            head_label=head.label,
+            now=now,
+            issues=len(keys),
+            notes=tuple(notes),
+            policy_name=name,
         )
+        diffs.append(diff.model_copy(update={"unknown": True}) if unknown else diff)
     return diffs
 
 

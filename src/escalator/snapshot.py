@@ -83,21 +83,13 @@ class Backlog:
     def inactive_users(self) -> frozenset[str]:
         return frozenset(self.snapshot.inactive_users)
 
-    def issues_in(self, policy: Policy) -> tuple[list[IssueSnapshot], list[str]]:
-        """The issues in ``policy``'s scope, and notes when the snapshot cannot hold exactly that scope: a
-        scope changed since the snapshot was taken is answered with the scope the policy had then."""
-        scopes = self.snapshot.scopes
-        match = next((s for s in scopes if s.scope == policy.scope), None)
-        notes: list[str] = []
+    def issues_in(self, policy: Policy) -> list[IssueSnapshot] | None:
+        """The issues in ``policy``'s scope as the snapshot recorded them; None when the snapshot does not
+        hold that scope (its issues are unknown: another scope's issues are never used in its place)."""
+        match = next((s for s in self.snapshot.scopes if s.scope == policy.scope), None)
         if match is None:
-            match = next((s for s in scopes if policy.name in s.policies), None)
-            if match is None:
-                return [], [f"the snapshot holds no issues for {policy.name} (scope {policy.scope!r})"]
-            notes.append(
-                f"scope {policy.scope!r} is not in the snapshot; using the issues of {match.scope!r}, "
-                f"the scope {policy.name} had when the snapshot was taken"
-            )
-        return [self._issues[key] for key in match.issue_keys if key in self._issues], notes
+            return None
+        return [self._issues[key] for key in match.issue_keys if key in self._issues]
 
 
 def take_snapshot(jira: JiraAdapter, policies: Sequence[Policy], now: datetime) -> Snapshot:

@@ -80,6 +80,10 @@ def diff(
     output: DiffFormat = fmt  # type: ignore[assignment]  # checked above
     sys.stdout.write(render(diffs, output))
     added = sum(d.newly_escalated for d in diffs)
+    unknown = [d.policy for d in diffs if d.unknown]
+    if fail_over is not None and unknown:
+        err.print(f"cannot check --fail-over {fail_over}: the issues of a scope of {', '.join(unknown)} are unknown")
+        raise typer.Exit(FAIL_OVER_EXIT)
     if fail_over is not None and added > fail_over:
         err.print(f"{added} issues would be newly escalated, more than --fail-over {fail_over}")
         raise typer.Exit(FAIL_OVER_EXIT)
