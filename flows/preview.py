@@ -6,19 +6,28 @@ snapshot file, or from Jira without ever constructing the adapter's write path.
 from __future__ import annotations
 
 from prefect import flow, get_run_logger
+from prefect.states import Failed, State
 
 from escalator.jira.settings import JiraSettings
 from escalator.preview import PreviewParameters
 from flows.escalate import jira_settings
-from tasks.preview import compute_diffs, publish_preview
+from tasks.preview import compute_diffs, publish_preview, publish_problems
 
 
 @flow(name="policy-preview", log_prints=False, validate_parameters=True)
-def policy_preview(params: PreviewParameters = PreviewParameters()) -> dict[str, dict[str, int]]:  # noqa: B008
-    """Counts of changed issues by kind, per policy; the details are in the artifacts."""
+def policy_preview(
+    params: PreviewParameters = PreviewParameters(),  # noqa: B008
+) -> dict[str, dict[str, int]] | State[None]:
+    """Counts of changed issues by kind, per policy; the details are in the artifacts. A bad policy, git ref or
+    snapshot ends the run Failed, its problems (file:line: field: message) in the artifact
+    ``escalator-preview-failed``."""
     logger = get_run_logger()
     settings: JiraSettings | None = None if params.snapshot else jira_settings(params.jira_block)
     diffs = compute_diffs(params, settings)
+    if isinstance(diffs, str):
+        key = publish_problems(diffs)
+        logger.error("the preview could not run: %s", diffs)
+        return Failed(message=f"the policies, git refs or snapshot are not valid: see the artifact {key}")
     result: dict[str, dict[str, int]] = {}
     for diff in diffs:
         key = publish_preview(diff)

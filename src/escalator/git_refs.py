@@ -77,9 +77,9 @@ class GitRepo:
 
     def files_at(self, ref: str, relative: str) -> list[str]:
         """The files directly in folder ``relative`` at ``ref`` (repository-relative paths)."""
-        out = self._git("ls-tree", "--name-only", f"{ref}:{relative}" if relative not in ("", ".") else ref)
+        out = self._git("ls-tree", "-z", "--name-only", f"{ref}:{relative}" if relative not in ("", ".") else ref)
         prefix = "" if relative in ("", ".") else relative.rstrip("/") + "/"
-        return [prefix + name for name in out.splitlines() if name]
+        return [prefix + name for name in out.split("\0") if name]  # -z: names verbatim, never C-quoted
 
     def show(self, ref: str, relative: str) -> bytes:
         """The bytes of file ``relative`` at ``ref``."""

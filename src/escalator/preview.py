@@ -1,9 +1,9 @@
 """A policy change previewed: the policy files at two git refs (or the working tree), evaluated against the
 same backlog at the same instant, compared. What ``escalator policy diff`` and the ``policy-preview`` flow run.
 
-The backlog is a snapshot file, or one taken read-only from Jira for the scopes of both sides; either way the
-two sides see exactly the same issues and inactive users. Every policy problem of both sides is raised together
-as one ``PolicyLoadError`` whose problems name ``REF:path``, line and field.
+The backlog is a snapshot file, or one taken read-only from Jira for the scopes of both sides; each side is
+evaluated on the issues in its own scope (a scope change shows), with the same inactive users. Every policy
+problem of both sides is raised together as one ``PolicyLoadError`` whose problems name ``REF:path``, line and field.
 """
 
 from __future__ import annotations

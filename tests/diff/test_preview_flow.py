@@ -10,7 +10,8 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 
 from escalator.preview import PreviewParameters
 from flows.preview import policy_preview
-from tests.diff.scenario import NOW, policy_repo
+from tasks.preview import PROBLEMS_KEY
+from tests.diff.scenario import BROKEN_POLICY, NOW, policy_repo
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -39,3 +40,36 @@ def test_the_preview_flow_publishes_the_diff_as_markdown(tmp_path: Path, snapsho
     markdown = str(artifact.data)
     assert "## Policy diff: preview-matrix" in markdown
     assert "| PRV-1 | different owner |" in markdown and "| PRV-3 | next level due at another time |" in markdown
+
+
+def _artifact_markdown(flow_run_id: object, key: str) -> str:
+    with get_client(sync_client=True) as client:
+        (artifact,) = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]), key=ArtifactFilterKey(any_=[key])
+            )
+        )
+    return str(artifact.data)
+
+
+def test_a_bad_policy_or_ref_fails_the_run_with_the_problems_as_an_artifact(
+    tmp_path: Path, snapshot_file: Path
+) -> None:
+    repo = policy_repo(tmp_path, head_policy=BROKEN_POLICY)
+    params = PreviewParameters(
+        policies=[str(repo / "policies")],
+        base="main",
+        head="change",
+        snapshot=str(snapshot_file),
+        at=NOW,
+        repository=str(repo),
+    )
+    state = policy_preview(params, return_state=True)
+    assert state.is_failed()
+    markdown = _artifact_markdown(state.state_details.flow_run_id, PROBLEMS_KEY)
+    assert "## Policy preview failed" in markdown
+    assert "change:policies/preview.yaml:" in markdown and "window" in markdown
+
+    state = policy_preview(params.model_copy(update={"base": "no-such-ref"}), return_state=True)
+    assert state.is_failed()
+    assert "unknown git ref 'no-such-ref'" in _artifact_markdown(state.state_details.flow_run_id, PROBLEMS_KEY)
