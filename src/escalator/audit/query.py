@@ -34,7 +34,7 @@ class RecordQuery(BaseModel):
             (not self.issue_keys or record.issue_key.upper() in self.issue_keys)
             and (self.policy is None or record.policy == self.policy)
             and (self.policy_version is None or record.policy_version == self.policy_version)
-            and (self.commit is None or _commit_matches(self.commit, record.git_commit))
+            and (self.commit is None or _commit_matches(self.commit, record))
             and (not self.outcomes or record.outcome in self.outcomes)
             and (self.since is None or record.evaluated_at >= self.since)
             and (self.until is None or record.evaluated_at < self.until)
@@ -49,8 +49,10 @@ class RecordQuery(BaseModel):
         return self.since is not None and created is not None and created < self.since
 
 
-def _commit_matches(wanted: str, commit: str | None) -> bool:
-    """A commit prefix; ``none`` asks for records of policies outside git."""
+def _commit_matches(wanted: str, record: AuditRecord) -> bool:
+    """A commit prefix of HEAD (``git_commit``) or of the policy file's last commit (``policy_commit``);
+    ``none`` asks for records of policies outside git."""
     if wanted.lower() in {"none", "uncommitted"}:
-        return commit is None
-    return commit is not None and commit.startswith(wanted.lower())
+        return record.git_commit is None
+    commits = (record.git_commit, record.policy_commit)
+    return any(commit is not None and commit.startswith(wanted.lower()) for commit in commits)

@@ -20,7 +20,10 @@ from escalator.provenance import GitProvenance
 
 __all__ = ["SCHEMA_VERSION", "AuditRecord", "RunInfo", "data_problem_record", "records_for"]
 
-SCHEMA_VERSION = 2  # 2: git_committed_at
+# 2: git_committed_at. 3: policy_commit, policy_author, policy_authored_at; git_author and git_committed_at now
+# describe git_commit (HEAD: its author and author date), where in 1 and 2 git_author and git_committed_at were
+# the author and committer date of the policy file's last commit.
+SCHEMA_VERSION = 3
 
 
 class RunInfo(BaseModel):
@@ -41,7 +44,9 @@ class AuditRecord(BaseModel):
     evaluated_at: AwareDatetime
     issue_key: str
     outcome: str = Field(
-        description="applied, dry_run, failed, over_budget, blocked, skipped, deadline_breached or data_problem"
+        description=(
+            "applied, dry_run, failed, over_budget, blocked, not_applied, skipped, deadline_breached or data_problem"
+        )
     )
     decision: str = Field(description="escalate, no_action or skipped")
     reason_code: str
@@ -68,10 +73,18 @@ class AuditRecord(BaseModel):
     policy_version: str
     policy_sha256: str | None = None
     policy_path: str | None = None
-    git_commit: str | None = None
+    git_commit: str | None = Field(default=None, description="the repository's HEAD when the run loaded the policy")
     git_dirty: bool | None = None
-    git_author: str | None = None
-    git_committed_at: str | None = Field(default=None, description="when the policy's commit was made (ISO 8601)")
+    git_author: str | None = Field(
+        default=None, description="author of git_commit, 'name <email>' (before schema 3: of the file's last commit)"
+    )
+    git_committed_at: str | None = Field(
+        default=None,
+        description="author date of git_commit, ISO 8601 (before schema 3: committer date of the file's last commit)",
+    )
+    policy_commit: str | None = Field(default=None, description="the last commit that changed the policy file")
+    policy_author: str | None = Field(default=None, description="author of policy_commit, 'name <email>'")
+    policy_authored_at: str | None = Field(default=None, description="author date of policy_commit, ISO 8601")
     flow_run_id: str | None = None
     flow_run_name: str | None = None
     dry_run: bool = False
@@ -156,6 +169,9 @@ def _provenance(identity: PolicyIdentity, git: GitProvenance, run: RunInfo) -> d
         "git_dirty": git.dirty,
         "git_author": git.author,
         "git_committed_at": git.committed_at,
+        "policy_commit": git.policy_commit,
+        "policy_author": git.policy_author,
+        "policy_authored_at": git.policy_authored_at,
         "flow_run_id": run.flow_run_id,
         "flow_run_name": run.flow_run_name,
         "dry_run": run.dry_run,

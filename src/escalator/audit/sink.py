@@ -6,10 +6,19 @@ vacuum includes flow runs, so every run also appends its decision records here. 
 
     <policy>/<YYYY-MM-DD>.jsonl      one line per record: {"seq", "prev_hash", "hash", "written_at", "record"}
 
-Each policy has its own chain (``seq`` from 1, ``prev_hash`` of the first line is 64 zeros), which sweeps of
-one policy extend one at a time (they hold the policy's lock). ``hash`` is the sha256 of the canonical JSON of
-``seq``, ``prev_hash`` and ``record``, so altering, deleting or reordering a line breaks the chain
-(``escalator.audit.verify``). This module writes and reads lines; it does not judge them.
+Each policy has its own chain (``seq`` from 1, ``prev_hash`` of the first line is 64 zeros). ``hash`` is the
+sha256 of the canonical JSON of ``seq``, ``prev_hash`` and ``record``, so altering, deleting or reordering a line
+breaks the chain (``escalator.audit.verify``). This module writes and reads lines; it does not judge them.
+
+The policy lock (``escalator.policy_lock``) is per machine, so a chain must be written from one machine (one
+deployment) at a time; two writers extending one chain at once show up as a broken chain in ``verify``.
+
+Appends go to the file of the later of today (UTC) and the newest existing day file, so a clock that steps back
+over midnight never puts a later ``seq`` in an earlier file: files stay in chain order, and a file's date is the
+day its first lines were written, not a bound on ``written_at``. A write that died mid-line leaves a torn last
+line; the next append starts a new line after it, so the torn line stays one ``unreadable`` line for ``verify``
+and the chain continues from the last complete entry. Files are read as bytes and decoded line by line, so bytes
+that are not UTF-8 spoil one line, not the file.
 """
 
 from __future__ import annotations
@@ -60,6 +69,7 @@ class SinkLine:
     path: str
     line_no: int
     text: str
+    error: str | None = None  # why the line is not text (undecodable bytes); ``text`` is then a lossy decoding
 
 
 class AuditSink:
@@ -74,8 +84,9 @@ class AuditSink:
         self._fs: AbstractFileSystem = fs
         self._root: str = root.rstrip("/") or "/"
 
-    def check_writable(self) -> None:
-        """Write and remove a probe file, so a run knows before touching Jira that its records can be kept."""
+    def check_writable(self, policies: Iterable[str] | None = None) -> None:
+        """Write and remove a probe file and read the head of each chain (``policies``, default every chain in
+        the sink), so a run knows before touching Jira that its records can be kept and chained."""
         probe = posixpath.join(self._root, f".probe-{uuid.uuid4().hex}")
         try:
             self._fs.makedirs(self._root, exist_ok=True)
@@ -84,6 +95,22 @@ class AuditSink:
             self._fs.rm(probe)
         except Exception as error:  # any backend's failure means the same: not writable
             raise AuditSinkError(f"audit sink {self.url!r} is not writable: {error}") from error
+        for policy in self.policies() if policies is None else policies:
+            try:
+                self._head(policy)
+            except Exception as error:
+                raise AuditSinkError(f"audit chain of {policy} in {self.url!r} cannot be continued: {error}") from error
+
+    def root_problem(self) -> str | None:
+        """Why the sink's root cannot be read as a sink (missing, or not a directory); None when it can."""
+        try:
+            if not self._fs.exists(self._root):
+                return f"audit sink {self.url!r} does not exist"
+            if not self._fs.isdir(self._root):
+                return f"audit sink {self.url!r} is not a directory"
+        except Exception as error:
+            return f"audit sink {self.url!r} cannot be read: {error}"
+        return None
 
     def append(self, policy: str, records: Iterable[AuditRecord], *, now: datetime | None = None) -> str | None:
         """Append ``records`` to ``policy``'s chain in today's (UTC) file; the chain's new head hash."""
@@ -103,53 +130,90 @@ class AuditSink:
             directory = posixpath.join(self._root, policy)
             self._fs.makedirs(directory, exist_ok=True)
             path = posixpath.join(directory, f"{written_at.date().isoformat()}.jsonl")
+            existing = self.files(policy)
+            if existing and posixpath.basename(existing[-1]) > posixpath.basename(path):
+                path = existing[-1]  # the clock stepped back over midnight: keep the files in chain order
+            lead = b"\n" if self._ends_torn(path) else b""
             with self._fs.open(path, "ab") as file:
-                file.write(("\n".join(lines) + "\n").encode())
+                file.write(lead + ("\n".join(lines) + "\n").encode())
         except Exception as error:  # whatever the backend raised, the records are not kept
             raise AuditSinkError(f"audit records of {policy} could not be appended to {self.url!r}: {error}") from error
         return prev_hash
 
     def policies(self) -> list[str]:
-        """The policies with a chain in the sink, by name."""
-        if not self._fs.exists(self._root):
+        """The policies with a chain in the sink (a directory holding at least one day file), by name."""
+        if not self._fs.exists(self._root) or not self._fs.isdir(self._root):
             return []
         entries = self._fs.ls(self._root, detail=True)
-        return sorted(posixpath.basename(e["name"].rstrip("/")) for e in entries if e["type"] == "directory")
+        names = sorted(posixpath.basename(e["name"].rstrip("/")) for e in entries if e["type"] == "directory")
+        return [name for name in names if self.files(name)]
 
     def files(self, policy: str) -> list[str]:
         """The day files of one policy's chain, oldest first."""
         directory = posixpath.join(self._root, policy)
-        if not self._fs.exists(directory):
+        if not self._fs.exists(directory) or not self._fs.isdir(directory):
             return []
-        return sorted(p for p in self._fs.ls(directory, detail=False) if str(p).endswith(".jsonl"))
+        return sorted(str(p) for p in self._fs.ls(directory, detail=False) if str(p).endswith(".jsonl"))
 
     def lines(self, policy: str) -> Iterator[SinkLine]:
         """Every stored line of one policy's chain, in file order, one file open at a time."""
         for path in self.files(policy):
-            with self._fs.open(path, "rt", encoding="utf-8") as file:
-                for number, text in enumerate(file, start=1):
-                    if text.strip():
-                        yield SinkLine(policy, path, number, text.rstrip("\n"))
+            with self._fs.open(path, "rb") as file:
+                for number, raw in enumerate(file, start=1):
+                    if raw.strip():
+                        yield _line(policy, path, number, raw)
 
     def records(self, policy: str | None = None) -> Iterator[AuditRecord]:
         """The stored records (of one policy, or all), oldest first per policy; unreadable lines are skipped
         (``escalator audit verify`` reports them)."""
         for name in [policy] if policy else self.policies():
             for line in self.lines(name):
+                if line.error is not None:
+                    continue
                 try:
                     yield AuditRecord.model_validate(json.loads(line.text)["record"])
                 except (ValueError, KeyError, TypeError):
                     continue
 
     def _head(self, policy: str) -> tuple[int, str]:
-        """The last ``seq`` and ``hash`` of the chain, from the last line of its newest file."""
+        """The last ``seq`` and ``hash`` of the chain: its last complete, readable entry (a torn or unreadable
+        line after it is left for ``verify`` to report)."""
         for path in reversed(self.files(policy)):
-            last = ""
-            with self._fs.open(path, "rt", encoding="utf-8") as file:
-                for text in file:
-                    if text.strip():
-                        last = text
-            if last:
-                entry = json.loads(last)
-                return int(entry["seq"]), str(entry["hash"])
+            with self._fs.open(path, "rb") as file:
+                raw_lines = file.read().split(b"\n")
+            for raw in reversed(raw_lines):
+                head = _entry_head(raw)
+                if head is not None:
+                    return head
         return 0, GENESIS_HASH
+
+    def _ends_torn(self, path: str) -> bool:
+        """True when ``path`` exists, is not empty and does not end in a newline (a write died mid-line)."""
+        if not self._fs.exists(path):
+            return False
+        size = self._fs.size(path)
+        if not size:
+            return False
+        with self._fs.open(path, "rb") as file:
+            file.seek(size - 1)
+            return bool(file.read(1) != b"\n")
+
+
+def _line(policy: str, path: str, number: int, raw: bytes) -> SinkLine:
+    raw = raw.rstrip(b"\r\n")
+    try:
+        return SinkLine(policy, path, number, raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        return SinkLine(policy, path, number, raw.decode("utf-8", errors="replace"), f"not UTF-8: {error.reason}")
+
+
+def _entry_head(raw: bytes) -> tuple[int, str] | None:
+    """``seq`` and ``hash`` of one stored line, or None when it is not a complete entry."""
+    try:
+        entry = json.loads(raw.decode("utf-8"))
+        seq, digest = entry["seq"], entry["hash"]
+    except (ValueError, KeyError, TypeError):  # UnicodeDecodeError is a ValueError
+        return None
+    if isinstance(seq, bool) or not isinstance(seq, int) or not isinstance(digest, str):
+        return None
+    return seq, digest

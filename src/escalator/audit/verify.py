@@ -8,6 +8,9 @@ it resynchronises on the line it found, so one deleted line is one problem, not 
 
 A chain cut off at its end cannot be told from a shorter one by the chain alone: compare the head hash with the
 one the run printed in its Prefect artifact's description.
+
+Checking nothing is not success: a sink root that is missing or not a directory, a policy without a chain, or a
+sink without a single stored line raise ``NothingToVerify``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ from dataclasses import dataclass, field
 
 from escalator.audit.sink import GENESIS_HASH, AuditSink, SinkLine, entry_hash
 
-__all__ = ["ChainProblem", "ChainReport", "verify_sink"]
+__all__ = ["ChainProblem", "ChainReport", "NothingToVerify", "verify_sink"]
+
+
+class NothingToVerify(Exception):
+    """The sink (or the policy asked for) holds nothing to check: not a success."""
 
 
 @dataclass(frozen=True)
@@ -46,9 +53,17 @@ class ChainReport:
 
 
 def verify_sink(sink: AuditSink, policy: str | None = None) -> ChainReport:
+    """Every chain (or ``policy``'s) checked; ``NothingToVerify`` when there is nothing to check."""
+    problem = sink.root_problem()
+    if problem is not None:
+        raise NothingToVerify(problem)
+    if policy and not sink.files(policy):
+        raise NothingToVerify(f"nothing to verify for policy {policy}: no chain in {sink.url}")
     report = ChainReport()
     for name in [policy] if policy else sink.policies():
         _verify_chain(sink, name, report)
+    if not sum(report.records.values()):
+        raise NothingToVerify(f"nothing verified: no audit records in {sink.url}")
     return report
 
 
@@ -58,7 +73,8 @@ def _verify_chain(sink: AuditSink, policy: str, report: ChainReport) -> None:
         count += 1
         entry = _entry(line)
         if entry is None:
-            report.problems.append(_problem(line, "unreadable", "not a stored audit entry"))
+            why = line.error or "not a stored audit entry"
+            report.problems.append(_problem(line, "unreadable", why))
             continue
         seq, stored_prev, stored_hash, record = entry
         if entry_hash(seq, stored_prev, record) != stored_hash:
@@ -79,14 +95,16 @@ def _verify_chain(sink: AuditSink, policy: str, report: ChainReport) -> None:
 
 
 def _entry(line: SinkLine) -> tuple[int, str, str, dict[str, object]] | None:
+    if line.error is not None:
+        return None
     try:
         data = json.loads(line.text)
         seq, prev_hash, digest, record = data["seq"], data["prev_hash"], data["hash"], data["record"]
     except (ValueError, KeyError, TypeError):
         return None
-    if not isinstance(seq, int) or not isinstance(prev_hash, str) or not isinstance(digest, str):
+    if isinstance(seq, bool) or not isinstance(seq, int) or not isinstance(prev_hash, str):
         return None
-    if not isinstance(record, dict):
+    if not isinstance(digest, str) or not isinstance(record, dict):
         return None
     return seq, prev_hash, digest, record
 

@@ -76,8 +76,14 @@ def query(
         dirty=dirty,
         limit=limit,
     )
-    with _target(output) as target:
-        count = write_records(_records(wanted, source, sink), target, export_format)
+    records = _records(wanted, source, sink)
+    try:
+        with _target(output) as target:
+            count = write_records(records, target, export_format)
+    except AuditSinkError as error:
+        _fail(str(error), code=1)
+    except OSError as error:
+        _fail(f"cannot write {output or 'the output'}: {error.strerror or error}", code=1)
     if output is not None:
         err.print(f"{count} records written to {escape(str(output))}")
 
@@ -91,7 +97,10 @@ def show(
 ) -> None:
     """The escalation history of one issue across runs: each step, its reason, policy version and run."""
     wanted = RecordQuery(issue_keys=frozenset([issue_key.upper()]), policy=policy)
-    steps = sorted(_records(wanted, source, sink), key=lambda r: r.evaluated_at)
+    try:
+        steps = sorted(_records(wanted, source, sink), key=lambda r: r.evaluated_at)
+    except AuditSinkError as error:
+        _fail(str(error), code=1)
     if not steps:
         out.print(f"No decision records for {escape(issue_key)}.")
         raise typer.Exit(1)
@@ -105,17 +114,17 @@ def verify(
     sink: SinkOption = None,
     policy: Annotated[str | None, typer.Option("--policy", help="only this policy's chain")] = None,
 ) -> None:
-    """Check the audit sink's hash chains; exits 1 and names file:line of every gap, reorder or alteration."""
-    from escalator.audit.verify import verify_sink
+    """Check the audit sink's hash chains; exits 1 and names file:line of every gap, reorder, alteration or
+    unreadable line; exits 2 when there is nothing to verify (no sink, no such policy, no records)."""
+    from escalator.audit.verify import NothingToVerify, verify_sink
 
     store = _sink(sink)
     try:
         report = verify_sink(store, policy)
+    except NothingToVerify as error:
+        _fail(str(error))
     except (OSError, AuditSinkError) as error:
         _fail(f"cannot read the audit sink {store.url}: {error}")
-    if not report.records:
-        out.print(f"No audit records in {escape(store.url)}.")
-        return
     for name, count in report.records.items():
         out.print(f"{escape(name)}: {count} records, head {report.heads[name][:16]}")
     if report.ok:
@@ -138,8 +147,16 @@ def _records(wanted: RecordQuery, source: str, sink: str | None) -> Iterator[Aud
 
 
 def _sink_records(store: AuditSink, wanted: RecordQuery) -> Iterator[AuditRecord]:
+    """The matching records; a failure to read the sink is an ``AuditSinkError`` (not the output's OSError)."""
     count = 0
-    for record in store.records(wanted.policy):
+    records = store.records(wanted.policy)
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except OSError as error:
+            raise AuditSinkError(f"cannot read the audit sink {store.url}: {error}") from error
         if wanted.matches(record):
             yield record
             count += 1
@@ -162,11 +179,7 @@ def _print_step(record: AuditRecord) -> None:
 
     step = f"{record.from_level or 'new'} → {record.to_level}" if record.to_level else record.decision
     mode = " (dry run)" if record.dry_run else ""
-    commit = record.git_commit[:12] if record.git_commit else "not in git"
-    if record.git_dirty:
-        commit += ", uncommitted changes"
-    approved = f" by {record.git_author}" if record.git_author else ""
-    approved += f" on {record.git_committed_at}" if record.git_committed_at else ""
+    commit = _provenance_text(record)
     ui = PREFECT_UI_URL.value()
     run = f"{ui}/runs/flow-run/{record.flow_run_id}" if ui and record.flow_run_id else record.flow_run_id
     out.print(f"\n[bold]{record.evaluated_at.isoformat()}[/] {escape(step)}: {escape(record.outcome)}{mode}")
@@ -175,9 +188,32 @@ def _print_step(record: AuditRecord) -> None:
         out.print(f"  error: {escape(record.error)}")
     out.print(
         f"  policy: {escape(record.policy)} v{escape(record.policy_version)}, "
-        f"sha256 {(record.policy_sha256 or '?')[:16]}, commit {escape(commit)}{escape(approved)}"
+        f"sha256 {(record.policy_sha256 or '?')[:16]}, {escape(commit)}"
     )
     out.print(f"  run: {escape(record.flow_run_name or '?')} {escape(str(run or ''))}")
+
+
+def _provenance_text(record: AuditRecord) -> str:
+    """HEAD's commit, and the policy file's own last commit, each with its author and date. Records before
+    schema 3 kept only the file's last author and (committer) date, without its commit."""
+    if not record.git_commit:
+        return "commit: not in git"
+    text = f"commit {record.git_commit[:12]}"
+    if record.git_dirty:
+        text += ", uncommitted changes"
+    if record.schema_version < 3:
+        if record.git_author or record.git_committed_at:
+            text += "; policy file last committed"
+            text += f" by {record.git_author}" if record.git_author else ""
+            text += f" on {record.git_committed_at}" if record.git_committed_at else ""
+        return text
+    text += f" by {record.git_author}" if record.git_author else ""
+    text += f" on {record.git_committed_at}" if record.git_committed_at else ""
+    if record.policy_commit and record.policy_commit != record.git_commit:
+        text += f"; policy file last changed in {record.policy_commit[:12]}"
+        text += f" by {record.policy_author}" if record.policy_author else ""
+        text += f" on {record.policy_authored_at}" if record.policy_authored_at else ""
+    return text
 
 
 def _instant(text: str | None, option: str) -> datetime | None:
@@ -207,6 +243,6 @@ def _target(output: Path | None) -> Iterator[TextIO]:
         yield file
 
 
-def _fail(message: str) -> NoReturn:
+def _fail(message: str, code: int = 2) -> NoReturn:
     err.print(escape(message))
-    raise typer.Exit(2)
+    raise typer.Exit(code)
