@@ -17,17 +17,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from escalator.preview import PreviewParameters
 from escalator.sweep import SweepParameters
 
 if TYPE_CHECKING:
     from prefect import Flow
     from prefect.deployments.runner import RunnerDeployment
 
-__all__ = ["CronSpec", "DeploymentConfigError", "DeploymentSpec", "read_deployments", "select", "to_runner_deployments"]
+__all__ = [
+    "PREVIEW_ENTRYPOINT",
+    "SWEEP_ENTRYPOINT",
+    "CronSpec",
+    "DeploymentConfigError",
+    "DeploymentSpec",
+    "read_deployments",
+    "select",
+    "sweeps",
+    "to_runner_deployments",
+]
 
 PREFECT_FILE = Path("prefect.yaml")
+SWEEP_ENTRYPOINT = "flows/escalate.py:escalate"
+PREVIEW_ENTRYPOINT = "flows/preview.py:policy_preview"
+_PARAMETERS: dict[str, type[BaseModel]] = {SWEEP_ENTRYPOINT: SweepParameters, PREVIEW_ENTRYPOINT: PreviewParameters}
 
 
 class DeploymentConfigError(Exception):
@@ -71,8 +85,10 @@ class ConcurrencySpec(BaseModel):
 
 
 class DeploymentSpec(BaseModel):
-    """One entry of ``deployments:``. ``work_pool`` is only for ``prefect deploy``; ``escalator serve`` runs the
-    flow in its own process and ignores it."""
+    """One entry of ``deployments:``: a sweep (``flows/escalate.py:escalate``, scheduled, never overlapping) or
+    the policy preview (``flows/preview.py:policy_preview``, unscheduled: started from the UI or API).
+    ``work_pool`` is only for ``prefect deploy``; ``escalator serve`` runs the flow in its own process and
+    ignores it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -81,18 +97,38 @@ class DeploymentSpec(BaseModel):
     description: str | None = None
     tags: list[str] = []
     parameters: dict[str, Any]
-    schedules: list[CronSpec] = Field(min_length=1)
-    concurrency_limit: ConcurrencySpec
+    schedules: list[CronSpec] = []
+    concurrency_limit: ConcurrencySpec | None = None
     enforce_parameter_schema: bool = False
     work_pool: dict[str, Any] | None = None
 
+    @field_validator("entrypoint")
+    @classmethod
+    def _known_flow(cls, value: str) -> str:
+        if value not in _PARAMETERS:
+            raise ValueError(f"escalator runs {' or '.join(_PARAMETERS)}, not {value!r}")
+        return value
+
     @field_validator("parameters")
     @classmethod
-    def _sweep_parameters(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _flow_parameters(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         if set(value) != {"params"}:
-            raise ValueError("the sweep flow takes one parameter, `params`")
-        SweepParameters.model_validate(value["params"])
+            raise ValueError("escalator's flows take one parameter, `params`")
+        _PARAMETERS.get(info.data.get("entrypoint", SWEEP_ENTRYPOINT), SweepParameters).model_validate(value["params"])
         return value
+
+    @model_validator(mode="after")
+    def _sweeps_are_scheduled_and_never_overlap(self) -> DeploymentSpec:
+        if self.is_sweep:
+            if not self.schedules:
+                raise ValueError("a sweep needs at least one schedule")
+            if self.concurrency_limit is None:
+                raise ValueError("a sweep needs a concurrency_limit")
+        return self
+
+    @property
+    def is_sweep(self) -> bool:
+        return self.entrypoint == SWEEP_ENTRYPOINT
 
     @property
     def sweep_parameters(self) -> SweepParameters:
@@ -135,6 +171,11 @@ def select(specs: Sequence[DeploymentSpec], names: Sequence[str]) -> list[Deploy
     return [spec for spec in specs if not names or spec.name in names]
 
 
+def sweeps(specs: Sequence[DeploymentSpec]) -> list[DeploymentSpec]:
+    """The scheduled sweeps among ``specs`` (what ``escalator serve`` runs), in file order."""
+    return [spec for spec in specs if spec.is_sweep]
+
+
 def to_runner_deployments(specs: Sequence[DeploymentSpec]) -> list[RunnerDeployment]:
     """The deployments ``prefect deploy`` would create, minus the work pool, for ``prefect.serve``.
 
@@ -153,7 +194,9 @@ def to_runner_deployments(specs: Sequence[DeploymentSpec]) -> list[RunnerDeploym
             tags=list(spec.tags),
             parameters=spec.parameters,
             schedules=[Cron(s.cron, timezone=s.timezone, active=s.active) for s in spec.schedules],
-            concurrency_limit=ConcurrencyLimitConfig(
+            concurrency_limit=None
+            if spec.concurrency_limit is None
+            else ConcurrencyLimitConfig(
                 limit=spec.concurrency_limit.limit,
                 collision_strategy=ConcurrencyLimitStrategy(spec.concurrency_limit.collision_strategy),
             ),

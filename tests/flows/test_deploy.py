@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from escalator.deployments import read_deployments
+from escalator.deployments import read_deployments, sweeps
 from escalator.prefect_server import PrefectServer, running_prefect_server
 
 pytestmark = pytest.mark.deploy
@@ -57,12 +57,20 @@ def deployed(server: PrefectServer) -> dict[str, Any]:
     prefect_cli(server, "--no-prompt", "deploy", "--all")
     assert (ROOT / "prefect.yaml").read_bytes() == before, "prefect deploy rewrote prefect.yaml"
     with temporary_settings({PREFECT_API_URL: server.api_url}), get_client(sync_client=True) as client:
-        return {spec.name: client.read_deployment_by_name(f"escalate/{spec.name}") for spec in read_deployments()}
+        return {
+            spec.name: client.read_deployment_by_name(
+                f"{'escalate' if spec.is_sweep else 'policy-preview'}/{spec.name}"
+            )
+            for spec in read_deployments()
+        }
 
 
 def test_every_deployment_is_created_with_its_schedule_and_time_zone(deployed: dict[str, Any]) -> None:
-    assert set(deployed) == {"outage-matrix", "support-matrix"}
-    for spec in read_deployments(ROOT / "prefect.yaml"):
+    assert set(deployed) == {"outage-matrix", "support-matrix", "policy-preview"}
+    preview = deployed["policy-preview"]
+    assert preview.entrypoint == "flows/preview.py:policy_preview" and preview.schedules == []
+    assert preview.work_pool_name == "escalator-process"
+    for spec in sweeps(read_deployments(ROOT / "prefect.yaml")):
         stored = deployed[spec.name]
         assert stored.entrypoint == "flows/escalate.py:escalate"
         assert stored.work_pool_name == "escalator-process"
@@ -75,7 +83,10 @@ def test_every_deployment_is_created_with_its_schedule_and_time_zone(deployed: d
 
 
 def test_sweeps_never_overlap_and_parameters_are_enforced(deployed: dict[str, Any]) -> None:
-    for stored in deployed.values():
+    assert deployed["policy-preview"].enforce_parameter_schema is True
+    for name, stored in deployed.items():
+        if name == "policy-preview":
+            continue
         assert stored.global_concurrency_limit is not None
         assert stored.global_concurrency_limit.limit == 1
         assert stored.concurrency_options.collision_strategy == "CANCEL_NEW"

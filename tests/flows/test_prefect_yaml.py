@@ -14,8 +14,11 @@ from typing import Any
 import pytest
 import yaml
 
-from escalator.deployments import DeploymentConfigError, DeploymentSpec, read_deployments, select
+from escalator.deployments import DeploymentConfigError, DeploymentSpec, read_deployments, select, sweeps
+from escalator.preview import PreviewParameters
 from escalator.sweep import SweepParameters
+
+SWEEPS = ["outage-matrix", "support-matrix"]
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFECT_YAML = ROOT / "prefect.yaml"
@@ -33,12 +36,25 @@ def specs() -> list[DeploymentSpec]:
     return read_deployments(PREFECT_YAML)
 
 
-def test_a_deployment_per_policy_set(document: dict[str, Any]) -> None:
+def _sweeps(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [d for d in document["deployments"] if d["entrypoint"] == "flows/escalate.py:escalate"]
+
+
+def test_a_deployment_per_policy_set_and_the_preview(document: dict[str, Any]) -> None:
     names = [d["name"] for d in document["deployments"]]
-    assert names == ["outage-matrix", "support-matrix"]
+    assert names == [*SWEEPS, "policy-preview"]
     for deployment in document["deployments"]:
         for policy in deployment["parameters"]["params"]["policies"]:
-            assert (ROOT / policy).is_file(), policy
+            assert (ROOT / policy).exists(), policy
+
+
+def test_the_preview_deployment_is_unscheduled_on_the_same_pool(document: dict[str, Any]) -> None:
+    (preview,) = [d for d in document["deployments"] if d["name"] == "policy-preview"]
+    assert preview["entrypoint"] == "flows/preview.py:policy_preview"
+    assert "schedules" not in preview and preview["enforce_parameter_schema"] is True
+    assert preview["work_pool"] == _sweeps(document)[0]["work_pool"]
+    params = PreviewParameters.model_validate(preview["parameters"]["params"])
+    assert params.policies == ["policies"] and params.base is None and params.head is None
 
 
 def test_every_entrypoint_loads_and_its_parameters_validate_against_the_flow(
@@ -52,7 +68,8 @@ def test_every_entrypoint_loads_and_its_parameters_validate_against_the_flow(
         flow = load_flow_from_entrypoint(deployment["entrypoint"])
         parameters = deployment["parameters"]
         validated = flow.validate_parameters(parameters)
-        assert validated["params"] == SweepParameters.model_validate(parameters["params"])
+        model = SweepParameters if deployment["name"] in SWEEPS else PreviewParameters
+        assert validated["params"] == model.model_validate(parameters["params"])
         schema = parameter_schema(flow).model_dump_for_openapi()  # what enforce_parameter_schema checks
         assert set(parameters) <= set(schema["properties"])
 
@@ -60,17 +77,17 @@ def test_every_entrypoint_loads_and_its_parameters_validate_against_the_flow(
 def test_cron_and_time_zone_are_valid(document: dict[str, Any]) -> None:
     from prefect.client.schemas.schedules import CronSchedule
 
-    for deployment in document["deployments"]:
+    for deployment in _sweeps(document):
         assert deployment["schedules"], deployment["name"]
         for schedule in deployment["schedules"]:
             assert set(schedule) <= {"cron", "timezone", "active", "parameters"}
             CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])  # raises on either
-    zones = {d["name"]: d["schedules"][0]["timezone"] for d in document["deployments"]}
+    zones = {d["name"]: d["schedules"][0]["timezone"] for d in _sweeps(document)}
     assert zones == {"outage-matrix": "Europe/Berlin", "support-matrix": "America/New_York"}
 
 
 def test_sweeps_never_overlap_and_parameters_are_enforced(document: dict[str, Any]) -> None:
-    for deployment in document["deployments"]:
+    for deployment in _sweeps(document):
         assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
         assert deployment["enforce_parameter_schema"] is True
         assert deployment["work_pool"]["name"] == "escalator-process"
@@ -126,9 +143,10 @@ def test_serve_reads_the_deployments_prefect_deploy_reads(
     for spec, deployment in zip(specs, document["deployments"], strict=True):
         assert spec.parameters == deployment["parameters"]
         assert [(s.cron, s.timezone) for s in spec.schedules] == [
-            (s["cron"], s["timezone"]) for s in deployment["schedules"]
+            (s["cron"], s["timezone"]) for s in deployment.get("schedules", [])
         ]
-        assert spec.sweep_parameters.policies == deployment["parameters"]["params"]["policies"]
+        if spec.is_sweep:
+            assert spec.sweep_parameters.policies == deployment["parameters"]["params"]["policies"]
 
 
 def test_serve_builds_runner_deployments_with_the_same_schedules_and_limits(
@@ -137,8 +155,8 @@ def test_serve_builds_runner_deployments_with_the_same_schedules_and_limits(
     from escalator.deployments import to_runner_deployments
 
     monkeypatch.chdir(ROOT)
-    built = to_runner_deployments(specs)
-    for spec, deployment in zip(specs, built, strict=True):
+    built = to_runner_deployments(sweeps(specs))
+    for spec, deployment in zip(sweeps(specs), built, strict=True):
         assert deployment.name == spec.name
         assert deployment.entrypoint == "flows/escalate.py:escalate"
         assert deployment.parameters == spec.parameters
@@ -152,8 +170,18 @@ def test_serve_builds_runner_deployments_with_the_same_schedules_and_limits(
         ]
 
 
-def test_serve_picks_deployments_by_name(specs: list[DeploymentSpec]) -> None:
-    assert [s.name for s in select(specs, [])] == ["outage-matrix", "support-matrix"]
+def test_serve_builds_the_unscheduled_preview_too(specs: list[DeploymentSpec], monkeypatch: pytest.MonkeyPatch) -> None:
+    from escalator.deployments import to_runner_deployments
+
+    monkeypatch.chdir(ROOT)
+    (preview,) = to_runner_deployments([s for s in specs if s.name == "policy-preview"])
+    assert preview.entrypoint == "flows/preview.py:policy_preview"
+    assert preview.schedules == [] and preview.concurrency_limit is None
+
+
+def test_serve_picks_sweep_deployments_by_name(specs: list[DeploymentSpec]) -> None:
+    assert [s.name for s in sweeps(specs)] == SWEEPS  # serve runs the scheduled sweeps
+    assert [s.name for s in select(sweeps(specs), [])] == SWEEPS
     assert [s.name for s in select(specs, ["support-matrix"])] == ["support-matrix"]
     with pytest.raises(DeploymentConfigError, match="no deployment named nope"):
         select(specs, ["nope"])
@@ -183,5 +211,12 @@ deployments:
     message = str(error.value)
     for expected in ("deployment a: parameters", "deployment a: schedules.0.cron", "Mars/Olympus", "concurency"):
         assert expected in message
+    broken.write_text(
+        "deployments:\n  - name: c\n    entrypoint: flows/escalate.py:escalate\n"
+        "    parameters: {params: {policies: [p]}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DeploymentConfigError, match="a sweep needs at least one schedule"):
+        read_deployments(broken)
     with pytest.raises(DeploymentConfigError, match="not found"):
         read_deployments(tmp_path / "missing.yaml")

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from escalator.deployments import PREFECT_FILE, DeploymentConfigError, read_deployments, select
+from escalator.deployments import PREFECT_FILE, DeploymentConfigError, read_deployments, select, sweeps
 from escalator.prefect_server import PrefectServerError, running_prefect_server
 
 out = Console(highlight=False, soft_wrap=True)
@@ -29,7 +29,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 def serve(
     deployment: Annotated[
         list[str] | None,
-        typer.Option("--deployment", help="a deployment of prefect.yaml to serve; repeat for more (default: all)"),
+        typer.Option(
+            "--deployment", help="a sweep deployment of prefect.yaml to serve; repeat for more (default: all sweeps)"
+        ),
     ] = None,
     port: Annotated[
         int | None,
@@ -38,7 +40,7 @@ def serve(
 ) -> None:
     """Run the sweeps of prefect.yaml on their schedules in this process, until Ctrl-C."""
     try:
-        specs = select(read_deployments(PREFECT_FILE), deployment or [])
+        specs = select(sweeps(read_deployments(PREFECT_FILE)), deployment or [])
     except DeploymentConfigError as error:
         err.print(f"[red]error[/red] {error}")
         raise typer.Exit(2) from None
