@@ -26,7 +26,9 @@ def start(
     token: Annotated[
         str, typer.Option(help="API token of the admin user (also a bearer token).")
     ] = DEFAULT_ADMIN_TOKEN,
-    load: Annotated[Path | None, typer.Option(help="JSON export of issues to load at start.")] = None,
+    load: Annotated[
+        Path | None, typer.Option(help="a Jira search export or an escalator snapshot (JSON) to load at start.")
+    ] = None,
     latency_ms: Annotated[int, typer.Option(help="Latency added to every REST request.")] = 0,
     faults: Annotated[Path | None, typer.Option(help="JSON file of fault settings (see README).")] = None,
 ) -> None:
