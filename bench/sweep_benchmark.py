@@ -232,8 +232,19 @@ def main() -> None:
 def child(runner: str, policy: str, warm_up: str, window: str, page_size: str) -> None:
     run = {"flow": flow_child, "direct": direct_child, "baseline": baseline_child}[runner]
     result = run(Path(policy), Path(warm_up), int(window), int(page_size))
-    result["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    result["maxrss_kb"] = peak_rss_kb()
     print(json.dumps(result), flush=True)
+
+
+def peak_rss_kb() -> int:
+    """This process's peak RSS. Not ``getrusage``: a child's ``ru_maxrss`` starts from its parent's peak at fork
+    (the sandbox holding N issues), whereas ``VmHWM`` belongs to the image the child ``exec``-ed."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
 
 
 def wait_for_go() -> None:
