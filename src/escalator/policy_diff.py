@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -28,16 +28,8 @@ ChangeKind = Literal[
     "timing_changed",
     "outcome_changed",
 ]
-KINDS: tuple[ChangeKind, ...] = (
-    "newly_escalated",
-    "no_longer_escalated",
-    "level_changed",
-    "owner_changed",
-    "priority_changed",
-    "category_changed",
-    "timing_changed",
-    "outcome_changed",
-)
+KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
+"""Every kind of change, in the order reports list them."""
 """In the order the counts are reported."""
 
 
