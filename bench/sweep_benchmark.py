@@ -141,8 +141,9 @@ def run_case(runner: str, count: int, share: float, limits: Limits, workdir: Pat
 
 
 def lower_bound(result: dict[str, Any], limits: Limits) -> float:
-    pages = math.ceil(result["open"] / limits.page_size)
-    return max(pages / limits.reads, result["escalations"] / limits.writes) + limits.latency_ms / 1000
+    pages = math.ceil(int(result["open"]) / limits.page_size)
+    writes = int(result["escalations"])
+    return max(pages / limits.reads, writes / limits.writes) + limits.latency_ms / 1000
 
 
 def report(rows: list[dict[str, Any]], limits: Limits) -> str:
