@@ -21,10 +21,10 @@ from prefect.utilities.annotations import quote
 from escalator.applier import DryRunWriter, Outcome, Writer
 from escalator.audit.record import RunInfo
 from escalator.core import Plan, merge_plans
+from escalator.core.issue import SnapshotProblem
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.errors import JiraConfigError, JiraError
 from escalator.jira.settings import JiraSettings
-from escalator.jira.snapshot import SnapshotProblem
 from escalator.policy_lock import policy_lock
 from escalator.sweep import (
     ArtifactKeys,

@@ -18,11 +18,10 @@ from escalator.applier import Outcome
 from escalator.audit.record import AuditRecord, RunInfo, data_problem_record, records_for
 from escalator.audit.summary import failure_markdown, summary_markdown
 from escalator.core.decision import Decision, Plan
-from escalator.core.issue import IssueSnapshot
+from escalator.core.issue import IssueSnapshot, SnapshotProblem
 from escalator.core.policy import Policy, PolicyIdentity
 from escalator.jira.adapter import JiraAdapter, SearchPage
 from escalator.jira.errors import JiraUnavailable
-from escalator.jira.snapshot import SnapshotProblem
 from escalator.policy_files import LoadedPolicy, load_policies
 from escalator.provenance import GitProvenance, git_provenance
 

@@ -10,8 +10,8 @@ from datetime import datetime
 from escalator.applier import Outcome
 from escalator.audit.record import RunInfo
 from escalator.core.decision import Plan
+from escalator.core.issue import SnapshotProblem
 from escalator.core.policy import PolicyIdentity
-from escalator.jira.snapshot import SnapshotProblem
 from escalator.provenance import GitProvenance
 
 __all__ = ["failure_markdown", "summary_markdown"]

@@ -7,18 +7,35 @@ here talks to Jira.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["STATE_PROPERTY_KEY", "EscalationState", "FieldValue", "IssueSnapshot", "StatusCategory"]
+__all__ = [
+    "STATE_PROPERTY_KEY",
+    "EscalationState",
+    "FieldValue",
+    "IssueSnapshot",
+    "SnapshotProblem",
+    "StatusCategory",
+]
 
 STATE_PROPERTY_KEY = "escalator.state"
 """The Jira issue property under which the escalation state lives on each issue."""
 
 StatusCategory = Literal["new", "indeterminate", "done"]
 FieldValue = str | float | int | bool | None | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SnapshotProblem:
+    """Something wrong with one issue's data that kept it out of the evaluation, e.g. an unreadable state.
+    The adapter finds these; the sweep records them; the core never sees such an issue."""
+
+    issue_key: str
+    problem: str
 
 
 class EscalationState(BaseModel):

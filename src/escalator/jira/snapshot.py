@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from escalator.core.issue import STATE_PROPERTY_KEY, EscalationState, FieldValue, IssueSnapshot
+from escalator.core.issue import STATE_PROPERTY_KEY, EscalationState, FieldValue, IssueSnapshot, SnapshotProblem
 from escalator.jira.errors import JiraUnexpectedResponse
 
 __all__ = ["SYSTEM_FIELDS", "Deployment", "SnapshotProblem", "parse_jira_time", "snapshot_from_json"]
@@ -38,14 +37,6 @@ SYSTEM_FIELDS = (
     "updated",
 )
 """The fields the core reads; the search asks for these plus the policy's custom fields, nothing else."""
-
-
-@dataclass(frozen=True)
-class SnapshotProblem:
-    """Something wrong with one issue's data that did not stop the sweep, e.g. an unreadable state."""
-
-    issue_key: str
-    problem: str
 
 
 def parse_jira_time(value: str) -> datetime:
