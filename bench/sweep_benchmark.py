@@ -288,20 +288,24 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
     from escalator.policy_files import load_policies
     from escalator.sweep import JiraWriter, SweepParameters, readable_issues
 
-    concurrency = SweepParameters().apply_concurrency
+    params = SweepParameters(page_size=page_size)
     wait_for_go()
     started = time.perf_counter()
     (loaded,) = load_policies([policy])
-    with JiraAdapter.connect(JiraSettings.from_env()) as jira:
-        inactive = jira.preflight(loaded.policy).inactive_users
+    with JiraAdapter.connect(
+        JiraSettings.from_env(), reads_per_second=params.reads_per_second, writes_per_second=params.writes_per_second
+    ) as jira:
+        check = jira.preflight(loaded.policy)
+        inactive = check.inactive_users
         now = datetime.now(UTC)
         parts, evaluated = [], 0
-        for page in jira.policy_pages(loaded.policy, page_size=page_size):
+        partitions = params.partitions_for(check.scope_count)
+        for page in jira.policy_pages(loaded.policy, page_size=page_size, partitions=partitions):
             issues, _ = readable_issues([page])
             evaluated += len(issues)
             parts.append(evaluate(issues, loaded.policy, now, inactive_users=inactive))
         plan = merge_plans(parts, loaded.policy)
-        outcomes = apply_decisions(plan.decisions, JiraWriter(jira, RunInfo()), concurrency=concurrency)
+        outcomes = apply_decisions(plan.decisions, JiraWriter(jira, RunInfo()), concurrency=params.apply_concurrency)
     wall = time.perf_counter() - started
     return {
         "wall": wall,

@@ -70,13 +70,19 @@ def escalate(params: SweepParameters = SweepParameters()) -> State:  # noqa: B00
     reports: list[SweepReport] = []
     budget = params.write_budget  # for the whole run, shared by its policies in order
     sink = check_audit_sink(params.audit_sink)  # records can be kept, or nothing is written to Jira
-    with JiraAdapter.connect(jira_settings(params.jira_block)) as jira:
+    settings = jira_settings(params.jira_block)
+    with JiraAdapter.connect(
+        settings, reads_per_second=params.reads_per_second, writes_per_second=params.writes_per_second
+    ) as jira:
         checks = {p.policy.name: preflight(jira, p.policy) for p in policy_runs}  # all, before any write
         writer: Writer = DryRunWriter() if params.dry_run else JiraWriter(jira, run)
         for policy_run in policy_runs:
-            inactive = checks[policy_run.policy.name].inactive_users
+            check = checks[policy_run.policy.name]
+            partitions = params.partitions_for(check.scope_count)
             with policy_lock(PREFECT_HOME.value() / "locks", policy_run.policy.name):
-                report = sweep_policy(jira, policy_run, inactive, writer, params, run, budget, sink)
+                report = sweep_policy(
+                    jira, policy_run, check.inactive_users, writer, params, run, budget, sink, partitions
+                )
             logger.info("%s", report.one_line())
             reports.append(report)
             if budget is not None:
@@ -95,6 +101,7 @@ def sweep_policy(
     run: RunInfo,
     budget: int | None,
     sink: str | None,
+    partitions: int = 1,
 ) -> SweepReport:
     """One policy's sweep. Its audit is published whatever happens: if it stops part-way, the records of what
     was decided and done so far are published with the error; if Jira stopped it, the run goes on to the next
@@ -108,7 +115,7 @@ def sweep_policy(
     outcomes: list[Outcome] = []
     plan: Plan | None = None
     try:
-        pages = jira.policy_pages(policy, page_size=params.page_size)
+        pages = jira.policy_pages(policy, page_size=params.page_size, partitions=partitions)
         fetched = 0
         while batch := fetch_batch(pages, params.pages_per_batch):
             issues, page_problems = readable_issues(batch)

@@ -63,6 +63,25 @@ class SweepParameters(BaseModel):
     page_size: int = Field(default=100, ge=1, le=1000)
     pages_per_batch: int = Field(default=20, ge=1, description="pages fetched per Prefect task run")
     apply_concurrency: int = Field(default=4, ge=1, le=32, description="writes in flight at once")
+    read_partitions: int = Field(
+        default=4,
+        ge=1,
+        le=16,
+        description="at most this many slices of a large scope are paged at once (one slice per 10 pages)",
+    )
+    reads_per_second: float | None = Field(
+        default=90, gt=0, description="searches paced to stay under Jira's read limit (Cloud: about 100/s)"
+    )
+    writes_per_second: float | None = Field(
+        default=45, gt=0, description="writes paced to stay under Jira's write limit (Cloud: about 50/s)"
+    )
+
+    def partitions_for(self, scope_count: int | None) -> int:
+        """How many slices to page at once: none for a scope of under ten pages, where slicing only adds
+        requests; one per ten pages above that, up to ``read_partitions``."""
+        if scope_count is None:
+            return 1
+        return max(1, min(self.read_partitions, scope_count // (self.page_size * 10)))
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,13 @@ policy against this Jira before the first write. Cloud or Data Center is read fr
 from __future__ import annotations
 
 import logging
+import queue
 import random
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
@@ -21,10 +24,10 @@ from escalator.jira.errors import JiraError, JiraUnexpectedResponse
 from escalator.jira.preflight import PreflightReport, run_preflight
 from escalator.jira.retry import RetryPolicy
 from escalator.jira.settings import JiraSettings
-from escalator.jira.snapshot import SYSTEM_FIELDS, Deployment, SnapshotProblem, snapshot_from_json
+from escalator.jira.snapshot import SYSTEM_FIELDS, Deployment, SnapshotProblem, parse_jira_time, snapshot_from_json
 from escalator.jira.transport import Sleep, Transport
 
-__all__ = ["Applied", "JiraAdapter", "SearchPage"]
+__all__ = ["Applied", "JiraAdapter", "SearchPage", "partitioned_pages"]
 
 LOG = logging.getLogger(__name__)
 DEFAULT_PAGE_SIZE = 100  # Cloud trims pages to 100 when fields beyond id/key are asked for
@@ -65,13 +68,25 @@ class JiraAdapter:
         sleep: Sleep = time.sleep,
         rng: random.Random | None = None,
         notify_on_edit: bool = True,
+        reads_per_second: float | None = None,
+        writes_per_second: float | None = None,
     ) -> JiraAdapter:
         """Reads ``serverInfo`` (one request) to learn whether this is Cloud or Data Center.
+
+        ``reads_per_second``/``writes_per_second`` pace requests across all threads to stay under Jira's rate
+        limits (``pacing.py``); None sends as fast as the callers ask.
 
         ``notify_on_edit=False`` sends ``notifyUsers=false`` with each write, so Jira sends no change e-mail
         of its own; Jira allows that only to (project) administrators.
         """
-        transport = Transport(settings, retry=retry, sleep=sleep, rng=rng)
+        transport = Transport(
+            settings,
+            retry=retry,
+            sleep=sleep,
+            rng=rng,
+            reads_per_second=reads_per_second,
+            writes_per_second=writes_per_second,
+        )
         info = transport.get("serverInfo")
         if not isinstance(info, dict) or "versionNumbers" not in info:
             transport.close()
@@ -120,9 +135,50 @@ class JiraAdapter:
         else:
             yield from self._server_pages(body, custom)
 
-    def policy_pages(self, policy: Policy, *, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[SearchPage]:
-        """``search_pages`` for the policy's scope and custom fields."""
-        return self.search_pages(policy.scope, custom_fields=policy.fields_read(), page_size=page_size)
+    def policy_pages(
+        self, policy: Policy, *, page_size: int = DEFAULT_PAGE_SIZE, partitions: int = 1
+    ) -> Iterator[SearchPage]:
+        """``search_pages`` for the policy's scope and custom fields; with ``partitions`` > 1 the scope is cut
+        into that many disjoint slices by creation time, paged concurrently (see ``partitioned_pages``)."""
+        fields = policy.fields_read()
+        if partitions > 1:
+            slices = self.created_slices(policy.scope, partitions)
+            if slices is not None and len(slices) > 1:
+                return partitioned_pages(
+                    [self.search_pages(jql, custom_fields=fields, page_size=page_size) for jql in slices]
+                )
+        return self.search_pages(policy.scope, custom_fields=fields, page_size=page_size)
+
+    def created_slices(self, jql: str, count: int) -> list[str] | None:
+        """``jql`` cut into about ``count`` disjoint JQL slices that together match exactly what it matches:
+        ``created`` ranges between its oldest and newest issue, the first and last open-ended, so an issue
+        created meanwhile still falls in one. None when the query orders its results itself (a slice cannot
+        keep that order) or matches nothing. Two small searches (oldest, newest)."""
+        if "order by" in jql.lower():
+            return None
+        oldest, newest = self._created_edge(jql, "ASC"), self._created_edge(jql, "DESC")
+        if oldest is None or newest is None:
+            return None
+        step = (newest - oldest) / count
+        cuts = sorted({(oldest + step * i).strftime("%Y/%m/%d %H:%M") for i in range(1, count)})
+        bounds: list[tuple[str | None, str | None]] = list(zip([None, *cuts], [*cuts, None], strict=True))
+        return [
+            " AND ".join(
+                [f"({jql})"] + ([f'created >= "{low}"'] if low else []) + ([f'created < "{high}"'] if high else [])
+            )
+            for low, high in bounds
+        ]
+
+    def _created_edge(self, jql: str, direction: str) -> datetime | None:
+        body = {"jql": f"{jql} ORDER BY created {direction}", "maxResults": 1, "fields": ["created"]}
+        path = "search/jql" if self.deployment == "cloud" else "search"
+        answer = self._transport.post(path, body, read=True)
+        issues = answer.get("issues") if isinstance(answer, dict) else None
+        if not isinstance(issues, list):
+            raise JiraUnexpectedResponse("a search answered without an 'issues' list")
+        if not issues:
+            return None
+        return parse_jira_time(issues[0]["fields"]["created"]).astimezone(UTC)
 
     def _cloud_pages(self, body: dict[str, Any], custom: list[str]) -> Iterator[SearchPage]:
         token: str | None = None
@@ -188,3 +244,47 @@ class JiraAdapter:
         report = run_preflight(self._transport, self.deployment, policy)
         self.acting_user = report.user
         return report
+
+
+def partitioned_pages(sources: list[Iterator[SearchPage]], *, buffered: int = 4) -> Iterator[SearchPage]:
+    """Pages from several searches at once, one thread each, in the order they arrive. At most ``buffered``
+    pages per source wait in memory; an error in any source is raised here, after the others are stopped."""
+    done = object()
+    pages: queue.Queue[object] = queue.Queue(maxsize=buffered * len(sources))
+    stop = threading.Event()
+
+    def pump(source: Iterator[SearchPage]) -> None:
+        try:
+            for page in source:
+                while not stop.is_set():
+                    try:
+                        pages.put(page, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            pages.put(done)
+        except BaseException as error:  # handed to the consumer, which raises it
+            pages.put(error)
+
+    threads = [threading.Thread(target=pump, args=(source,), daemon=True) for source in sources]
+    for thread in threads:
+        thread.start()
+    finished = 0
+    try:
+        while finished < len(sources):
+            item = pages.get()
+            if item is done:
+                finished += 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        while True:  # unblock pumps waiting on a full queue
+            try:
+                pages.get_nowait()
+            except queue.Empty:
+                break

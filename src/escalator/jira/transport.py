@@ -33,6 +33,7 @@ from escalator.jira.errors import (
     JiraUnavailable,
     JiraUnexpectedResponse,
 )
+from escalator.jira.pacing import Pacer
 from escalator.jira.retry import RESPECTS_RETRY_AFTER, RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from escalator.jira.settings import JiraSettings
 
@@ -53,8 +54,12 @@ class Transport:
         retry: RetryPolicy | None = None,
         sleep: Sleep = time.sleep,
         rng: random.Random | None = None,
+        reads_per_second: float | None = None,
+        writes_per_second: float | None = None,
     ) -> None:
         self.base_url = settings.url
+        self._reads = Pacer(reads_per_second, sleep=sleep)
+        self._writes = Pacer(writes_per_second, sleep=sleep)
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -95,10 +100,12 @@ class Transport:
     ) -> Any:
         """The parsed JSON body (None for an empty one), or one of escalator's Jira errors."""
         where = f"{method} /{API}/{path}"
+        pacer = self._reads if method == "GET" or (method == "POST" and idempotent) else self._writes
         attempts = self.retry.attempts
         for attempt in range(1, attempts + 1):
             status: int | None = None
             retry_after: float | None = None
+            pacer.wait()
             try:
                 response = self._send(method, path, params, body)
             except requests.ConnectTimeout:
