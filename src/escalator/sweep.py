@@ -64,7 +64,7 @@ class SweepParameters(BaseModel):
     pages_per_batch: int = Field(default=20, ge=1, description="pages fetched per Prefect task run")
     apply_concurrency: int = Field(default=4, ge=1, le=32, description="writes in flight at once")
     read_partitions: int = Field(
-        default=4,
+        default=8,
         ge=1,
         le=16,
         description="at most this many slices of a large scope are paged at once (one slice per 10 pages)",
