@@ -8,7 +8,6 @@ run with failed writes ends Failed, after publishing, so it stands out in the UI
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger
@@ -23,7 +22,7 @@ from escalator.audit.record import RunInfo
 from escalator.core import Plan, merge_plans
 from escalator.core.issue import SnapshotProblem
 from escalator.jira.adapter import JiraAdapter
-from escalator.jira.errors import JiraConfigError, JiraError
+from escalator.jira.errors import JiraError
 from escalator.jira.settings import JiraSettings
 from escalator.policy_lock import policy_lock
 from escalator.sweep import (
@@ -47,14 +46,7 @@ def jira_settings(block: str | None) -> JiraSettings:
     """From a Prefect Secret block (JSON) when named, else from the JIRA_* environment variables."""
     if block is None:
         return JiraSettings.from_env()
-    value = Secret.load(block).get()
-    try:
-        values = json.loads(value) if isinstance(value, str) else value
-    except json.JSONDecodeError:
-        raise JiraConfigError(f"Secret block {block!r} does not hold JSON settings") from None
-    if not isinstance(values, dict):
-        raise JiraConfigError(f"Secret block {block!r} must hold a JSON object of Jira settings")
-    return JiraSettings.from_mapping(values, f"Secret block {block!r}")
+    return JiraSettings.from_secret(Secret.load(block).get(), f"Secret block {block!r}")
 
 
 @flow(name="escalate", log_prints=False, validate_parameters=True)

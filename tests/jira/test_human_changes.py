@@ -65,3 +65,13 @@ def test_settings_from_a_block_never_echo_a_secret() -> None:
     with pytest.raises(JiraConfigError) as caught:
         JiraSettings.from_mapping({"url": "https://x", "pat": "SUPERSECRET", "tokn": "SUPERSECRET"}, "block")
     assert "SUPERSECRET" not in str(caught.value)
+
+
+def test_settings_from_a_secret_accept_json_text_or_an_object_and_say_what_is_wrong() -> None:
+    text = '{"url": "https://x.example", "pat": "SUPERSECRET"}'
+    assert JiraSettings.from_secret(text, "Secret block 'jira'").auth_kind == "bearer"
+    assert JiraSettings.from_secret({"url": "https://x.example", "pat": "p"}, "block").auth_kind == "bearer"
+    with pytest.raises(JiraConfigError, match="does not hold JSON settings"):
+        JiraSettings.from_secret("SUPERSECRET not json", "Secret block 'jira'")
+    with pytest.raises(JiraConfigError, match="must hold a JSON object"):
+        JiraSettings.from_secret('["SUPERSECRET"]', "Secret block 'jira'")

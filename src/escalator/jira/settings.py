@@ -6,6 +6,7 @@ Secrets are ``SecretStr``: they never show in a repr, a log line or an error mes
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Literal
@@ -68,6 +69,18 @@ class JiraSettings(BaseModel):
                 for error in exc.errors()
             ]
             raise JiraConfigError(f"invalid Jira settings in {source}", messages=problems) from None
+
+    @classmethod
+    def from_secret(cls, value: object, source: str) -> JiraSettings:
+        """Settings kept as one secret (e.g. a Prefect Secret block): a JSON object, as text or already parsed."""
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                raise JiraConfigError(f"{source} does not hold JSON settings") from None
+        if not isinstance(value, dict):
+            raise JiraConfigError(f"{source} must hold a JSON object of Jira settings")
+        return cls.from_mapping(value, source)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> JiraSettings:
