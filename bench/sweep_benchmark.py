@@ -62,6 +62,7 @@ categories:
       - {{name: L1, window: {window}m, owners: [{owner}], priority: {{raise: 1}}}}
 """
 SCOPE = "project in (OPS, SUP, ENG) AND statusCategory != Done"
+FULL_SCOPE = "ESCALATOR_BENCH_FULL_SCOPE"
 WARM_UP_SCOPE = SCOPE + ' AND created > "2999-01-01"'  # matches nothing: starts Prefect, touches every code path
 
 
@@ -157,7 +158,7 @@ def report(rows: list[dict[str, Any]], limits: Limits) -> str:
     for row in rows:
         flow, direct, base = row["flow"], row.get("direct"), row.get("baseline")
         bound = lower_bound(flow, limits)
-        share = flow["escalations"] / max(1, flow["evaluated"])
+        share = flow["escalations"] / max(1, flow["open"])
         orchestration = f"{(flow['wall'] - direct['wall']) / flow['wall']:.0%}" if direct else "–"
         cells = [
             f"{row['n']:,}",
@@ -193,6 +194,9 @@ def main() -> None:
     parser.add_argument("--read-limit", type=int, default=100, help="GET and POST requests per second")
     parser.add_argument("--write-limit", type=int, default=50, help="PUT and DELETE requests per second")
     parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument(
+        "--full-scope", action="store_true", help="sweep with narrow_scope off: read every open issue in scope"
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -200,6 +204,8 @@ def main() -> None:
         child(*args.child)
         return
     limits = Limits(args.latency_ms, args.read_limit, args.write_limit, args.page_size)
+    if args.full_scope:
+        os.environ[FULL_SCOPE] = "1"  # read by the children, which inherit the environment
     runners = [name for name in RUNNERS if name in args.runners.split(",")]
     if "flow" not in runners:
         parser.error("the flow runner is what is measured; keep it in --runners")
@@ -248,6 +254,13 @@ def peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
 
 
+def sweep_parameters(**values: Any) -> Any:
+    """The sweep's parameters as the flow would get them, with narrowing off under ``--full-scope``."""
+    from escalator.sweep import SweepParameters
+
+    return SweepParameters(narrow_scope=os.environ.get(FULL_SCOPE) != "1", **values)
+
+
 def wait_for_go() -> None:
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
@@ -263,7 +276,7 @@ def flow_child(policy: Path, warm_up: Path, window: int, page_size: int) -> dict
     assert state.is_completed(), state.message
     wait_for_go()
     started = time.perf_counter()
-    state = sweep(SweepParameters(policies=[str(policy)], page_size=page_size), return_state=True)
+    state = sweep(sweep_parameters(policies=[str(policy)], page_size=page_size), return_state=True)
     wall = time.perf_counter() - started
     (data,) = state.result(raise_on_failure=False)
     return {
@@ -286,21 +299,22 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
     from escalator.jira.adapter import JiraAdapter
     from escalator.jira.settings import JiraSettings
     from escalator.policy_files import load_policies
-    from escalator.sweep import JiraWriter, SweepParameters, readable_issues
+    from escalator.sweep import JiraWriter, readable_issues
 
-    params = SweepParameters(page_size=page_size)
+    params = sweep_parameters(page_size=page_size)
     wait_for_go()
     started = time.perf_counter()
     (loaded,) = load_policies([policy])
     with JiraAdapter.connect(
         JiraSettings.from_env(), reads_per_second=params.reads_per_second, writes_per_second=params.writes_per_second
     ) as jira:
-        check = jira.preflight(loaded.policy)
+        jql = params.search_jql(loaded.policy)
+        check = jira.preflight(loaded.policy, jql=jql)
         inactive = check.inactive_users
         now = datetime.now(UTC)
         parts, evaluated = [], 0
         partitions = params.partitions_for(check.scope_count)
-        for page in jira.policy_pages(loaded.policy, page_size=page_size, partitions=partitions):
+        for page in jira.policy_pages(loaded.policy, jql=jql, page_size=page_size, partitions=partitions):
             issues, _ = readable_issues([page])
             evaluated += len(issues)
             parts.append(evaluate(issues, loaded.policy, now, inactive_users=inactive))

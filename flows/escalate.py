@@ -66,14 +66,24 @@ def escalate(params: SweepParameters = SweepParameters()) -> State:  # noqa: B00
     with JiraAdapter.connect(
         settings, reads_per_second=params.reads_per_second, writes_per_second=params.writes_per_second
     ) as jira:
-        checks = {p.policy.name: preflight(jira, p.policy) for p in policy_runs}  # all, before any write
+        searches = {p.policy.name: params.search_jql(p.policy) for p in policy_runs}
+        checks = {p.policy.name: preflight(jira, p.policy, searches[p.policy.name]) for p in policy_runs}  # all first
         writer: Writer = DryRunWriter() if params.dry_run else JiraWriter(jira, run)
         for policy_run in policy_runs:
             check = checks[policy_run.policy.name]
             partitions = params.partitions_for(check.scope_count)
             with policy_lock(PREFECT_HOME.value() / "locks", policy_run.policy.name):
                 report = sweep_policy(
-                    jira, policy_run, check.inactive_users, writer, params, run, budget, sink, partitions
+                    jira,
+                    policy_run,
+                    searches[policy_run.policy.name],
+                    check.inactive_users,
+                    writer,
+                    params,
+                    run,
+                    budget,
+                    sink,
+                    partitions,
                 )
             logger.info("%s", report.one_line())
             reports.append(report)
@@ -87,6 +97,7 @@ def escalate(params: SweepParameters = SweepParameters()) -> State:  # noqa: B00
 def sweep_policy(
     jira: JiraAdapter,
     policy_run: PolicyRun,
+    jql: str,
     inactive_users: frozenset[str],
     writer: Writer,
     params: SweepParameters,
@@ -107,7 +118,9 @@ def sweep_policy(
     outcomes: list[Outcome] = []
     plan: Plan | None = None
     try:
-        pages = jira.policy_pages(policy, page_size=params.page_size, partitions=partitions)
+        if jql != policy.scope:
+            logger.info("%s: searching %s", policy.name, jql)
+        pages = jira.policy_pages(policy, jql=jql, page_size=params.page_size, partitions=partitions)
         fetched = 0
         while batch := fetch_batch(pages, params.pages_per_batch):
             issues, page_problems = readable_issues(batch)

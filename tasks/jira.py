@@ -13,8 +13,9 @@ from escalator.jira.preflight import PreflightReport
 
 
 @task(name="preflight", cache_policy=NO_CACHE)
-def preflight(jira: JiraAdapter, policy: Policy) -> PreflightReport:
-    return jira.preflight(policy)
+def preflight(jira: JiraAdapter, policy: Policy, jql: str) -> PreflightReport:
+    """Check ``policy`` against this Jira, and count the issues ``jql`` (its narrowed scope) matches."""
+    return jira.preflight(policy, jql=jql)
 
 
 @task(name="fetch-issues", cache_policy=NO_CACHE)

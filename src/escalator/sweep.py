@@ -18,10 +18,12 @@ from escalator.applier import Outcome
 from escalator.audit.record import AuditRecord, RunInfo, data_problem_record, records_for
 from escalator.audit.summary import failure_markdown, summary_markdown
 from escalator.core.decision import Decision, Plan
+from escalator.core.evaluate import youngest_actionable_age
 from escalator.core.issue import IssueSnapshot, SnapshotProblem
 from escalator.core.policy import Policy, PolicyIdentity
 from escalator.jira.adapter import JiraAdapter, SearchPage
 from escalator.jira.errors import JiraUnavailable
+from escalator.jira.scope import sweep_jql
 from escalator.policy_files import LoadedPolicy, load_policies
 from escalator.provenance import GitProvenance, git_provenance
 
@@ -70,11 +72,21 @@ class SweepParameters(BaseModel):
         description="at most this many slices of a large scope are paged at once (one slice per 10 pages)",
     )
     reads_per_second: float | None = Field(
-        default=90, gt=0, description="searches paced to stay under Jira's read limit (Cloud: about 100/s)"
+        default=95, gt=0, description="searches paced to stay under Jira's read limit (Cloud: about 100/s)"
     )
     writes_per_second: float | None = Field(
-        default=45, gt=0, description="writes paced to stay under Jira's write limit (Cloud: about 50/s)"
+        default=48, gt=0, description="writes paced to stay under Jira's write limit (Cloud: about 50/s)"
     )
+
+    narrow_scope: bool = Field(
+        default=True,
+        description="search only issues older than the policy's shortest window or deadline: younger ones "
+        "cannot be due (off: read the whole scope, e.g. to list data problems of new issues)",
+    )
+
+    def search_jql(self, policy: Policy) -> str:
+        """The JQL this sweep searches for ``policy``: its scope, narrowed as the parameters allow."""
+        return sweep_jql(policy.scope, older_than=youngest_actionable_age(policy) if self.narrow_scope else None)
 
     def partitions_for(self, scope_count: int | None) -> int:
         """How many slices to page at once: none for a scope of under ten pages, where slicing only adds

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from escalator.core import evaluate, merge_plans
+from escalator.core import evaluate, merge_plans, youngest_actionable_age
 from escalator.core.policy import Unavailability
 
-from .policy_builders import BERLIN, make_issue, make_policy, state
+from .policy_builders import BASE_POLICY, BERLIN, make_issue, make_policy, state
 
 UTC = ZoneInfo("UTC")
 
@@ -451,3 +451,15 @@ def test_an_issue_seen_on_two_pages_is_decided_once() -> None:
     merged = merge_plans([first, second], policy)
     assert [d.issue_key for d in merged.decisions] == ["SUP-1", "SUP-2", "SUP-3"]
     assert len(merged.escalations) == 3
+
+
+def test_youngest_actionable_age_is_the_shortest_window_unassigned_window_or_deadline_as_wall_time() -> None:
+    """Working time never exceeds wall time, so a window of working time is a safe lower bound on age."""
+    support_only = [c for c in BASE_POLICY["categories"] if c["name"] == "support"]
+    policy = make_policy(categories=support_only)  # L1 4h, unassigned 1h, L2 1d (8 h on Berlin's calendar)
+    assert youngest_actionable_age(policy) == timedelta(hours=1)
+    longer = [{**support_only[0], "unassigned_window": None}]
+    longer[0]["levels"] = [{**level, "window": "1d"} for level in longer[0]["levels"]]
+    assert youngest_actionable_age(make_policy(categories=longer)) == timedelta(hours=8)
+    assert youngest_actionable_age(make_policy(categories=longer, escalation_deadline="3h")) == timedelta(hours=3)
+    assert youngest_actionable_age(make_policy()) == timedelta(minutes=30)  # the outage category's L1, 24x7

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from escalator.core import evaluate, raise_priority
+from escalator.core import evaluate, raise_priority, youngest_actionable_age
 from escalator.core.policy import PriorityChange
 
 from .policy_builders import BERLIN, make_issue, make_policy, state
@@ -109,3 +109,21 @@ def test_an_escalated_issue_is_not_escalated_again_for_the_same_level(issue: obj
         }
     )
     assert evaluate([applied], POLICY, now).decisions[0].outcome == "no_action"
+
+
+SLOW_POLICY = make_policy(escalation_deadline="5h")  # shortest: the outage L1 window, 30m of 24x7 time
+
+
+@settings(max_examples=80, deadline=None)
+@given(issue=issues("1"), age_minutes=st.one_of(st.integers(0, 45), st.integers(0, 60 * 24 * 3)))
+def test_no_issue_younger_than_the_youngest_actionable_age_gets_more_than_no_action(
+    issue: object, age_minutes: int
+) -> None:
+    """What lets a sweep search only ``created <= -age``: a younger issue is never escalated, skipped or past
+    its deadline, whatever its state, assignee or category."""
+    youngest = youngest_actionable_age(SLOW_POLICY)
+    assert youngest == timedelta(minutes=30)
+    now = issue.created + timedelta(minutes=age_minutes)  # type: ignore[attr-defined]
+    (decision,) = evaluate([issue], SLOW_POLICY, now).decisions  # type: ignore[list-item]
+    if now - issue.created < youngest:  # type: ignore[attr-defined]
+        assert decision.outcome == "no_action" and not decision.deadline_breached, decision

@@ -5,7 +5,7 @@ It knows nothing of Jira, Prefect, files, the clock or the environment; callers 
 
 from escalator.core.calendar import ALWAYS, Calendar
 from escalator.core.decision import Actions, Decision, Plan, SkippedOwner
-from escalator.core.evaluate import category_mismatch, evaluate, merge_plans, raise_priority
+from escalator.core.evaluate import category_mismatch, evaluate, merge_plans, raise_priority, youngest_actionable_age
 from escalator.core.issue import STATE_PROPERTY_KEY, EscalationState, IssueSnapshot
 from escalator.core.policy import Category, Level, Policy, PolicyIdentity
 
@@ -27,4 +27,5 @@ __all__ = [
     "evaluate",
     "merge_plans",
     "raise_priority",
+    "youngest_actionable_age",
 ]

@@ -43,7 +43,7 @@ from escalator.core.decision import (
 from escalator.core.issue import EscalationState, IssueSnapshot
 from escalator.core.policy import Category, Level, Policy, PolicyIdentity, PriorityChange, working_window
 
-__all__ = ["category_mismatch", "evaluate", "merge_plans", "raise_priority"]
+__all__ = ["category_mismatch", "evaluate", "merge_plans", "raise_priority", "youngest_actionable_age"]
 
 
 def evaluate(
@@ -92,6 +92,26 @@ def _plan(decisions: list[Decision], policy: Policy, now: datetime, identity: Po
             "nothing was applied. Check the policy and the backlog, then raise the limit if this is intended."
         )
     return Plan(policy=identity, now=now, decisions=tuple(decisions), blocked=blocked)
+
+
+def youngest_actionable_age(policy: Policy) -> timedelta:
+    """The wall-clock age since creation below which ``evaluate`` can only answer ``no_action`` for an issue:
+    the shortest level window, unassigned window or escalation deadline of the policy.
+
+    Every escalation or skip needs the working time since the clock started to reach some window, and a
+    deadline breach needs the deadline to pass since the first escalation. Clocks never start before the issue
+    was created and working time never exceeds wall time, so a younger issue cannot be due, whatever its state,
+    changelog or calendar. A sweep may leave such issues out of its search (``created <= -age``).
+    """
+    ages = [
+        working_window(duration, policy.calendar_for(category))
+        for category in policy.categories
+        for duration in [*(level.window for level in category.levels), category.unassigned_window]
+        if duration is not None
+    ]
+    if policy.escalation_deadline is not None:
+        ages.append(policy.escalation_deadline.wall_clock())
+    return min(ages, default=timedelta())
 
 
 def raise_priority(current: str | None, change: PriorityChange, ladder: tuple[str, ...]) -> str | None:

@@ -136,18 +136,20 @@ class JiraAdapter:
             yield from self._server_pages(body, custom)
 
     def policy_pages(
-        self, policy: Policy, *, page_size: int = DEFAULT_PAGE_SIZE, partitions: int = 1
+        self, policy: Policy, *, jql: str | None = None, page_size: int = DEFAULT_PAGE_SIZE, partitions: int = 1
     ) -> Iterator[SearchPage]:
-        """``search_pages`` for the policy's scope and custom fields; with ``partitions`` > 1 the scope is cut
-        into that many disjoint slices by creation time, paged concurrently (see ``partitioned_pages``)."""
+        """``search_pages`` for ``jql`` (default: the policy's scope; a sweep narrows it, see ``scope.py``) with
+        the policy's custom fields; with ``partitions`` > 1 the query is cut into that many disjoint slices by
+        creation time, paged concurrently (see ``partitioned_pages``)."""
         fields = policy.fields_read()
+        jql = jql or policy.scope
         if partitions > 1:
-            slices = self.created_slices(policy.scope, partitions)
+            slices = self.created_slices(jql, partitions)
             if slices is not None and len(slices) > 1:
                 return partitioned_pages(
-                    [self.search_pages(jql, custom_fields=fields, page_size=page_size) for jql in slices]
+                    [self.search_pages(part, custom_fields=fields, page_size=page_size) for part in slices]
                 )
-        return self.search_pages(policy.scope, custom_fields=fields, page_size=page_size)
+        return self.search_pages(jql, custom_fields=fields, page_size=page_size)
 
     def created_slices(self, jql: str, count: int) -> list[str] | None:
         """``jql`` cut into about ``count`` disjoint JQL slices that together match exactly what it matches:
@@ -239,9 +241,10 @@ class JiraAdapter:
         return Applied(edit.issue_key, notified=True, requests=2)
 
     # --- checks -----------------------------------------------------------------------------------
-    def preflight(self, policy: Policy) -> PreflightReport:
-        """Check the credentials, priorities, people, custom fields and scope of ``policy`` against this Jira."""
-        report = run_preflight(self._transport, self.deployment, policy)
+    def preflight(self, policy: Policy, *, jql: str | None = None) -> PreflightReport:
+        """Check the credentials, priorities, people, custom fields and scope of ``policy`` against this Jira;
+        ``jql``: the query the sweep will search instead of the bare scope (checked and counted)."""
+        report = run_preflight(self._transport, self.deployment, policy, jql=jql)
         self.acting_user = report.user
         return report
 

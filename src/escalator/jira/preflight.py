@@ -29,8 +29,11 @@ class PreflightReport:
     """issues the scope matches now (approximate on Cloud)"""
 
 
-def run_preflight(transport: Transport, deployment: Deployment, policy: Policy) -> PreflightReport:
-    """The report, or ``PreflightFailed`` listing every problem. Reads only; never writes."""
+def run_preflight(
+    transport: Transport, deployment: Deployment, policy: Policy, *, jql: str | None = None
+) -> PreflightReport:
+    """The report, or ``PreflightFailed`` listing every problem. Reads only; never writes. ``jql`` is the
+    query the sweep will search (the scope narrowed), counted instead of the bare scope."""
     problems: list[str] = []
     myself = transport.get("myself")  # a 401 here is the whole answer: raise JiraAuthError as it is
     user = str(myself.get("accountId") if deployment == "cloud" else myself.get("name"))
@@ -58,9 +61,10 @@ def run_preflight(transport: Transport, deployment: Deployment, policy: Policy) 
 
     count: int | None = None
     try:
-        count = _scope_count(transport, deployment, policy.scope)
+        count = _scope_count(transport, deployment, jql or policy.scope)
     except JiraBadRequest as exc:
-        problems.append(f"the scope JQL {policy.scope!r} is not valid: {'; '.join(exc.messages) or exc}")
+        what = f"the scope JQL {policy.scope!r}" + (f" (searched as {jql!r})" if jql and jql != policy.scope else "")
+        problems.append(f"{what} is not valid: {'; '.join(exc.messages) or exc}")
     except JiraError as exc:
         problems.append(f"the scope JQL could not be checked: {exc}")
 
