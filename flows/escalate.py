@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.blocks.system import Secret
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_HOME
-from prefect.states import Completed, Failed, State
+from prefect.states import Cancelled, Completed, Failed, State
 from prefect.utilities.annotations import quote
 
 from escalator.applier import DryRunWriter, Outcome, Writer
@@ -25,10 +25,12 @@ from escalator.jira.adapter import JiraAdapter
 from escalator.jira.errors import JiraError
 from escalator.jira.settings import JiraSettings
 from escalator.policy_lock import policy_lock
+from escalator.shard_slots import ShardBusy, shard_slots
 from escalator.sweep import (
     ArtifactKeys,
     JiraWriter,
     PolicyRun,
+    Shard,
     SweepParameters,
     SweepReport,
     readable_issues,
@@ -38,8 +40,9 @@ from escalator.sweep import (
 from tasks.apply import apply_plan
 from tasks.audit import check_audit_sink, record_audit
 from tasks.evaluate import evaluate_batch
-from tasks.jira import fetch_batch, preflight
+from tasks.jira import count_issues, fetch_batch, preflight
 from tasks.policies import load_policies
+from tasks.shards import publish_shard_report
 
 
 def jira_settings(block: str | None) -> JiraSettings:
@@ -51,8 +54,26 @@ def jira_settings(block: str | None) -> JiraSettings:
 
 @flow(name="escalate", log_prints=False, validate_parameters=True)
 def escalate(params: SweepParameters = SweepParameters()) -> State:  # noqa: B008 - a frozen default
-    logger = get_run_logger()
     policy_runs = load_policies(params.policies, params.require_clean_policy)
+    shard = params.shard
+    if shard is None:
+        reports = sweep_policies(policy_runs, params)
+    else:  # one shard of a sharded sweep (flows/escalate_sharded.py): one run per shard across all workers
+        try:
+            with shard_slots([shard.limit_name(p.policy.name) for p in policy_runs]):
+                reports = sweep_policies(policy_runs, params)
+        except ShardBusy as busy:
+            get_run_logger().warning("%s", busy)
+            return Cancelled(message=str(busy))
+        publish_shard_report(reports, shard)
+    succeeded, message = run_verdict(reports)
+    data = [report.model_dump(mode="json") for report in reports]
+    return Completed(message=message, data=data) if succeeded else Failed(message=message, data=data)
+
+
+def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters) -> list[SweepReport]:
+    """Every policy of the run in order: preflight all of them first, then sweep each under its lock."""
+    logger = get_run_logger()
     run = RunInfo(
         flow_run_id=flow_run.get_id(),
         flow_run_name=flow_run.get_name(),
@@ -70,13 +91,18 @@ def escalate(params: SweepParameters = SweepParameters()) -> State:  # noqa: B00
         checks = {p.policy.name: preflight(jira, p.policy, searches[p.policy.name]) for p in policy_runs}  # all first
         writer: Writer = DryRunWriter() if params.dry_run else JiraWriter(jira, run)
         for policy_run in policy_runs:
-            check = checks[policy_run.policy.name]
+            name = policy_run.policy.name
+            check = checks[name]
             partitions = params.partitions_for(check.scope_count)
-            with policy_lock(PREFECT_HOME.value() / "locks", policy_run.policy.name):
+            lock = name
+            if params.shard is not None:  # the shards of a policy share its blast radius, by their share of issues
+                lock = params.shard.limit_name(name)
+                policy_run = shard_share(jira, policy_run, params.shard, params, check.scope_count)
+            with policy_lock(PREFECT_HOME.value() / "locks", lock):
                 report = sweep_policy(
                     jira,
                     policy_run,
-                    searches[policy_run.policy.name],
+                    searches[name],
                     check.inactive_users,
                     writer,
                     params,
@@ -89,9 +115,29 @@ def escalate(params: SweepParameters = SweepParameters()) -> State:  # noqa: B00
             reports.append(report)
             if budget is not None:
                 budget = max(0, budget - report.writes_attempted)
-    succeeded, message = run_verdict(reports)
-    data = [report.model_dump(mode="json") for report in reports]
-    return Completed(message=message, data=data) if succeeded else Failed(message=message, data=data)
+    return reports
+
+
+def shard_share(
+    jira: JiraAdapter, policy_run: PolicyRun, shard: Shard, params: SweepParameters, shard_issues: int | None
+) -> PolicyRun:
+    """The policy with this shard's share of its blast radius: the limit times the shard's part of the issues
+    all shards search (one count request)."""
+    limit = policy_run.policy.max_escalations_per_run
+    if limit is None:
+        return policy_run
+    everything = count_issues(jira, params.search_jql(policy_run.policy, whole=True))
+    share = shard.blast_radius(limit, shard_issues, everything)
+    get_run_logger().info(
+        "%s: shard %s holds %s of %d issues: at most %s of %d escalations",
+        policy_run.policy.name,
+        shard.name,
+        shard_issues,
+        everything,
+        share,
+        limit,
+    )
+    return policy_run.with_blast_radius(share)
 
 
 def sweep_policy(
@@ -110,6 +156,8 @@ def sweep_policy(
     was decided and done so far are published with the error; if Jira stopped it, the run goes on to the next
     policy."""
     policy, identity = policy_run.policy, policy_run.identity
+    shard = params.shard
+    chain = policy.name if shard is None else f"{policy.name}@{shard.name}"  # one audit chain per writer
     keys = ArtifactKeys.for_policy(policy)
     logger = get_run_logger()
     now = datetime.now(UTC)  # the one clock read: every issue of this policy is judged at the same instant
@@ -137,10 +185,10 @@ def sweep_policy(
         message = str(error) if isinstance(error, JiraError) else f"{type(error).__name__}: {error}"
         logger.error("%s: the sweep stopped: %s", policy.name, message)
         records, summary = run_records(plan, outcomes, policy_run, run, keys, problems, now=now, error=message)
-        record_audit(records, summary, keys, sink)
+        record_audit(records, summary, keys, sink, chain)
         if not isinstance(error, JiraError):
             raise
         return SweepReport.of(policy, plan, outcomes, problems, keys, error=message)
     records, summary = run_records(plan, outcomes, policy_run, run, keys, problems, now=now)
-    record_audit(records, summary, keys, sink)
+    record_audit(records, summary, keys, sink, chain)
     return SweepReport.of(policy, plan, outcomes, problems, keys)

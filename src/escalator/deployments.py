@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from escalator.preview import PreviewParameters
+from escalator.shards import ShardedSweepParameters
 from escalator.sweep import SweepParameters
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PREVIEW_ENTRYPOINT",
+    "SHARDED_ENTRYPOINT",
     "SWEEP_ENTRYPOINT",
     "CronSpec",
     "DeploymentConfigError",
@@ -41,7 +43,17 @@ __all__ = [
 PREFECT_FILE = Path("prefect.yaml")
 SWEEP_ENTRYPOINT = "flows/escalate.py:escalate"
 PREVIEW_ENTRYPOINT = "flows/preview.py:policy_preview"
-_PARAMETERS: dict[str, type[BaseModel]] = {SWEEP_ENTRYPOINT: SweepParameters, PREVIEW_ENTRYPOINT: PreviewParameters}
+SHARDED_ENTRYPOINT = "flows/escalate_sharded.py:escalate_sharded"
+_PARAMETERS: dict[str, type[BaseModel]] = {
+    SWEEP_ENTRYPOINT: SweepParameters,
+    PREVIEW_ENTRYPOINT: PreviewParameters,
+    SHARDED_ENTRYPOINT: ShardedSweepParameters,
+}
+_FLOW_NAMES = {
+    SWEEP_ENTRYPOINT: "escalate",
+    PREVIEW_ENTRYPOINT: "policy-preview",
+    SHARDED_ENTRYPOINT: "escalate-sharded",
+}
 
 
 class DeploymentConfigError(Exception):
@@ -85,10 +97,11 @@ class ConcurrencySpec(BaseModel):
 
 
 class DeploymentSpec(BaseModel):
-    """One entry of ``deployments:``: a sweep (``flows/escalate.py:escalate``, scheduled, never overlapping) or
-    the policy preview (``flows/preview.py:policy_preview``, unscheduled: started from the UI or API).
-    ``work_pool`` is only for ``prefect deploy``; ``escalator serve`` runs the flow in its own process and
-    ignores it."""
+    """One entry of ``deployments:``: a sweep (``flows/escalate.py:escalate``, scheduled, never overlapping); the
+    shard runner (the same flow, unscheduled, started by a sharded sweep once per shard); a sharded sweep
+    (``flows/escalate_sharded.py:escalate_sharded``, never overlapping); or the policy preview
+    (``flows/preview.py:policy_preview``, unscheduled: started from the UI or API). ``work_pool`` is only for
+    ``prefect deploy``; ``escalator serve`` runs the scheduled sweeps in its own process and ignores it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -118,17 +131,30 @@ class DeploymentSpec(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _sweeps_are_scheduled_and_never_overlap(self) -> DeploymentSpec:
-        if self.is_sweep:
-            if not self.schedules:
-                raise ValueError("a sweep needs at least one schedule")
-            if self.concurrency_limit is None:
-                raise ValueError("a sweep needs a concurrency_limit")
+    def _sweeps_never_overlap(self) -> DeploymentSpec:
+        if (self.is_sweep or self.entrypoint == SHARDED_ENTRYPOINT) and self.concurrency_limit is None:
+            raise ValueError("a scheduled sweep and a sharded sweep need a concurrency_limit")
+        if self.is_shard_runner and self.concurrency_limit is not None:
+            raise ValueError(
+                "the shard runner (a sweep without schedules) must not have a concurrency_limit: its shards run at "
+                "once; each shard is kept to one run by a limit of its own"
+            )
         return self
 
     @property
     def is_sweep(self) -> bool:
-        return self.entrypoint == SWEEP_ENTRYPOINT
+        """A scheduled sweep of ``flows/escalate.py``."""
+        return self.entrypoint == SWEEP_ENTRYPOINT and bool(self.schedules)
+
+    @property
+    def is_shard_runner(self) -> bool:
+        """``flows/escalate.py`` without schedules: what a sharded sweep starts, once per shard."""
+        return self.entrypoint == SWEEP_ENTRYPOINT and not self.schedules
+
+    @property
+    def flow_name(self) -> str:
+        """The name of the flow it deploys, as in ``<flow>/<deployment>``."""
+        return _FLOW_NAMES[self.entrypoint]
 
     @property
     def sweep_parameters(self) -> SweepParameters:

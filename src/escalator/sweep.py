@@ -6,9 +6,10 @@ The Prefect flow (``flows/escalate.py``) strings these together; everything here
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -32,6 +33,7 @@ __all__ = [
     "JiraWriter",
     "PolicyProvenanceError",
     "PolicyRun",
+    "Shard",
     "SweepParameters",
     "SweepReport",
     "prepare_policies",
@@ -39,6 +41,28 @@ __all__ = [
     "run_records",
     "run_verdict",
 ]
+
+
+class Shard(BaseModel):
+    """One part of a sharded sweep (``escalator.shards``): ``jql`` is ANDed to every policy's scope."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="lower case, digits and dashes")
+    jql: str = Field(min_length=1)
+    of: int = Field(default=1, ge=1, description="how many shards the sweep has (they share the rate limits)")
+
+    def blast_radius(self, limit: int | None, shard_issues: int | None, policy_issues: int | None) -> int | None:
+        """This shard's share of a policy's ``max_escalations_per_run``: the limit times the shard's part of the
+        policy's issues, rounded up (None: no limit). Shards cut by project hold very different parts of a
+        policy (all of it, or none), so an even split would block a shard that holds everything."""
+        if limit is None or not shard_issues or not policy_issues or shard_issues >= policy_issues:
+            return limit
+        return math.ceil(limit * shard_issues / policy_issues)
+
+    def limit_name(self, policy: str) -> str:
+        """The Prefect global concurrency limit (of 1) that keeps two runs of this shard of ``policy`` apart."""
+        return f"escalator-{policy}-shard-{self.name}"
 
 
 class SweepParameters(BaseModel):
@@ -78,15 +102,23 @@ class SweepParameters(BaseModel):
         default=48, gt=0, description="writes paced to stay under Jira's write limit (Cloud: about 50/s)"
     )
 
+    shard: Shard | None = Field(
+        default=None, description="sweep only this shard of every policy's scope (set by the sharded parent flow)"
+    )
     narrow_scope: bool = Field(
         default=True,
         description="search only issues older than the policy's shortest window or deadline: younger ones "
         "cannot be due (off: read the whole scope, e.g. to list data problems of new issues)",
     )
 
-    def search_jql(self, policy: Policy) -> str:
-        """The JQL this sweep searches for ``policy``: its scope, narrowed as the parameters allow."""
-        return sweep_jql(policy.scope, older_than=youngest_actionable_age(policy) if self.narrow_scope else None)
+    def search_jql(self, policy: Policy, *, whole: bool = False) -> str:
+        """The JQL this sweep searches for ``policy``: its scope, narrowed as the parameters allow (``whole``:
+        without the shard's clause, i.e. what all shards together search)."""
+        return sweep_jql(
+            policy.scope,
+            older_than=youngest_actionable_age(policy) if self.narrow_scope else None,
+            shard=self.shard.jql if self.shard and not whole else None,
+        )
 
     def partitions_for(self, scope_count: int | None) -> int:
         """How many slices to page at once: none for a scope of under ten pages, where slicing only adds
@@ -110,6 +142,12 @@ class PolicyRun:
     @property
     def identity(self) -> PolicyIdentity:
         return self.loaded.identity.model_copy(update={"git_commit": self.git.commit, "git_dirty": self.git.dirty})
+
+    def with_blast_radius(self, limit: int | None) -> PolicyRun:
+        """This run with another ``max_escalations_per_run`` (a shard's share); the identity, hash and
+        provenance stay those of the file."""
+        policy = self.policy.model_copy(update={"max_escalations_per_run": limit})
+        return replace(self, loaded=replace(self.loaded, policy=policy))
 
 
 class PolicyProvenanceError(Exception):

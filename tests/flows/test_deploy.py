@@ -58,15 +58,18 @@ def deployed(server: PrefectServer) -> dict[str, Any]:
     assert (ROOT / "prefect.yaml").read_bytes() == before, "prefect deploy rewrote prefect.yaml"
     with temporary_settings({PREFECT_API_URL: server.api_url}), get_client(sync_client=True) as client:
         return {
-            spec.name: client.read_deployment_by_name(
-                f"{'escalate' if spec.is_sweep else 'policy-preview'}/{spec.name}"
-            )
-            for spec in read_deployments()
+            spec.name: client.read_deployment_by_name(f"{spec.flow_name}/{spec.name}") for spec in read_deployments()
         }
 
 
 def test_every_deployment_is_created_with_its_schedule_and_time_zone(deployed: dict[str, Any]) -> None:
-    assert set(deployed) == {"outage-matrix", "support-matrix", "policy-preview"}
+    assert set(deployed) == {
+        "outage-matrix",
+        "support-matrix",
+        "all-matrices-sharded",
+        "escalate-shard",
+        "policy-preview",
+    }
     preview = deployed["policy-preview"]
     assert preview.entrypoint == "flows/preview.py:policy_preview" and preview.schedules == []
     assert preview.work_pool_name == "escalator-process"
@@ -80,12 +83,13 @@ def test_every_deployment_is_created_with_its_schedule_and_time_zone(deployed: d
         assert stored.parameters == spec.parameters
     assert deployed["outage-matrix"].schedules[0].schedule.timezone == "Europe/Berlin"
     assert deployed["support-matrix"].schedules[0].schedule.timezone == "America/New_York"
+    assert [s.active for s in deployed["all-matrices-sharded"].schedules] == [False]  # shipped paused
 
 
 def test_sweeps_never_overlap_and_parameters_are_enforced(deployed: dict[str, Any]) -> None:
     assert deployed["policy-preview"].enforce_parameter_schema is True
     for name, stored in deployed.items():
-        if name == "policy-preview":
+        if name in ("policy-preview", "escalate-shard"):  # the shard runner's shards each have their own limit
             continue
         assert stored.global_concurrency_limit is not None
         assert stored.global_concurrency_limit.limit == 1
@@ -117,6 +121,143 @@ def test_pull_step_is_resolved_by_the_worker(deployed: dict[str, Any]) -> None:
         assert stored.pull_steps == [
             {"prefect.deployments.steps.set_working_directory": {"directory": "{{ $ESCALATOR_HOME }}"}}
         ]
+
+
+def shard_reports(client: Any, flow_run_id: Any) -> list[Any]:
+    """The rows of a shard run's report artifact."""
+    import json
+
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+
+    from escalator.shards import REPORT_KEY, ShardReport
+
+    artifacts = client.read_artifacts(
+        artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]), key=ArtifactFilterKey(any_=[REPORT_KEY])
+        )
+    )
+    assert len(artifacts) == 1, f"one report per shard run, not {len(artifacts)}"
+    data = artifacts[0].data
+    return [ShardReport.model_validate(row) for row in (json.loads(data) if isinstance(data, str) else data)]
+
+
+def start_worker(server: PrefectServer, name: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """``prefect worker start`` as an operator runs it on each machine: this checkout as ESCALATOR_HOME, Jira
+    credentials in its environment; at most two runs at a time, polling every second."""
+    command = [sys.executable, "-m", "prefect", "worker", "start", "--pool", "escalator-process", "--name", name]
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            [*command, "--limit", "2"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def test_a_sharded_sweep_runs_its_shards_on_two_workers_and_handles_every_issue_once(
+    server: PrefectServer, deployed: dict[str, Any], tmp_path: Path
+) -> None:
+    """Scale-out for real: two process workers on the pool, the parent triggered through the server, one flow run
+    per shard (ops, sup, eng, rest) spread over both workers, and every issue of both policies' scopes evaluated
+    by exactly one shard and escalated at most once (one PUT per escalated issue in the sandbox's request log)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactCollectionFilter,
+        ArtifactCollectionFilterKey,
+        FlowRunFilter,
+        FlowRunFilterParentFlowRunId,
+    )
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from escalator.audit.sink import AuditSink
+    from escalator.jira import JiraAdapter, JiraSettings
+    from escalator.policy_files import load_policies
+    from escalator.sweep import SweepParameters
+    from jira_sandbox.testing import running_sandbox
+    from tasks.shards import SUMMARY_KEY
+
+    with running_sandbox(mode="cloud", seed="demo") as sandbox:
+        sink = tmp_path / "audit"
+        env = {
+            **os.environ,
+            "PREFECT_HOME": str(server.home),
+            "PREFECT_API_URL": server.api_url,
+            "PREFECT_WORKER_QUERY_SECONDS": "1",
+            "PREFECT_WORKER_PREFETCH_SECONDS": "1",
+            "ESCALATOR_HOME": str(ROOT),
+            "ESCALATOR_AUDIT_SINK": str(sink),
+            "JIRA_URL": sandbox.url,
+            "JIRA_EMAIL": sandbox.user,
+            "JIRA_API_TOKEN": sandbox.token,
+        }
+        workers = [start_worker(server, name, env, tmp_path / f"{name}.log") for name in ("worker-a", "worker-b")]
+        try:
+            with temporary_settings({PREFECT_API_URL: server.api_url}), get_client(sync_client=True) as client:
+                pool_workers: set[str] = set()
+                deadline = time.monotonic() + 60
+                while pool_workers != {"worker-a", "worker-b"}:
+                    assert time.monotonic() < deadline, "the workers never came online"
+                    time.sleep(0.5)
+                    pool_workers = {w.name for w in client.read_workers_for_work_pool("escalator-process")}
+                parent = client.create_flow_run_from_deployment(
+                    deployed["all-matrices-sharded"].id,
+                    parameters={
+                        "params": {
+                            "projects": ["OPS", "SUP", "ENG"],
+                            "sweep": {
+                                "policies": ["policies/outage.yaml", "policies/support.yaml"],
+                                "require_clean_policy": False,  # this test is about shards, not provenance
+                            },
+                        }
+                    },
+                )
+                deadline = time.monotonic() + 300
+                while not (run := client.read_flow_run(parent.id)).state or not run.state.is_final():
+                    assert time.monotonic() < deadline, "the sharded sweep did not finish in 5 minutes"
+                    time.sleep(1)
+                assert run.state.is_completed(), run.state.message
+                children = client.read_flow_runs(
+                    flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[parent.id]))
+                )
+                reports = {child.name: shard_reports(client, child.id) for child in children}
+                summary = client.read_latest_artifacts(
+                    artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=[SUMMARY_KEY]))
+                )
+        finally:
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                try:
+                    worker.wait(30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+        requests = sandbox.requests()
+        policies = load_policies([ROOT / "policies/outage.yaml", ROOT / "policies/support.yaml"])
+        with JiraAdapter.connect(JiraSettings.from_env(env)) as jira:
+            expected = {
+                loaded.policy.name: sum(
+                    len(page.issues)
+                    for page in jira.policy_pages(loaded.policy, jql=SweepParameters().search_jql(loaded.policy))
+                )
+                for loaded in policies
+            }
+
+    assert len(children) == 4 and all(c.state is not None and c.state.is_completed() for c in children)
+    all_reports = [r for rows in reports.values() for r in rows]
+    assert sorted({r.shard for r in all_reports}) == ["eng", "ops", "rest", "sup"]
+    workers_used = {r.worker for r in all_reports}
+    assert workers_used == {"worker-a", "worker-b"}, f"both workers took shards: {workers_used}"
+    for name, count in expected.items():  # every issue in scope evaluated, by exactly one shard
+        assert sum(r.evaluated for r in all_reports if r.policy == name) == count, name
+    assert summary and "all 4 shards completed" in str(summary[0].data)
+    escalated = sum(r.applied for r in all_reports)
+    assert escalated > 0 and sum(r.failed for r in all_reports) == 0, all_reports
+    puts = [r.path for r in requests if r.method == "PUT" and r.path.count("/") == 5]  # /rest/api/N/issue/KEY
+    assert len(puts) == len(set(puts)) == escalated, "each escalated issue written exactly once"
+    chains = AuditSink(str(sink)).policies()  # one hash chain per policy and shard that recorded anything
+    assert chains and all("@" in chain for chain in chains), chains
 
 
 def test_escalator_serve_registers_the_same_deployments_and_stops_cleanly(server: PrefectServer) -> None:

@@ -16,9 +16,15 @@ import yaml
 
 from escalator.deployments import DeploymentConfigError, DeploymentSpec, read_deployments, select, sweeps
 from escalator.preview import PreviewParameters
+from escalator.shards import ShardedSweepParameters
 from escalator.sweep import SweepParameters
 
 SWEEPS = ["outage-matrix", "support-matrix"]
+PARAMETERS: dict[str, type[Any]] = {
+    "flows/escalate.py:escalate": SweepParameters,
+    "flows/escalate_sharded.py:escalate_sharded": ShardedSweepParameters,
+    "flows/preview.py:policy_preview": PreviewParameters,
+}
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFECT_YAML = ROOT / "prefect.yaml"
@@ -37,15 +43,33 @@ def specs() -> list[DeploymentSpec]:
 
 
 def _sweeps(document: dict[str, Any]) -> list[dict[str, Any]]:
-    return [d for d in document["deployments"] if d["entrypoint"] == "flows/escalate.py:escalate"]
+    """The scheduled sweeps (the shard runner has the same entrypoint and no schedule)."""
+    return [d for d in document["deployments"] if d["entrypoint"] == "flows/escalate.py:escalate" and "schedules" in d]
 
 
-def test_a_deployment_per_policy_set_and_the_preview(document: dict[str, Any]) -> None:
+def test_a_deployment_per_policy_set_the_sharded_sweep_and_the_preview(document: dict[str, Any]) -> None:
     names = [d["name"] for d in document["deployments"]]
-    assert names == [*SWEEPS, "policy-preview"]
+    assert names == [*SWEEPS, "all-matrices-sharded", "escalate-shard", "policy-preview"]
     for deployment in document["deployments"]:
-        for policy in deployment["parameters"]["params"]["policies"]:
+        params = deployment["parameters"]["params"]
+        for policy in params["sweep"]["policies"] if "sweep" in params else params["policies"]:
             assert (ROOT / policy).exists(), policy
+
+
+def test_the_sharded_sweep_is_shipped_paused_and_its_shards_run_on_the_shard_runner(
+    document: dict[str, Any], specs: list[DeploymentSpec]
+) -> None:
+    by_name = {d["name"]: d for d in document["deployments"]}
+    sharded, runner = by_name["all-matrices-sharded"], by_name["escalate-shard"]
+    assert [s.get("active", True) for s in sharded["schedules"]] == [False]  # the per-policy sweeps run instead
+    assert sharded["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
+    params = ShardedSweepParameters.model_validate(sharded["parameters"]["params"])
+    assert params.shard_deployment == f"escalate/{runner['name']}"
+    assert [s.name for s in params.shards()] == ["ops", "sup", "eng", "rest"]
+    assert params.sweep.require_clean_policy is True
+    assert "schedules" not in runner and "concurrency_limit" not in runner  # shards run at once
+    assert runner["work_pool"] == sharded["work_pool"] == _sweeps(document)[0]["work_pool"]
+    assert [s.name for s in specs if s.is_shard_runner] == ["escalate-shard"]
 
 
 def test_the_preview_deployment_is_unscheduled_on_the_same_pool(document: dict[str, Any]) -> None:
@@ -68,7 +92,7 @@ def test_every_entrypoint_loads_and_its_parameters_validate_against_the_flow(
         flow = load_flow_from_entrypoint(deployment["entrypoint"])
         parameters = deployment["parameters"]
         validated = flow.validate_parameters(parameters)
-        model = SweepParameters if deployment["name"] in SWEEPS else PreviewParameters
+        model = PARAMETERS[deployment["entrypoint"]]
         assert validated["params"] == model.model_validate(parameters["params"])
         schema = parameter_schema(flow).model_dump_for_openapi()  # what enforce_parameter_schema checks
         assert set(parameters) <= set(schema["properties"])
@@ -213,10 +237,17 @@ deployments:
         assert expected in message
     broken.write_text(
         "deployments:\n  - name: c\n    entrypoint: flows/escalate.py:escalate\n"
-        "    parameters: {params: {policies: [p]}}\n",
+        "    parameters: {params: {policies: [p]}}\n    concurrency_limit: {limit: 1}\n",
         encoding="utf-8",
     )
-    with pytest.raises(DeploymentConfigError, match="a sweep needs at least one schedule"):
+    with pytest.raises(DeploymentConfigError, match=r"the shard runner .* must not have a concurrency_limit"):
+        read_deployments(broken)
+    broken.write_text(
+        "deployments:\n  - name: d\n    entrypoint: flows/escalate.py:escalate\n"
+        "    parameters: {params: {policies: [p]}}\n    schedules: [{cron: '0 8 * * *', timezone: UTC}]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DeploymentConfigError, match="a scheduled sweep and a sharded sweep need a concurrency_limit"):
         read_deployments(broken)
     with pytest.raises(DeploymentConfigError, match="not found"):
         read_deployments(tmp_path / "missing.yaml")

@@ -287,3 +287,34 @@ def test_a_data_center_sweep_escalates_once(monkeypatch: pytest.MonkeyPatch, tmp
         assert server.jira().issue(key).fields.assignee.name in {"alice", "bob", "carol"}
         _, (again,) = sweep(policies=[str(path)])
         assert again["applied"] == 0
+
+
+def test_a_shard_sweeps_only_its_part_reports_it_and_is_never_run_twice_at_once(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A shard run (what the sharded parent starts) reads only its shard of each policy's scope, with its share
+    of the blast radius, writes its own audit chain and reports a row per policy; while another run holds the
+    shard's concurrency limit, a second run of it is cancelled without a request to Jira."""
+    from prefect.concurrency.sync import concurrency
+
+    from escalator.audit.sink import AuditSink
+    from escalator.shard_slots import ensure_limits
+    from escalator.shards import REPORT_KEY, project_shards
+
+    support = str(ROOT / "policies" / "support.yaml")  # scope: SUP and ENG
+    eng = next(s for s in project_shards(["SUP", "ENG"]) if s.name == "eng")
+    state, reports = sweep(policies=[support], shard=eng.model_dump(), audit_sink=str(tmp_path / "audit"))
+    assert state.is_completed(), state.message
+    (report,) = reports
+    assert report["evaluated"] > 0 and {o["issue_key"].split("-")[0] for o in report["outcomes"]} == {"ENG"}
+    (row,) = records(state.state_details.flow_run_id, REPORT_KEY)
+    assert row["shard"] == "eng" and row["policy"] == "support-matrix" and row["escalations"] == report["escalations"]
+    assert AuditSink(str(tmp_path / "audit")).policies() == ["support-matrix@eng"]
+
+    name = eng.limit_name("support-matrix")
+    ensure_limits([name])
+    sandbox.reset_requests()
+    with concurrency(name, occupy=1, strict=True):  # another run of the same shard holds it
+        state, _ = sweep(policies=[support], shard=eng.model_dump())
+    assert state.is_cancelled() and "being swept already" in (state.message or "")
+    assert sandbox.request_counts().total == 0

@@ -5,13 +5,16 @@ vacuum includes flow runs, so every run also appends its decision records here. 
 (a local path or any fsspec URL)::
 
     <policy>/<YYYY-MM-DD>.jsonl      one line per record: {"seq", "prev_hash", "hash", "written_at", "record"}
+    <policy>@<shard>/<YYYY-MM-DD>.jsonl   the same, for one shard of a sharded sweep (``escalator.shards``)
 
 Each policy has its own chain (``seq`` from 1, ``prev_hash`` of the first line is 64 zeros). ``hash`` is the
 sha256 of the canonical JSON of ``seq``, ``prev_hash`` and ``record``, so altering, deleting or reordering a line
 breaks the chain (``escalator.audit.verify``). This module writes and reads lines; it does not judge them.
 
 The policy lock (``escalator.policy_lock``) is per machine, so a chain must be written from one machine (one
-deployment) at a time; two writers extending one chain at once show up as a broken chain in ``verify``.
+deployment) at a time; two writers extending one chain at once show up as a broken chain in ``verify``. That is
+why each shard of a sharded sweep, which runs on any worker, writes a chain of its own (and one run per shard
+at a time is enforced by the Prefect server, ``escalator.shard_slots``).
 
 Appends go to the file of the later of today (UTC) and the newest existing day file, so a clock that steps back
 over midnight never puts a later ``seq`` in an earlier file: files stay in chain order, and a file's date is the
@@ -163,10 +166,15 @@ class AuditSink:
                     if raw.strip():
                         yield _line(policy, path, number, raw)
 
+    def chains(self, policy: str | None = None) -> list[str]:
+        """The chains of ``policy`` (its own and its shards', ``<policy>@<shard>``), or every chain."""
+        names = self.policies()
+        return [n for n in names if n == policy or n.startswith(f"{policy}@")] if policy else names
+
     def records(self, policy: str | None = None) -> Iterator[AuditRecord]:
-        """The stored records (of one policy, or all), oldest first per policy; unreadable lines are skipped
+        """The stored records (of one policy, or all), oldest first per chain; unreadable lines are skipped
         (``escalator audit verify`` reports them)."""
-        for name in [policy] if policy else self.policies():
+        for name in self.chains(policy):
             for line in self.lines(name):
                 if line.error is not None:
                     continue

@@ -57,10 +57,11 @@ def verify_sink(sink: AuditSink, policy: str | None = None) -> ChainReport:
     problem = sink.root_problem()
     if problem is not None:
         raise NothingToVerify(problem)
-    if policy and not sink.files(policy):
+    chains = sink.chains(policy)
+    if policy and not chains:
         raise NothingToVerify(f"nothing to verify for policy {policy}: no chain in {sink.url}")
     report = ChainReport()
-    for name in [policy] if policy else sink.policies():
+    for name in chains:
         _verify_chain(sink, name, report)
     if not sum(report.records.values()):
         raise NothingToVerify(f"nothing verified: no audit records in {sink.url}")

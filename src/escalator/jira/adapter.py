@@ -21,7 +21,7 @@ from escalator.core.issue import STATE_PROPERTY_KEY, IssueSnapshot
 from escalator.core.policy import Policy
 from escalator.jira.edit import issue_edit
 from escalator.jira.errors import JiraError, JiraUnexpectedResponse
-from escalator.jira.preflight import PreflightReport, run_preflight
+from escalator.jira.preflight import PreflightReport, count_issues, run_preflight
 from escalator.jira.retry import RetryPolicy
 from escalator.jira.settings import JiraSettings
 from escalator.jira.snapshot import SYSTEM_FIELDS, Deployment, SnapshotProblem, parse_jira_time, snapshot_from_json
@@ -239,6 +239,10 @@ class JiraAdapter:
         except JiraError as error:  # the escalation itself is in Jira: report the lost e-mail, do not fail it
             return Applied(edit.issue_key, notified=False, requests=2, notify_error=str(error))
         return Applied(edit.issue_key, notified=True, requests=2)
+
+    def count(self, jql: str) -> int:
+        """How many issues ``jql`` matches: one request (approximate on Cloud)."""
+        return count_issues(self._transport, self.deployment, jql)
 
     # --- checks -----------------------------------------------------------------------------------
     def preflight(self, policy: Policy, *, jql: str | None = None) -> PreflightReport:

@@ -1,0 +1,171 @@
+"""A sweep split into shards that Prefect workers run as separate flow runs, so several machines share it.
+
+A shard is a JQL clause ANDed to the scope of every policy of the sweep. Shards are cut by project: one shard
+per listed project and one for every other project (``project not in (...)``). Every issue has exactly one
+project, so the shards are disjoint and together cover the whole scope whatever it is: each issue is swept by
+exactly one shard, and an issue of a project nobody listed is still swept.
+
+The shards of one sweep share the Jira tenant, so they share its rate limits and the run's write budget (each
+shard gets an even share), and each policy's blast radius (``max_escalations_per_run``: each shard gets the
+part of it that its issues are of the policy's, ``Shard.blast_radius``). This module is plain data and
+arithmetic; the parent flow (``flows/escalate_sharded.py``) launches and collects the shards.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from escalator.sweep import Shard, SweepParameters
+
+__all__ = [
+    "REPORT_KEY",
+    "Shard",
+    "ShardOutcome",
+    "ShardReport",
+    "ShardedSweepParameters",
+    "project_shards",
+    "sharded_summary",
+    "sharded_verdict",
+]
+
+REPORT_KEY = "escalator-shard-report"
+"""the table artifact in which a shard's flow run reports, one row per policy; the parent reads it back"""
+
+_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,254}$")
+
+
+def project_shards(projects: Sequence[str]) -> list[Shard]:
+    """One shard per project, and ``rest`` for every project not listed: disjoint, and together everything."""
+    keys = list(dict.fromkeys(projects))
+    count = len(keys) + 1
+    shards = [Shard(name=key.lower().replace("_", "-"), jql=f"project = {key}", of=count) for key in keys]
+    return [*shards, Shard(name="rest", jql=f"project not in ({', '.join(keys)})", of=count)]
+
+
+class ShardedSweepParameters(BaseModel):
+    """The parent flow's parameters: the sweep every shard runs, and how to cut it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sweep: SweepParameters = Field(
+        default_factory=SweepParameters,
+        description="the sweep each shard runs; its rates and write budget are for the whole sweep and are split",
+    )
+    projects: list[str] = Field(
+        min_length=1,
+        description="project keys, one shard each; one more shard ('rest') sweeps every other project",
+    )
+    shard_deployment: str = Field(
+        default="escalate/escalate-shard", description="the deployment (flow/name) that runs one shard"
+    )
+    shard_timeout_minutes: float = Field(default=120, gt=0, description="stop waiting for a shard after this long")
+
+    @field_validator("projects")
+    @classmethod
+    def _project_keys(cls, projects: list[str]) -> list[str]:
+        bad = [key for key in projects if not _PROJECT_KEY.match(key)]
+        if bad:
+            raise ValueError(f"not Jira project keys (upper case letters, digits, _): {', '.join(bad)}")
+        return projects
+
+    def shards(self) -> list[Shard]:
+        return project_shards(self.projects)
+
+    def shard_parameters(self, shard: Shard, index: int) -> SweepParameters:
+        """What shard number ``index`` (from 0) runs: this sweep limited to the shard, with its share of the
+        tenant's rate limits and of the write budget (the remainder of an uneven budget to the first shards)."""
+        sweep = self.sweep
+        budget = None
+        if sweep.write_budget is not None:
+            budget = sweep.write_budget // shard.of + (1 if index < sweep.write_budget % shard.of else 0)
+        return sweep.model_copy(
+            update={
+                "shard": shard,
+                "write_budget": budget,
+                "reads_per_second": None if sweep.reads_per_second is None else sweep.reads_per_second / shard.of,
+                "writes_per_second": None if sweep.writes_per_second is None else sweep.writes_per_second / shard.of,
+            }
+        )
+
+
+class ShardReport(BaseModel):
+    """One policy's part of one shard's run, as the shard reports it (a row of its report artifact)."""
+
+    shard: str
+    policy: str
+    version: str
+    evaluated: int
+    escalations: int
+    applied: int
+    dry_run: int
+    failed: int
+    over_budget: int
+    blocked: str | None = None
+    data_problems: int
+    error: str | None = None
+    worker: str | None = Field(default=None, description="the Prefect worker that started the run")
+    host: str
+
+
+class ShardOutcome(BaseModel):
+    """How one shard's flow run ended, as the parent saw it."""
+
+    shard: Shard
+    flow_run_id: str
+    flow_run_name: str
+    state: str = Field(description="the flow run's final state type, e.g. COMPLETED, FAILED, CANCELLED")
+    message: str | None = None
+    reports: list[ShardReport] = Field(default_factory=list)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == "COMPLETED"
+
+
+def sharded_verdict(outcomes: Sequence[ShardOutcome]) -> tuple[bool, str]:
+    """Whether the sharded sweep succeeded: every shard's run completed."""
+    bad = [
+        f"{o.shard.name} {o.state.lower()}" + (f" ({o.message})" if o.message else "")
+        for o in outcomes
+        if not o.succeeded
+    ]
+    if bad:
+        return False, f"{len(bad)} of {len(outcomes)} shards did not complete: " + "; ".join(bad)
+    return True, f"all {len(outcomes)} shards completed"
+
+
+def sharded_summary(outcomes: Sequence[ShardOutcome], run_name: str) -> str:
+    """The parent's markdown summary: one row per shard and policy, then the totals and who ran what."""
+    ok, verdict = sharded_verdict(outcomes)
+    lines = [
+        f"## Sharded escalation sweep {run_name}",
+        "",
+        f"**{'Completed' if ok else 'Failed'}:** {verdict}.",
+        "",
+        "| shard | JQL | flow run | state | worker | policy | evaluated | escalations | applied | dry run | failed "
+        "| over budget | data problems | note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    totals = dict.fromkeys(("evaluated", "escalations", "applied", "dry_run", "failed", "over_budget"), 0)
+    for outcome in outcomes:
+        head = [outcome.shard.name, f"`{outcome.shard.jql}`", outcome.flow_run_name, outcome.state.lower()]
+        if not outcome.reports:
+            lines.append("| " + " | ".join([*head, "–", "–", *["–"] * 7, outcome.message or ""]) + " |")
+            continue
+        for report in outcome.reports:
+            for name in totals:
+                totals[name] += getattr(report, name)
+            note = "; ".join(n for n in (report.blocked, report.error) if n)
+            cells = [str(getattr(report, name)) for name in totals] + [str(report.data_problems)]
+            worker = f"{report.worker or '?'} on {report.host}"
+            lines.append("| " + " | ".join([*head, worker, report.policy, *cells, note]) + " |")
+    lines += [
+        "",
+        "**Totals:** " + ", ".join(f"{value} {name.replace('_', ' ')}" for name, value in totals.items()) + ".",
+        "",
+        "Each shard's decision records are in its own flow run's `escalator-<policy>-decisions` artifact.",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,105 @@
+"""The tasks of a sharded sweep: a shard reports what it did; the parent launches shards, waits for them, reads
+their reports back and publishes one summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import uuid
+
+from prefect import get_client, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+from prefect.deployments import run_deployment
+
+from escalator.shards import REPORT_KEY, Shard, ShardOutcome, ShardReport
+from escalator.sweep import SweepParameters, SweepReport
+
+SUMMARY_KEY = "escalator-sharded-summary"
+
+
+@task(name="publish-shard-report", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def publish_shard_report(reports: list[SweepReport], shard: Shard) -> None:
+    """One row per policy, with the worker and host that ran it (the process worker names itself in
+    ``PREFECT__WORKER_NAME`` for the runs it starts)."""
+    worker, host = os.environ.get("PREFECT__WORKER_NAME"), socket.gethostname()
+    rows = [
+        ShardReport(
+            shard=shard.name,
+            policy=r.policy,
+            version=r.version,
+            evaluated=r.evaluated,
+            escalations=r.escalations,
+            applied=r.applied,
+            dry_run=r.dry_run,
+            failed=r.failed,
+            over_budget=r.over_budget,
+            blocked=r.blocked,
+            data_problems=r.data_problems,
+            error=r.error,
+            worker=worker,
+            host=host,
+        ).model_dump(mode="json")
+        for r in reports
+    ]
+    create_table_artifact(table=rows, key=REPORT_KEY, description=f"Shard {shard.name}: `{shard.jql}`")
+
+
+@task(name="launch-shard", cache_policy=NO_CACHE)
+def launch_shard(deployment: str, params: SweepParameters, parent_run_id: str) -> tuple[str, str]:
+    """Create the shard's flow run (a worker picks it up) and return at once: its id and name. The idempotency
+    key makes a retried parent find the run it already created instead of starting the shard twice."""
+    assert params.shard is not None
+    run = run_deployment(
+        name=deployment,
+        parameters={"params": params.model_dump(mode="json")},
+        timeout=0,
+        idempotency_key=f"{parent_run_id}:{params.shard.name}",
+        tags=["escalator", f"shard:{params.shard.name}"],
+        as_subflow=True,
+    )
+    return str(run.id), run.name
+
+
+@task(name="await-shard", cache_policy=NO_CACHE)
+def await_shard(shard: Shard, flow_run_id: str, flow_run_name: str, timeout_minutes: float) -> ShardOutcome:
+    """Wait for the shard's run to end, then read its report artifact. A run still going at the timeout is
+    reported as such (it goes on, under its own concurrency limit)."""
+    run_id = uuid.UUID(flow_run_id)
+    deadline = time.monotonic() + timeout_minutes * 60
+    with get_client(sync_client=True) as client:
+        while (state := client.read_flow_run(run_id).state) is None or not state.is_final():
+            if time.monotonic() > deadline:
+                return ShardOutcome(
+                    shard=shard,
+                    flow_run_id=flow_run_id,
+                    flow_run_name=flow_run_name,
+                    state="UNFINISHED",
+                    message=f"still {state.name if state else 'not started'} after {timeout_minutes:g} minutes",
+                )
+            time.sleep(2)
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]), key=ArtifactFilterKey(any_=[REPORT_KEY])
+            )
+        )
+    reports: list[ShardReport] = []
+    for artifact in artifacts[:1]:
+        rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+        reports = [ShardReport.model_validate(row) for row in rows or []]
+    return ShardOutcome(
+        shard=shard,
+        flow_run_id=flow_run_id,
+        flow_run_name=flow_run_name,
+        state=state.type.value,
+        message=state.message,
+        reports=reports,
+    )
+
+
+@task(name="publish-sharded-summary", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def publish_sharded_summary(markdown: str) -> None:
+    create_markdown_artifact(markdown=markdown, key=SUMMARY_KEY, description="Sharded escalation sweep: every shard")
