@@ -6,8 +6,10 @@ fixed latency per request and per-second rate limits answered with 429 + ``Retry
 window is chosen against the seeded ages so that the asked share of open issues is due, and runs, each in a
 subprocess of its own on a fresh sandbox (so the sweep's peak RSS is its own and every run sees the same issues):
 
-- ``flow``: the live sweep through the real flow (``flows/escalate.py:escalate``, Prefect's ephemeral local API,
-  the adapter, the sandbox over HTTP), after a warm-up flow run that matches no issue;
+- ``flow``: the live sweep through the real flow (``flows/escalate.py:escalate``, the adapter, the sandbox over
+  HTTP) against a ``prefect server`` on loopback, as a worker's flow run talks to one (``--ephemeral``: Prefect's
+  ephemeral local API instead, as ``escalator run`` uses, whose process also loads the Prefect server's code,
+  about 80 MB more), after a warm-up flow run that matches no issue;
 - ``direct``: the same pipeline (preflight, pages, evaluate, merge, apply with the flow's concurrency) called
   without Prefect, for the share of wall time spent in orchestration;
 - ``baseline``: the ``jira`` client script: search, then per issue ``assign_issue``, ``issue.update(priority)``,
@@ -15,6 +17,10 @@ subprocess of its own on a fresh sandbox (so the sweep's peak RSS is its own and
 
 Lower bound of a run, from the workload itself: max(search pages ÷ read limit, writes ÷ write limit) plus one
 round trip, where search pages = ⌈open issues ÷ page size⌉ and writes = one per escalation.
+
+Two times per flow run: *run* is from the call to the flow run's final state (what the Prefect UI shows as the
+run's duration); *wall* is until the call returns, which in Prefect 3.9 is up to a second later, when the flow
+engine joins its heartbeat thread (it sleeps in whole seconds; ``prefect.flow_engine._send_heartbeats``).
 
 Run from the project root: ``make bench``, or ``uv run --frozen python bench/sweep_benchmark.py --sizes 1000,10000``.
 """
@@ -30,9 +36,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from escalator.prefect_server import running_prefect_server
 
 WORKLOADS = {"first": 0.10, "steady": 0.001}  # share of open issues due: a first sweep, a sweep every 15 minutes
 RUNNERS = ("flow", "direct", "baseline")
@@ -142,6 +151,8 @@ def run_case(runner: str, count: int, share: float, limits: Limits, workdir: Pat
 
 
 def lower_bound(result: dict[str, Any], limits: Limits) -> float:
+    """max(search pages ÷ read limit, escalations ÷ write limit) + one round trip, with search pages for every open
+    issue in scope (what a sweep that cannot narrow its search reads)."""
     pages = math.ceil(int(result["open"]) / limits.page_size)
     writes = int(result["escalations"])
     return max(pages / limits.reads, writes / limits.writes) + limits.latency_ms / 1000
@@ -150,8 +161,8 @@ def lower_bound(result: dict[str, Any], limits: Limits) -> float:
 def report(rows: list[dict[str, Any]], limits: Limits) -> str:
     """The results as a markdown table, one row per N and workload."""
     head = (
-        "| N | workload | open | due (share) | flow wall s | bound s | ratio | search | writes | other | 429s "
-        "| RSS MB | direct s | orchestration | baseline s | baseline requests | baseline 429s "
+        "| N | workload | open | due (share) | flow run s | flow wall s | bound s | ratio run | ratio wall | search "
+        "| writes | other | 429s | RSS MB | direct s | orchestration | baseline s | baseline requests | baseline 429s "
         "| fewer requests | less time |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
@@ -159,15 +170,18 @@ def report(rows: list[dict[str, Any]], limits: Limits) -> str:
         flow, direct, base = row["flow"], row.get("direct"), row.get("baseline")
         bound = lower_bound(flow, limits)
         share = flow["escalations"] / max(1, flow["open"])
-        orchestration = f"{(flow['wall'] - direct['wall']) / flow['wall']:.0%}" if direct else "–"
+        run = flow.get("run", flow["wall"])
+        orchestration = f"{(run - direct['wall']) / run:.0%}" if direct else "–"
         cells = [
             f"{row['n']:,}",
             row["workload"],
             f"{flow['open']:,}",
             f"{flow['escalations']:,} ({share:.2%})",
+            f"{run:.1f}",
             f"{flow['wall']:.1f}",
             f"{bound:.2f}",
-            f"{flow['wall'] / bound:.1f}",
+            f"{run / bound:.2f}",
+            f"{flow['wall'] / bound:.2f}",
             f"{flow['search']:,}",
             f"{flow['writes']:,}",
             f"{flow['other']:,}",
@@ -179,7 +193,7 @@ def report(rows: list[dict[str, Any]], limits: Limits) -> str:
             f"{base['total']:,}" if base else "–",
             f"{base['throttled']:,}" if base else "–",
             f"{base['total'] / flow['total']:.1f}×" if base else "–",
-            f"{base['wall'] / flow['wall']:.1f}×" if base else "–",
+            f"{base['wall'] / run:.1f}×" if base else "–",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -197,6 +211,11 @@ def main() -> None:
     parser.add_argument(
         "--full-scope", action="store_true", help="sweep with narrow_scope off: read every open issue in scope"
     )
+    parser.add_argument(
+        "--ephemeral",
+        action="store_true",
+        help="run the flow on Prefect's ephemeral API (as `escalator run` does) instead of a `prefect server`",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -210,7 +229,10 @@ def main() -> None:
     if "flow" not in runners:
         parser.error("the flow runner is what is measured; keep it in --runners")
     rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="escalator-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="escalator-bench-") as tmp, ExitStack() as stack:
+        if not args.ephemeral:  # as deployments run: a worker's flow run talks to a Prefect server
+            server = stack.enter_context(running_prefect_server(Path(tmp) / "prefect"))
+            os.environ["PREFECT_API_URL"] = server.api_url  # the children inherit it
         for count in (int(size.replace("_", "")) for size in args.sizes.split(",")):
             for workload in args.workloads.split(","):
                 row: dict[str, Any] = {"n": count, "workload": workload}
@@ -224,6 +246,7 @@ def main() -> None:
                     )
                 rows.append(row)
     print()
+    print("Prefect:", "ephemeral API" if args.ephemeral else "a local `prefect server`")
     print(
         f"latency {limits.latency_ms} ms, {limits.reads} reads/s (GET, POST each), {limits.writes} writes/s "
         f"(PUT, DELETE each), page size {limits.page_size}"
@@ -275,12 +298,13 @@ def flow_child(policy: Path, warm_up: Path, window: int, page_size: int) -> dict
     state = sweep(SweepParameters(policies=[str(warm_up)]), return_state=True)  # starts the local Prefect API
     assert state.is_completed(), state.message
     wait_for_go()
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     state = sweep(sweep_parameters(policies=[str(policy)], page_size=page_size), return_state=True)
     wall = time.perf_counter() - started
     (data,) = state.result(raise_on_failure=False)
     return {
         "wall": wall,
+        "run": state.timestamp.timestamp() - started_at,  # until the run's final state: see flow_run_seconds
         "state": state.type.value,
         "evaluated": data["evaluated"],
         "escalations": data["escalations"],

@@ -4,6 +4,10 @@ the pure core, apply within a budget, and publish the audit. One flow run per sw
 Order matters: every policy is validated and preflighted before the first write; the plan of a policy is
 complete (blast radius checked) before its first write; the audit is published even when writes failed. A
 run with failed writes ends Failed, after publishing, so it stands out in the UI.
+
+With ``params.shard`` set the run is one shard of a sharded sweep (``flows/escalate_sharded.py``): every policy's
+search is limited to the shard, the run holds the shard's Prefect concurrency limit (a second run of the shard is
+Cancelled), and it reports per policy in an ``escalator-shard-report`` table for the parent.
 """
 
 from __future__ import annotations
