@@ -30,6 +30,7 @@ from escalator.jira.errors import JiraError
 from escalator.jira.settings import JiraSettings
 from escalator.policy_lock import policy_lock
 from escalator.shard_slots import ShardBusy, shard_slots
+from escalator.shards import SHARD_RUNNER_TAG
 from escalator.sweep import (
     ArtifactKeys,
     JiraWriter,
@@ -58,8 +59,12 @@ def jira_settings(block: str | None) -> JiraSettings:
 
 @flow(name="escalate", log_prints=False, validate_parameters=True)
 def escalate(params: SweepParameters = SweepParameters()) -> State:  # noqa: B008 - a frozen default
-    policy_runs = load_policies(params.policies, params.require_clean_policy)
     shard = params.shard
+    if shard is None and SHARD_RUNNER_TAG in (flow_run.get_tags() or []):
+        message = "a run of the shard runner needs params.shard: start the sharded sweep (escalate-sharded) instead"
+        get_run_logger().error("%s", message)
+        return Failed(message=message)
+    policy_runs = load_policies(params.policies, params.require_clean_policy)
     if shard is None:
         reports = sweep_policies(policy_runs, params)
     else:  # one shard of a sharded sweep (flows/escalate_sharded.py): one run per shard across all workers
@@ -98,10 +103,7 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters) -> lis
             name = policy_run.policy.name
             check = checks[name]
             partitions = params.partitions_for(check.scope_count)
-            lock = name
-            if params.shard is not None:  # the shards of a policy share its blast radius, by their share of issues
-                lock = params.shard.limit_name(name)
-                policy_run = shard_share(jira, policy_run, params.shard, params, check.scope_count)
+            lock = name if params.shard is None else params.shard.limit_name(name)
             with policy_lock(PREFECT_HOME.value() / "locks", lock):
                 report = sweep_policy(
                     jira,
@@ -114,6 +116,7 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters) -> lis
                     budget,
                     sink,
                     partitions,
+                    check.scope_count,
                 )
             logger.info("%s", report.one_line())
             reports.append(report)
@@ -155,6 +158,7 @@ def sweep_policy(
     budget: int | None,
     sink: str | None,
     partitions: int = 1,
+    shard_issues: int | None = None,
 ) -> SweepReport:
     """One policy's sweep. Its audit is published whatever happens: if it stops part-way, the records of what
     was decided and done so far are published with the error; if Jira stopped it, the run goes on to the next
@@ -170,6 +174,9 @@ def sweep_policy(
     outcomes: list[Outcome] = []
     plan: Plan | None = None
     try:
+        if shard is not None:  # the shards of a policy share its blast radius, by their share of its issues
+            policy_run = shard_share(jira, policy_run, shard, params, shard_issues)
+            policy = policy_run.policy
         if jql != policy.scope:
             logger.info("%s: searching %s", policy.name, jql)
         pages = jira.policy_pages(policy, jql=jql, page_size=params.page_size, partitions=partitions)

@@ -6,6 +6,8 @@ to its shard, with its share of the rate limits, write budget and blast radius (
 
 from __future__ import annotations
 
+import time
+
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
@@ -26,7 +28,8 @@ def escalate_sharded(params: ShardedSweepParameters) -> State:
         for index, shard in enumerate(shards)
     ]
     logger.info("%d shards started: %s", len(launched), ", ".join(f"{s.name} ({name})" for s, _, name in launched))
-    outcomes = [await_shard(shard, run_id, name, params.shard_timeout_minutes) for shard, run_id, name in launched]
+    deadline = time.time() + params.shard_timeout_minutes * 60  # one deadline for the whole sweep
+    outcomes = [await_shard(shard, run_id, name, deadline) for shard, run_id, name in launched]
     publish_sharded_summary(sharded_summary(outcomes, flow_run.get_name() or "local"))
     succeeded, message = sharded_verdict(outcomes)
     data = [outcome.model_dump(mode="json") for outcome in outcomes]

@@ -13,7 +13,9 @@ from prefect import get_client, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+from prefect.client.schemas.sorting import ArtifactSort
 from prefect.deployments import run_deployment
+from prefect.states import Cancelled
 
 from escalator.shards import REPORT_KEY, Shard, ShardOutcome, ShardReport
 from escalator.sweep import SweepParameters, SweepReport
@@ -65,29 +67,37 @@ def launch_shard(deployment: str, params: SweepParameters, parent_run_id: str) -
 
 
 @task(name="await-shard", cache_policy=NO_CACHE)
-def await_shard(shard: Shard, flow_run_id: str, flow_run_name: str, timeout_minutes: float) -> ShardOutcome:
-    """Wait for the shard's run to end, then read its report artifact. A run still going at the timeout is
-    reported as such (it goes on, under its own concurrency limit)."""
+def await_shard(shard: Shard, flow_run_id: str, flow_run_name: str, deadline: float) -> ShardOutcome:
+    """Wait until the shard's run ends or the sweep's ``deadline`` (epoch seconds) passes, then read its report
+    artifact. A run that has not started by the deadline is cancelled, so it cannot start later with stale
+    parameters; one already running goes on, under its own concurrency limit, and is reported as unfinished."""
     run_id = uuid.UUID(flow_run_id)
-    deadline = time.monotonic() + timeout_minutes * 60
     with get_client(sync_client=True) as client:
         while (state := client.read_flow_run(run_id).state) is None or not state.is_final():
-            if time.monotonic() > deadline:
+            if time.time() > deadline:
+                message = f"still {state.name if state else 'not created'} at the sweep's deadline"
+                if state is None or state.is_scheduled() or state.is_pending():
+                    client.set_flow_run_state(
+                        run_id, Cancelled(message="the sharded sweep's deadline passed"), force=True
+                    )
+                    message += "; cancelled before it started"
                 return ShardOutcome(
                     shard=shard,
                     flow_run_id=flow_run_id,
                     flow_run_name=flow_run_name,
                     state="UNFINISHED",
-                    message=f"still {state.name if state else 'not started'} after {timeout_minutes:g} minutes",
+                    message=message,
                 )
             time.sleep(2)
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(
                 flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]), key=ArtifactFilterKey(any_=[REPORT_KEY])
-            )
+            ),
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
         )
     reports: list[ShardReport] = []
-    for artifact in artifacts[:1]:
+    for artifact in artifacts:
         rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
         reports = [ShardReport.model_validate(row) for row in rows or []]
     return ShardOutcome(

@@ -18,12 +18,17 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_one_shard_per_project_and_one_for_every_other_project() -> None:
     shards = project_shards(["OPS", "SUP", "OPS", "MY_PROJ"])
     assert [(s.name, s.jql, s.of) for s in shards] == [
-        ("ops", "project = OPS", 4),
-        ("sup", "project = SUP", 4),
-        ("my-proj", "project = MY_PROJ", 4),
-        ("rest", "project not in (OPS, SUP, MY_PROJ)", 4),
+        ("project-ops", 'project = "OPS"', 4),
+        ("project-sup", 'project = "SUP"', 4),
+        ("project-my-proj", 'project = "MY_PROJ"', 4),
+        ("rest", 'project not in ("OPS", "SUP", "MY_PROJ")', 4),
     ]
-    assert shards[0].limit_name("outage-matrix") == "escalator-outage-matrix-shard-ops"
+    assert shards[0].limit_name("outage-matrix") == "escalator-outage-matrix-shard-project-ops"
+
+
+def test_a_project_called_rest_is_not_the_shard_of_every_other_project() -> None:
+    names = [s.name for s in project_shards(["REST", "A_B", "AB"])]
+    assert names == ["project-rest", "project-a-b", "project-ab", "rest"] and len(set(names)) == len(names)
 
 
 def test_each_shard_gets_its_share_of_rates_budget_and_blast_radius() -> None:
@@ -43,7 +48,9 @@ def test_each_shard_gets_its_share_of_rates_budget_and_blast_radius() -> None:
     assert shards[0].blast_radius(None, 40, 400) is None and shards[0].blast_radius(100, None, 400) == 100
     (outage,) = load_policies([ROOT / "policies" / "outage.yaml"])
     assert (
-        parts[0].search_jql(outage.policy).startswith("(project = OPS AND statusCategory != Done) AND (project = OPS)")
+        parts[0]
+        .search_jql(outage.policy)
+        .startswith('(project = OPS AND statusCategory != Done) AND (project = "OPS")')
     )
 
 
@@ -56,6 +63,7 @@ def test_project_keys_are_checked() -> None:
 
 def test_the_summary_names_every_shard_its_worker_and_the_totals() -> None:
     ops, rest = project_shards(["OPS"])
+    assert ops.name == "project-ops"
     report = ShardReport(
         shard="ops",
         policy="outage-matrix",
@@ -76,5 +84,7 @@ def test_the_summary_names_every_shard_its_worker_and_the_totals() -> None:
     ]
     text = sharded_summary(outcomes, "parent-run")
     assert "**Failed:** 1 of 2 shards did not complete: rest crashed (worker died)" in text
-    assert "| ops | `project = OPS` | a | completed | worker-a on box-1 | outage-matrix | 80 | 5 | 5 |" in text
+    assert (
+        '| project-ops | `project = "OPS"` | a | completed | worker-a on box-1 | outage-matrix | 80 | 5 | 5 |' in text
+    )
     assert "**Totals:** 80 evaluated, 5 escalations, 5 applied" in text

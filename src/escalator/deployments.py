@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from escalator.preview import PreviewParameters
-from escalator.shards import ShardedSweepParameters
+from escalator.shards import SHARD_RUNNER_TAG, ShardedSweepParameters
 from escalator.sweep import SweepParameters
 
 if TYPE_CHECKING:
@@ -138,6 +138,11 @@ class DeploymentSpec(BaseModel):
             raise ValueError(
                 "the shard runner (a sweep without schedules) must not have a concurrency_limit: its shards run at "
                 "once; each shard is kept to one run by a limit of its own"
+            )
+        if self.is_shard_runner and SHARD_RUNNER_TAG not in self.tags:
+            raise ValueError(
+                f"the shard runner (a sweep without schedules) needs the tag {SHARD_RUNNER_TAG!r}: its runs are "
+                "refused without a shard, so that nobody sweeps whole scopes through it by accident"
             )
         return self
 

@@ -22,6 +22,7 @@ from escalator.sweep import Shard, SweepParameters
 
 __all__ = [
     "REPORT_KEY",
+    "SHARD_RUNNER_TAG",
     "Shard",
     "ShardOutcome",
     "ShardReport",
@@ -31,18 +32,27 @@ __all__ = [
     "sharded_verdict",
 ]
 
+SHARD_RUNNER_TAG = "shard-runner"
+"""the tag of the deployment that runs shards (``escalate-shard``): a run of it without a shard is refused, as it
+would sweep whole scopes with none of the protections of a scheduled sweep (no deployment-wide limit)"""
+
 REPORT_KEY = "escalator-shard-report"
 """the table artifact in which a shard's flow run reports, one row per policy; the parent reads it back"""
 
-_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,254}$")
+_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
 
 
 def project_shards(projects: Sequence[str]) -> list[Shard]:
-    """One shard per project, and ``rest`` for every project not listed: disjoint, and together everything."""
+    """One shard per project (``project-ops`` for OPS), and ``rest`` for every project not listed: disjoint, and
+    together everything. Names are distinct for distinct keys (a key has no ``-``, and ``rest`` has no
+    ``project-`` prefix), so no two shards share a concurrency limit, audit chain or idempotency key."""
     keys = list(dict.fromkeys(projects))
     count = len(keys) + 1
-    shards = [Shard(name=key.lower().replace("_", "-"), jql=f"project = {key}", of=count) for key in keys]
-    return [*shards, Shard(name="rest", jql=f"project not in ({', '.join(keys)})", of=count)]
+    shards = [
+        Shard(name=f"project-{key.lower().replace('_', '-')}", jql=f'project = "{key}"', of=count) for key in keys
+    ]
+    listed = ", ".join(f'"{key}"' for key in keys)
+    return [*shards, Shard(name="rest", jql=f"project not in ({listed})", of=count)]
 
 
 class ShardedSweepParameters(BaseModel):
@@ -61,7 +71,9 @@ class ShardedSweepParameters(BaseModel):
     shard_deployment: str = Field(
         default="escalate/escalate-shard", description="the deployment (flow/name) that runs one shard"
     )
-    shard_timeout_minutes: float = Field(default=120, gt=0, description="stop waiting for a shard after this long")
+    shard_timeout_minutes: float = Field(
+        default=120, gt=0, description="stop waiting for the shards this long after they were started"
+    )
 
     @field_validator("projects")
     @classmethod

@@ -48,7 +48,7 @@ class Shard(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="lower case, digits and dashes")
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="lower case, digits and dashes")
     jql: str = Field(min_length=1)
     of: int = Field(default=1, ge=1, description="how many shards the sweep has (they share the rate limits)")
 

@@ -160,8 +160,8 @@ def test_a_sharded_sweep_runs_its_shards_on_two_workers_and_handles_every_issue_
     server: PrefectServer, deployed: dict[str, Any], tmp_path: Path
 ) -> None:
     """Scale-out for real: two process workers on the pool, the parent triggered through the server, one flow run
-    per shard (ops, sup, eng, rest) spread over both workers, and every issue of both policies' scopes evaluated
-    by exactly one shard and escalated at most once (one PUT per escalated issue in the sandbox's request log)."""
+    per shard (project-ops, -sup, -eng, rest) spread over both workers, and every issue of both policies' scopes
+    evaluated by exactly one shard and escalated at most once (one PUT per escalated issue in the request log)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         ArtifactCollectionFilter,
@@ -246,7 +246,7 @@ def test_a_sharded_sweep_runs_its_shards_on_two_workers_and_handles_every_issue_
 
     assert len(children) == 4 and all(c.state is not None and c.state.is_completed() for c in children)
     all_reports = [r for rows in reports.values() for r in rows]
-    assert sorted({r.shard for r in all_reports}) == ["eng", "ops", "rest", "sup"]
+    assert sorted({r.shard for r in all_reports}) == ["project-eng", "project-ops", "project-sup", "rest"]
     workers_used = {r.worker for r in all_reports}
     assert workers_used == {"worker-a", "worker-b"}, f"both workers took shards: {workers_used}"
     for name, count in expected.items():  # every issue in scope evaluated, by exactly one shard

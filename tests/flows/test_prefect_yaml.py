@@ -65,11 +65,12 @@ def test_the_sharded_sweep_is_shipped_paused_and_its_shards_run_on_the_shard_run
     assert sharded["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
     params = ShardedSweepParameters.model_validate(sharded["parameters"]["params"])
     assert params.shard_deployment == f"escalate/{runner['name']}"
-    assert [s.name for s in params.shards()] == ["ops", "sup", "eng", "rest"]
+    assert [s.name for s in params.shards()] == ["project-ops", "project-sup", "project-eng", "rest"]
     assert params.sweep.require_clean_policy is True
     assert "schedules" not in runner and "concurrency_limit" not in runner  # shards run at once
     assert runner["work_pool"] == sharded["work_pool"] == _sweeps(document)[0]["work_pool"]
     assert [s.name for s in specs if s.is_shard_runner] == ["escalate-shard"]
+    assert "shard-runner" in runner["tags"]  # its runs without a shard are refused
 
 
 def test_the_preview_deployment_is_unscheduled_on_the_same_pool(document: dict[str, Any]) -> None:
@@ -241,6 +242,13 @@ deployments:
         encoding="utf-8",
     )
     with pytest.raises(DeploymentConfigError, match=r"the shard runner .* must not have a concurrency_limit"):
+        read_deployments(broken)
+    broken.write_text(
+        "deployments:\n  - name: e\n    entrypoint: flows/escalate.py:escalate\n"
+        "    parameters: {params: {policies: [p]}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DeploymentConfigError, match=r"the shard runner .* needs the tag 'shard-runner'"):
         read_deployments(broken)
     broken.write_text(
         "deployments:\n  - name: d\n    entrypoint: flows/escalate.py:escalate\n"

@@ -302,14 +302,18 @@ def test_a_shard_sweeps_only_its_part_reports_it_and_is_never_run_twice_at_once(
     from escalator.shards import REPORT_KEY, project_shards
 
     support = str(ROOT / "policies" / "support.yaml")  # scope: SUP and ENG
-    eng = next(s for s in project_shards(["SUP", "ENG"]) if s.name == "eng")
+    eng = next(s for s in project_shards(["SUP", "ENG"]) if s.name == "project-eng")
     state, reports = sweep(policies=[support], shard=eng.model_dump(), audit_sink=str(tmp_path / "audit"))
     assert state.is_completed(), state.message
     (report,) = reports
     assert report["evaluated"] > 0 and {o["issue_key"].split("-")[0] for o in report["outcomes"]} == {"ENG"}
     (row,) = records(state.state_details.flow_run_id, REPORT_KEY)
-    assert row["shard"] == "eng" and row["policy"] == "support-matrix" and row["escalations"] == report["escalations"]
-    assert AuditSink(str(tmp_path / "audit")).policies() == ["support-matrix@eng"]
+    assert (
+        row["shard"] == "project-eng"
+        and row["policy"] == "support-matrix"
+        and row["escalations"] == report["escalations"]
+    )
+    assert AuditSink(str(tmp_path / "audit")).policies() == ["support-matrix@project-eng"]
 
     name = eng.limit_name("support-matrix")
     ensure_limits([name])
@@ -317,4 +321,14 @@ def test_a_shard_sweeps_only_its_part_reports_it_and_is_never_run_twice_at_once(
     with concurrency(name, occupy=1, strict=True):  # another run of the same shard holds it
         state, _ = sweep(policies=[support], shard=eng.model_dump())
     assert state.is_cancelled() and "being swept already" in (state.message or "")
+    assert sandbox.request_counts().total == 0
+
+
+def test_the_shard_runner_refuses_a_run_without_a_shard(sandbox: Sandbox) -> None:
+    """escalate-shard has no deployment-wide limit; a whole-scope sweep through it is refused before Jira."""
+    from prefect import tags
+
+    with tags("shard-runner"):
+        state, _ = sweep(policies=[OUTAGE])
+    assert state.is_failed() and "needs params.shard" in (state.message or "")
     assert sandbox.request_counts().total == 0

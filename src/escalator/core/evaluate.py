@@ -100,8 +100,10 @@ def youngest_actionable_age(policy: Policy) -> timedelta:
 
     Every escalation or skip needs the working time since the clock started to reach some window, and a
     deadline breach needs the deadline to pass since the first escalation. Clocks never start before the issue
-    was created and working time never exceeds wall time, so a younger issue cannot be due, whatever its state,
-    changelog or calendar. A sweep may leave such issues out of its search (``created <= -age``).
+    was created and working time never exceeds wall time, so a younger issue cannot be due, whatever its
+    changelog or calendar. A sweep may leave such issues out of its search (``created <= -age``). (An escalation
+    state is never older than its issue unless it was copied onto it, say by cloning; such an issue is then
+    left alone until it is old enough.)
     """
     ages = [
         working_window(duration, policy.calendar_for(category))
