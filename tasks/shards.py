@@ -28,25 +28,7 @@ def publish_shard_report(reports: list[SweepReport], shard: Shard) -> None:
     """One row per policy, with the worker and host that ran it (the process worker names itself in
     ``PREFECT__WORKER_NAME`` for the runs it starts)."""
     worker, host = os.environ.get("PREFECT__WORKER_NAME"), socket.gethostname()
-    rows = [
-        ShardReport(
-            shard=shard.name,
-            policy=r.policy,
-            version=r.version,
-            evaluated=r.evaluated,
-            escalations=r.escalations,
-            applied=r.applied,
-            dry_run=r.dry_run,
-            failed=r.failed,
-            over_budget=r.over_budget,
-            blocked=r.blocked,
-            data_problems=r.data_problems,
-            error=r.error,
-            worker=worker,
-            host=host,
-        ).model_dump(mode="json")
-        for r in reports
-    ]
+    rows = [ShardReport.of(report, shard.name, worker, host).model_dump(mode="json") for report in reports]
     create_table_artifact(table=rows, key=REPORT_KEY, description=f"Shard {shard.name}: `{shard.jql}`")
 
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from escalator.sweep import Shard, SweepParameters
+from escalator.sweep import Shard, SweepCounts, SweepParameters
 
 __all__ = [
     "REPORT_KEY",
@@ -103,23 +103,17 @@ class ShardedSweepParameters(BaseModel):
         )
 
 
-class ShardReport(BaseModel):
+class ShardReport(SweepCounts):
     """One policy's part of one shard's run, as the shard reports it (a row of its report artifact)."""
 
     shard: str
-    policy: str
-    version: str
-    evaluated: int
-    escalations: int
-    applied: int
-    dry_run: int
-    failed: int
-    over_budget: int
-    blocked: str | None = None
-    data_problems: int
-    error: str | None = None
     worker: str | None = Field(default=None, description="the Prefect worker that started the run")
     host: str
+
+    @classmethod
+    def of(cls, report: SweepCounts, shard: str, worker: str | None, host: str) -> ShardReport:
+        counts = report.model_dump(include=set(SweepCounts.model_fields))
+        return cls(**counts, shard=shard, worker=worker, host=host)
 
 
 class ShardOutcome(BaseModel):

@@ -34,6 +34,7 @@ __all__ = [
     "PolicyProvenanceError",
     "PolicyRun",
     "Shard",
+    "SweepCounts",
     "SweepParameters",
     "SweepReport",
     "prepare_policies",
@@ -221,8 +222,8 @@ class JiraWriter:
         return f"escalated, but the notification failed: {applied.notify_error}" if applied.notify_error else None
 
 
-class SweepReport(BaseModel):
-    """What a sweep did, per policy: returned by the flow and printed by the CLI."""
+class SweepCounts(BaseModel):
+    """What a sweep did with one policy, in numbers."""
 
     policy: str
     version: str
@@ -232,13 +233,18 @@ class SweepReport(BaseModel):
     dry_run: int
     failed: int
     over_budget: int
-    blocked: str | None
+    blocked: str | None = None
     data_problems: int
+    error: str | None = Field(default=None, description="why the sweep of this policy stopped part-way")
+
+
+class SweepReport(SweepCounts):
+    """What a sweep did, per policy: returned by the flow and printed by the CLI."""
+
     records_key: str
     summary_key: str
     outcomes: list[Outcome]
     changes: list[str] = Field(default_factory=list, description="the first escalations, one line each")
-    error: str | None = Field(default=None, description="why the sweep of this policy stopped part-way")
 
     @classmethod
     def of(

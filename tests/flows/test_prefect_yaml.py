@@ -236,26 +236,32 @@ deployments:
     message = str(error.value)
     for expected in ("deployment a: parameters", "deployment a: schedules.0.cron", "Mars/Olympus", "concurency"):
         assert expected in message
-    broken.write_text(
-        "deployments:\n  - name: c\n    entrypoint: flows/escalate.py:escalate\n"
-        "    parameters: {params: {policies: [p]}}\n    concurrency_limit: {limit: 1}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(DeploymentConfigError, match=r"the shard runner .* must not have a concurrency_limit"):
-        read_deployments(broken)
-    broken.write_text(
-        "deployments:\n  - name: e\n    entrypoint: flows/escalate.py:escalate\n"
-        "    parameters: {params: {policies: [p]}}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(DeploymentConfigError, match=r"the shard runner .* needs the tag 'shard-runner'"):
-        read_deployments(broken)
-    broken.write_text(
-        "deployments:\n  - name: d\n    entrypoint: flows/escalate.py:escalate\n"
-        "    parameters: {params: {policies: [p]}}\n    schedules: [{cron: '0 8 * * *', timezone: UTC}]\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(DeploymentConfigError, match="a scheduled sweep and a sharded sweep need a concurrency_limit"):
-        read_deployments(broken)
     with pytest.raises(DeploymentConfigError, match="not found"):
         read_deployments(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        (
+            "concurrency_limit: {limit: 1}\n    tags: [shard-runner]",
+            r"the shard runner .* must not have a concurrency_limit",
+        ),
+        ("tags: [escalator]", r"the shard runner .* needs the tag 'shard-runner'"),
+        (
+            "schedules: [{cron: '0 8 * * *', timezone: UTC}]",
+            "a scheduled sweep and a sharded sweep need a concurrency_limit",
+        ),
+    ],
+)
+def test_a_sweep_deployment_is_either_scheduled_with_a_limit_or_a_tagged_shard_runner(
+    tmp_path: Path, extra: str, problem: str
+) -> None:
+    broken = tmp_path / "prefect.yaml"
+    broken.write_text(
+        "deployments:\n  - name: c\n    entrypoint: flows/escalate.py:escalate\n"
+        f"    parameters: {{params: {{policies: [p]}}}}\n    {extra}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DeploymentConfigError, match=problem):
+        read_deployments(broken)
