@@ -40,12 +40,8 @@ SYSTEM_FIELDS = (
 
 
 def parse_jira_time(value: str) -> datetime:
-    """``2024-05-01T09:30:00.000+0000`` (Jira) or ISO 8601 with a colon in the offset."""
-    for pattern in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
-        try:
-            return datetime.strptime(value, pattern)
-        except ValueError:
-            continue
+    """``2024-05-01T09:30:00.000+0000`` (Jira) or ISO 8601 with a colon in the offset; an offset is required.
+    (``fromisoformat`` reads both since Python 3.11, about 20 times faster than ``strptime``.)"""
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError(f"time without an offset: {value!r}")

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import orjson
 import requests
 from jira import JIRA
 from jira.exceptions import JIRAError
@@ -156,8 +157,8 @@ def _json(response: requests.Response, where: str) -> Any:
     if not response.content:
         return None
     try:
-        return response.json()
-    except ValueError:
+        return orjson.loads(response.content)
+    except ValueError:  # orjson.JSONDecodeError is one
         raise JiraUnexpectedResponse(f"{where}: HTTP {response.status_code} with a body that is not JSON") from None
 
 
