@@ -10,7 +10,7 @@ import pytest
 from escalator.core import evaluate, youngest_actionable_age
 from escalator.core.policy import Policy
 from escalator.jira import JiraAdapter
-from escalator.jira.scope import sweep_jql
+from escalator.jira.scope import split_order_by, sweep_jql
 from jira_sandbox.testing import Sandbox
 
 from .conftest import settings_for, unique
@@ -33,6 +33,20 @@ from .conftest import settings_for, unique
 )
 def test_sweep_jql(scope: str, older_than: timedelta | None, shard: str | None, expected: str) -> None:
     assert sweep_jql(scope, older_than=older_than, shard=shard) == expected
+
+
+@pytest.mark.parametrize(
+    ("jql", "expected"),
+    [
+        ("project = OPS", ("project = OPS", "")),
+        ("project = OPS ORDER BY key", ("project = OPS", "ORDER BY key")),
+        ('summary ~ "order by" AND project = OPS', ('summary ~ "order by" AND project = OPS', "")),
+        ("summary ~ 'sort, order by x' order by created", ("summary ~ 'sort, order by x'", "order by created")),
+        ('summary ~ "a \\" order by" ORDER BY key', ('summary ~ "a \\" order by"', "ORDER BY key")),
+    ],
+)
+def test_order_by_is_found_outside_quoted_strings(jql: str, expected: tuple[str, str]) -> None:
+    assert split_order_by(jql) == expected
 
 
 def test_the_age_filter_keeps_every_issue_the_full_scope_would_escalate(sandbox: Sandbox) -> None:

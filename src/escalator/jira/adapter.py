@@ -23,6 +23,7 @@ from escalator.jira.edit import issue_edit
 from escalator.jira.errors import JiraError, JiraUnexpectedResponse
 from escalator.jira.preflight import PreflightReport, count_issues, run_preflight
 from escalator.jira.retry import RetryPolicy
+from escalator.jira.scope import split_order_by
 from escalator.jira.settings import JiraSettings
 from escalator.jira.snapshot import SYSTEM_FIELDS, Deployment, SnapshotProblem, parse_jira_time, snapshot_from_json
 from escalator.jira.transport import Sleep, Transport
@@ -156,7 +157,7 @@ class JiraAdapter:
         ``created`` ranges between its oldest and newest issue, the first and last open-ended, so an issue
         created meanwhile still falls in one. None when the query orders its results itself (a slice cannot
         keep that order) or matches nothing. Two small searches (oldest, newest)."""
-        if "order by" in jql.lower():
+        if split_order_by(jql)[1]:
             return None
         oldest, newest = self._created_edge(jql, "ASC"), self._created_edge(jql, "DESC")
         if oldest is None or newest is None:
@@ -195,7 +196,7 @@ class JiraAdapter:
     def _server_pages(self, body: dict[str, Any], custom: list[str]) -> Iterator[SearchPage]:
         # Paging by offset needs a stable order; an issue that still shifts between pages is decided once
         # (merge_plans keeps its first decision).
-        if "order by" not in body["jql"].lower():
+        if not split_order_by(body["jql"])[1]:
             body = {**body, "jql": f"{body['jql']} ORDER BY key ASC"}
         start = 0
         while True:

@@ -11,12 +11,24 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-__all__ = ["CLOCK_SKEW", "sweep_jql"]
+__all__ = ["CLOCK_SKEW", "split_order_by", "sweep_jql"]
 
 CLOCK_SKEW = timedelta(minutes=5)
 """taken off the age filter, so an issue on the edge is read rather than missed when the clocks disagree"""
 
 _ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
+
+
+def split_order_by(jql: str) -> tuple[str, str]:
+    """``jql`` as (condition, ``ORDER BY ...`` or ""), finding the clause outside quoted strings, so a scope
+    like ``summary ~ "order by"`` is not cut in two."""
+    blanked = _QUOTED.sub(lambda m: " " * len(m.group()), jql)  # same length, quotes' content hidden
+    orders = list(_ORDER_BY.finditer(blanked))
+    if not orders:
+        return jql.strip(), ""
+    cut = orders[-1].start()
+    return jql[:cut].strip(), jql[cut:].strip()
 
 
 def sweep_jql(scope: str, *, older_than: timedelta | None = None, shard: str | None = None) -> str:
@@ -31,8 +43,6 @@ def sweep_jql(scope: str, *, older_than: timedelta | None = None, shard: str | N
             extra.append(f'created <= "-{minutes}m"')
     if not extra:
         return scope  # exactly as its owner wrote it
-    orders = list(_ORDER_BY.finditer(scope))
-    cut = orders[-1].start() if orders else len(scope)
-    where, order = scope[:cut].strip(), scope[cut:].strip()
+    where, order = split_order_by(scope)
     clauses = ([f"({where})"] if where else []) + extra
     return " AND ".join(clauses) + (f" {order}" if order else "")
