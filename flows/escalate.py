@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger
-from prefect.blocks.system import Secret
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_HOME
 from prefect.states import Cancelled, Completed, Failed, State
@@ -27,7 +26,6 @@ from escalator.core import Plan, merge_plans
 from escalator.core.issue import SnapshotProblem
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.errors import JiraError
-from escalator.jira.settings import JiraSettings
 from escalator.policy_lock import policy_lock
 from escalator.shard_slots import ShardBusy, shard_slots
 from escalator.shards import SHARD_RUNNER_TAG
@@ -45,16 +43,9 @@ from escalator.sweep import (
 from tasks.apply import apply_plan
 from tasks.audit import check_audit_sink, record_audit
 from tasks.evaluate import evaluate_batch
-from tasks.jira import count_issues, fetch_batch, preflight
+from tasks.jira import count_issues, fetch_batch, jira_settings, preflight
 from tasks.policies import load_policies
 from tasks.shards import publish_shard_report
-
-
-def jira_settings(block: str | None) -> JiraSettings:
-    """From a Prefect Secret block (JSON) when named, else from the JIRA_* environment variables."""
-    if block is None:
-        return JiraSettings.from_env()
-    return JiraSettings.from_secret(Secret.load(block).get(), f"Secret block {block!r}")
 
 
 @flow(name="escalate", log_prints=False, validate_parameters=True)

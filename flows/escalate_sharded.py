@@ -13,14 +13,20 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from escalator.shards import ShardedSweepParameters, sharded_summary, sharded_verdict
+from tasks.jira import jira_settings
 from tasks.policies import load_policies
-from tasks.shards import await_shard, launch_shard, publish_sharded_summary
+from tasks.shards import await_shard, launch_shard, missing_projects, publish_sharded_summary
 
 
 @flow(name="escalate-sharded", log_prints=False, validate_parameters=True)
 def escalate_sharded(params: ShardedSweepParameters) -> State:
     logger = get_run_logger()
     load_policies(params.sweep.policies, params.sweep.require_clean_policy)  # a bad policy stops it here, once
+    missing = missing_projects(jira_settings(params.sweep.jira_block), params.projects)
+    if missing:
+        message = f"not in Jira, or not visible to escalator: project {', '.join(missing)}; no shard was started"
+        logger.error("%s", message)
+        return Failed(message=message)
     shards = params.shards()
     parent = flow_run.get_id() or "local"
     launched = [

@@ -10,7 +10,7 @@ from prefect.states import Failed, State
 
 from escalator.jira.settings import JiraSettings
 from escalator.preview import PreviewParameters
-from flows.escalate import jira_settings
+from tasks.jira import jira_settings
 from tasks.preview import compute_diffs, publish_preview, publish_problems
 
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from prefect import task
+from prefect.blocks.system import Secret
 from prefect.cache_policies import NO_CACHE
 
 from escalator.core.policy import Policy
 from escalator.jira.adapter import JiraAdapter, SearchPage
 from escalator.jira.preflight import PreflightReport
+from escalator.jira.settings import JiraSettings
+
+
+def jira_settings(block: str | None) -> JiraSettings:
+    """From a Prefect Secret block (JSON) when named, else from the JIRA_* environment variables."""
+    if block is None:
+        return JiraSettings.from_env()
+    return JiraSettings.from_secret(Secret.load(block).get(), f"Secret block {block!r}")
 
 
 @task(name="preflight", cache_policy=NO_CACHE)

@@ -17,6 +17,8 @@ from prefect.client.schemas.sorting import ArtifactSort
 from prefect.deployments import run_deployment
 from prefect.states import Cancelled
 
+from escalator.jira.adapter import JiraAdapter
+from escalator.jira.settings import JiraSettings
 from escalator.shards import REPORT_KEY, Shard, ShardOutcome, ShardReport
 from escalator.sweep import SweepParameters, SweepReport
 
@@ -30,6 +32,14 @@ def publish_shard_report(reports: list[SweepReport], shard: Shard) -> None:
     worker, host = os.environ.get("PREFECT__WORKER_NAME"), socket.gethostname()
     rows = [ShardReport.of(report, shard.name, worker, host).model_dump(mode="json") for report in reports]
     create_table_artifact(table=rows, key=REPORT_KEY, description=f"Shard {shard.name}: `{shard.jql}`")
+
+
+@task(name="check-projects", cache_policy=NO_CACHE)
+def missing_projects(settings: JiraSettings, keys: list[str]) -> list[str]:
+    """The shards' project keys Jira does not know: a shard of one would fail, and so would ``rest``, whose
+    ``project not in (...)`` names it too."""
+    with JiraAdapter.connect(settings) as jira:
+        return jira.missing_projects(keys)
 
 
 @task(name="launch-shard", cache_policy=NO_CACHE)

@@ -20,7 +20,7 @@ from escalator.core.decision import Decision
 from escalator.core.issue import STATE_PROPERTY_KEY, IssueSnapshot
 from escalator.core.policy import Policy
 from escalator.jira.edit import issue_edit
-from escalator.jira.errors import JiraError, JiraUnexpectedResponse
+from escalator.jira.errors import JiraError, JiraNotFound, JiraUnexpectedResponse
 from escalator.jira.preflight import PreflightReport, count_issues, run_preflight
 from escalator.jira.retry import RetryPolicy
 from escalator.jira.scope import split_order_by
@@ -240,6 +240,16 @@ class JiraAdapter:
         except JiraError as error:  # the escalation itself is in Jira: report the lost e-mail, do not fail it
             return Applied(edit.issue_key, notified=False, requests=2, notify_error=str(error))
         return Applied(edit.issue_key, notified=True, requests=2)
+
+    def missing_projects(self, keys: Iterable[str]) -> list[str]:
+        """The project keys this Jira does not have, or does not show escalator (one request each)."""
+        missing = []
+        for key in keys:
+            try:
+                self._transport.get(f"project/{key}")
+            except JiraNotFound:
+                missing.append(key)
+        return missing
 
     def count(self, jql: str) -> int:
         """How many issues ``jql`` matches: one request (approximate on Cloud)."""

@@ -1,9 +1,12 @@
-"""The sharded parent's waiting, against the Prefect API (test harness): a shard run that has not started by the
-sweep's deadline is cancelled and reported unfinished; a finished one is reported with its state and report."""
+"""The sharded parent against the Prefect API (test harness): it refuses project keys Jira does not have before
+starting anything; a shard run that has not started by the sweep's deadline is cancelled and reported
+unfinished; a finished one is reported with its state and report. (The whole fan-out on real workers is in
+test_deploy.py.)"""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from prefect import flow, get_client
@@ -14,6 +17,9 @@ from escalator.shards import REPORT_KEY, ShardReport, project_shards, sharded_ve
 from tasks.shards import await_shard
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTAGE = str(ROOT / "policies" / "outage.yaml")
 
 
 @flow(name="escalate")
@@ -55,3 +61,25 @@ def test_a_shard_not_started_by_the_deadline_is_cancelled_and_a_finished_one_rep
     assert finished.succeeded and [r.shard for r in finished.reports] == ["rest"]
     ok, message = sharded_verdict([late, finished])
     assert not ok and message.startswith("1 of 2 shards did not complete: project-ops unfinished")
+
+
+def test_the_parent_refuses_projects_jira_does_not_have_before_starting_any_shard(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from escalator.shards import ShardedSweepParameters
+    from flows.escalate_sharded import escalate_sharded
+    from jira_sandbox.testing import running_sandbox
+
+    with running_sandbox(mode="cloud", seed="demo") as sandbox:
+        monkeypatch.setenv("JIRA_URL", sandbox.url)
+        monkeypatch.setenv("JIRA_EMAIL", sandbox.user)
+        monkeypatch.setenv("JIRA_API_TOKEN", sandbox.token)
+        monkeypatch.chdir(ROOT)
+        params = ShardedSweepParameters(
+            projects=["OPS", "NOPE", "SUP"], shard_deployment="escalate/does-not-exist", sweep={"policies": [OUTAGE]}
+        )
+        state = escalate_sharded(params, return_state=True)
+        writes = sandbox.request_counts().write
+    assert state.is_failed()
+    assert state.message == "not in Jira, or not visible to escalator: project NOPE; no shard was started"
+    assert writes == 0
