@@ -27,13 +27,12 @@ from escalator.core.issue import SnapshotProblem
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.errors import JiraError
 from escalator.policy_lock import policy_lock
-from escalator.shard_slots import ShardBusy, shard_slots
+from escalator.shard_slots import ShardBusy, shard_slots, take_allowance
 from escalator.shards import SHARD_RUNNER_TAG
 from escalator.sweep import (
     ArtifactKeys,
     JiraWriter,
     PolicyRun,
-    Shard,
     SweepParameters,
     SweepReport,
     readable_issues,
@@ -43,7 +42,7 @@ from escalator.sweep import (
 from tasks.apply import apply_plan
 from tasks.audit import check_audit_sink, record_audit
 from tasks.evaluate import evaluate_batch
-from tasks.jira import count_issues, fetch_batch, jira_settings, preflight
+from tasks.jira import fetch_batch, jira_settings, preflight
 from tasks.policies import load_policies
 from tasks.shards import publish_shard_report
 
@@ -107,35 +106,12 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters) -> lis
                     budget,
                     sink,
                     partitions,
-                    check.scope_count,
                 )
             logger.info("%s", report.one_line())
             reports.append(report)
             if budget is not None:
                 budget = max(0, budget - report.writes_attempted)
     return reports
-
-
-def shard_share(
-    jira: JiraAdapter, policy_run: PolicyRun, shard: Shard, params: SweepParameters, shard_issues: int | None
-) -> PolicyRun:
-    """The policy with this shard's share of its blast radius: the limit times the shard's part of the issues
-    all shards search (one count request)."""
-    limit = policy_run.policy.max_escalations_per_run
-    if limit is None:
-        return policy_run
-    everything = count_issues(jira, params.search_jql(policy_run.policy, whole=True))
-    share = shard.blast_radius(limit, shard_issues, everything)
-    get_run_logger().info(
-        "%s: shard %s holds %s of %d issues: at most %s of %d escalations",
-        policy_run.policy.name,
-        shard.name,
-        shard_issues,
-        everything,
-        share,
-        limit,
-    )
-    return policy_run.with_blast_radius(share)
 
 
 def sweep_policy(
@@ -149,7 +125,6 @@ def sweep_policy(
     budget: int | None,
     sink: str | None,
     partitions: int = 1,
-    shard_issues: int | None = None,
 ) -> SweepReport:
     """One policy's sweep. Its audit is published whatever happens: if it stops part-way, the records of what
     was decided and done so far are published with the error; if Jira stopped it, the run goes on to the next
@@ -165,9 +140,6 @@ def sweep_policy(
     outcomes: list[Outcome] = []
     plan: Plan | None = None
     try:
-        if shard is not None:  # the shards of a policy share its blast radius, by their share of its issues
-            policy_run = shard_share(jira, policy_run, shard, params, shard_issues)
-            policy = policy_run.policy
         if jql != policy.scope:
             logger.info("%s: searching %s", policy.name, jql)
         pages = jira.policy_pages(policy, jql=jql, page_size=params.page_size, partitions=partitions)
@@ -179,6 +151,9 @@ def sweep_policy(
             parts.append(evaluate_batch(quote(issues), policy, now, inactive_users, identity))
             logger.info("%s: %d issues fetched and evaluated", policy.name, fetched)
         plan = merge_plans(parts or [evaluate_batch([], policy, now, inactive_users, identity)], policy)
+        allowance = shard.allowance_name(policy.name) if shard else None
+        if allowance and plan.escalations and not plan.blocked:  # the sweep's shards share the blast radius
+            plan = plan.model_copy(update={"blocked": take_allowance(allowance, len(plan.escalations))})
         logger.info("%s: %d escalations planned", policy.name, len(plan.escalations))
         outcomes = apply_plan(quote(plan), writer, budget, params.apply_concurrency)
     except Exception as error:

@@ -36,8 +36,3 @@ def fetch_batch(pages: Iterator[SearchPage], max_pages: int) -> list[SearchPage]
         if len(batch) >= max_pages:
             break
     return batch
-
-
-@task(name="count-issues", cache_policy=NO_CACHE)
-def count_issues(jira: JiraAdapter, jql: str) -> int:
-    return jira.count(jql)

@@ -19,6 +19,7 @@ from prefect.states import Cancelled
 
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.settings import JiraSettings
+from escalator.shard_slots import create_allowances, delete_allowances
 from escalator.shards import REPORT_KEY, Shard, ShardOutcome, ShardReport
 from escalator.sweep import SweepParameters, SweepReport
 
@@ -40,6 +41,17 @@ def missing_projects(settings: JiraSettings, keys: list[str]) -> list[str]:
     ``project not in (...)`` names it too."""
     with JiraAdapter.connect(settings) as jira:
         return jira.missing_projects(keys)
+
+
+@task(name="create-allowances", cache_policy=NO_CACHE)
+def create_blast_radius_allowances(limits: dict[str, int]) -> None:
+    """Each policy's ``max_escalations_per_run`` as a limit its shards take their escalations from."""
+    create_allowances(limits)
+
+
+@task(name="delete-allowances", cache_policy=NO_CACHE)
+def delete_blast_radius_allowances(names: list[str]) -> None:
+    delete_allowances(names)
 
 
 @task(name="launch-shard", cache_policy=NO_CACHE)

@@ -31,7 +31,7 @@ def test_a_project_called_rest_is_not_the_shard_of_every_other_project() -> None
     assert names == ["project-rest", "project-a-b", "project-ab", "rest"] and len(set(names)) == len(names)
 
 
-def test_each_shard_gets_its_share_of_rates_budget_and_blast_radius() -> None:
+def test_each_shard_gets_its_share_of_rates_and_budget_and_names_its_sweep() -> None:
     params = ShardedSweepParameters(
         projects=["OPS", "SUP"],
         sweep=SweepParameters(write_budget=10, reads_per_second=90, writes_per_second=45),
@@ -42,10 +42,10 @@ def test_each_shard_gets_its_share_of_rates_budget_and_blast_radius() -> None:
     assert {p.reads_per_second for p in parts} == {30} and {p.writes_per_second for p in parts} == {15}
     assert [p.shard for p in parts] == shards
     assert all(p.policies == params.sweep.policies for p in parts)
-    assert shards[0].blast_radius(100, 40, 400) == 10  # a tenth of the issues: a tenth of the limit
-    assert shards[0].blast_radius(100, 1, 400) == 1  # rounded up
-    assert shards[0].blast_radius(100, 400, 400) == 100  # the shard holds all of the policy
-    assert shards[0].blast_radius(None, 40, 400) is None and shards[0].blast_radius(100, None, 400) == 100
+    assert shards[0].allowance_name("outage-matrix") is None  # a shard of no sweep takes from no allowance
+    tied = params.shards("0a1b-2c")
+    assert {s.sweep_id for s in tied} == {"0a1b-2c"}
+    assert tied[0].allowance_name("outage-matrix") == "escalator-outage-matrix-allowance-0a1b-2c"
     (outage,) = load_policies([ROOT / "policies" / "outage.yaml"])
     assert (
         parts[0]

@@ -6,9 +6,10 @@ project, so the shards are disjoint and together cover the whole scope whatever 
 exactly one shard, and an issue of a project nobody listed is still swept.
 
 The shards of one sweep share the Jira tenant, so they share its rate limits and the run's write budget (each
-shard gets an even share), and each policy's blast radius (``max_escalations_per_run``: each shard gets the
-part of it that its issues are of the policy's, ``Shard.blast_radius``). This module is plain data and
-arithmetic; the parent flow (``flows/escalate_sharded.py``) launches and collects the shards.
+shard gets an even share). Each policy's blast radius (``max_escalations_per_run``) holds for the whole sweep:
+the shards take their escalations from one allowance per policy on the Prefect server
+(``escalator.shard_slots``). This module is plain data and arithmetic; the parent flow
+(``flows/escalate_sharded.py``) launches and collects the shards.
 """
 
 from __future__ import annotations
@@ -83,8 +84,10 @@ class ShardedSweepParameters(BaseModel):
             raise ValueError(f"not Jira project keys (upper case letters, digits, _): {', '.join(bad)}")
         return projects
 
-    def shards(self) -> list[Shard]:
-        return project_shards(self.projects)
+    def shards(self, sweep_id: str | None = None) -> list[Shard]:
+        """The shards, tied to the sweep ``sweep_id`` (its blast-radius allowances) when given."""
+        shards = project_shards(self.projects)
+        return shards if sweep_id is None else [s.model_copy(update={"sweep_id": sweep_id}) for s in shards]
 
     def shard_parameters(self, shard: Shard, index: int) -> SweepParameters:
         """What shard number ``index`` (from 0) runs: this sweep limited to the shard, with its share of the

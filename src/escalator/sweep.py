@@ -6,10 +6,9 @@ The Prefect flow (``flows/escalate.py``) strings these together; everything here
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -37,6 +36,7 @@ __all__ = [
     "SweepCounts",
     "SweepParameters",
     "SweepReport",
+    "allowance_name",
     "prepare_policies",
     "readable_issues",
     "run_records",
@@ -52,18 +52,23 @@ class Shard(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="lower case, digits and dashes")
     jql: str = Field(min_length=1)
     of: int = Field(default=1, ge=1, description="how many shards the sweep has (they share the rate limits)")
-
-    def blast_radius(self, limit: int | None, shard_issues: int | None, policy_issues: int | None) -> int | None:
-        """This shard's share of a policy's ``max_escalations_per_run``: the limit times the shard's part of the
-        policy's issues, rounded up (None: no limit). Shards cut by project hold very different parts of a
-        policy (all of it, or none), so an even split would block a shard that holds everything."""
-        if limit is None or not shard_issues or not policy_issues or shard_issues >= policy_issues:
-            return limit
-        return math.ceil(limit * shard_issues / policy_issues)
+    sweep_id: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9-]{1,64}$",
+        description="the sharded sweep this shard belongs to: its shards share each policy's blast radius",
+    )
 
     def limit_name(self, policy: str) -> str:
         """The Prefect global concurrency limit (of 1) that keeps two runs of this shard of ``policy`` apart."""
         return f"escalator-{policy}-shard-{self.name}"
+
+    def allowance_name(self, policy: str) -> str | None:
+        """The limit holding what is left of ``policy``'s blast radius in this sweep (``shard_slots``)."""
+        return allowance_name(policy, self.sweep_id) if self.sweep_id else None
+
+
+def allowance_name(policy: str, sweep_id: str) -> str:
+    return f"escalator-{policy}-allowance-{sweep_id}"
 
 
 class SweepParameters(BaseModel):
@@ -143,12 +148,6 @@ class PolicyRun:
     @property
     def identity(self) -> PolicyIdentity:
         return self.loaded.identity.model_copy(update={"git_commit": self.git.commit, "git_dirty": self.git.dirty})
-
-    def with_blast_radius(self, limit: int | None) -> PolicyRun:
-        """This run with another ``max_escalations_per_run`` (a shard's share); the identity, hash and
-        provenance stay those of the file."""
-        policy = self.policy.model_copy(update={"max_escalations_per_run": limit})
-        return replace(self, loaded=replace(self.loaded, policy=policy))
 
 
 class PolicyProvenanceError(Exception):

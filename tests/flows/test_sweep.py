@@ -332,3 +332,38 @@ def test_the_shard_runner_refuses_a_run_without_a_shard(sandbox: Sandbox) -> Non
         state, _ = sweep(policies=[OUTAGE])
     assert state.is_failed() and "needs params.shard" in (state.message or "")
     assert sandbox.request_counts().total == 0
+
+
+def test_the_shards_of_a_sweep_share_each_policys_blast_radius(sandbox: Sandbox) -> None:
+    """Shards take their escalations from one allowance per policy: the first shard's plan fits and is applied
+    (a dry run here), the second's no longer fits and is blocked as a whole, and the allowance keeps count."""
+    from escalator.shard_slots import create_allowances, delete_allowances
+    from escalator.shards import project_shards
+
+    support = str(ROOT / "policies" / "support.yaml")  # scope: SUP and ENG
+    sup, eng, _ = project_shards(["SUP", "ENG"])
+    planned = {}
+    for shard in (sup, eng):  # what each shard plans on its own (dry runs write nothing, so it stays the same)
+        _, (report,) = sweep(policies=[support], shard=shard.model_dump(), dry_run=True)
+        planned[shard.name] = report["escalations"]
+    assert planned["project-sup"] > 0 and planned["project-eng"] > 0, planned
+
+    sweep_id = "test-allowance"
+    name = sup.model_copy(update={"sweep_id": sweep_id}).allowance_name("support-matrix")
+    assert name is not None
+    create_allowances({name: planned["project-sup"] + planned["project-eng"] - 1})  # one short of both
+    try:
+        first_state, (first,) = sweep(
+            policies=[support], shard={**sup.model_dump(), "sweep_id": sweep_id}, dry_run=True
+        )
+        second_state, (second,) = sweep(
+            policies=[support], shard={**eng.model_dump(), "sweep_id": sweep_id}, dry_run=True
+        )
+        with get_client(sync_client=True) as client:
+            taken = client.read_global_concurrency_limit_by_name(name).active_slots
+    finally:
+        delete_allowances([name])
+    assert first_state.is_completed() and first["blocked"] is None and first["dry_run"] == planned["project-sup"]
+    assert second_state.is_failed() and second["dry_run"] == 0
+    assert "other shards of this sweep already planned" in second["blocked"]
+    assert taken == planned["project-sup"], "a blocked plan takes nothing"

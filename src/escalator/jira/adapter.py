@@ -21,7 +21,7 @@ from escalator.core.issue import STATE_PROPERTY_KEY, IssueSnapshot
 from escalator.core.policy import Policy
 from escalator.jira.edit import issue_edit
 from escalator.jira.errors import JiraError, JiraNotFound, JiraUnexpectedResponse
-from escalator.jira.preflight import PreflightReport, count_issues, run_preflight
+from escalator.jira.preflight import PreflightReport, run_preflight
 from escalator.jira.retry import RetryPolicy
 from escalator.jira.scope import split_order_by
 from escalator.jira.settings import JiraSettings
@@ -250,10 +250,6 @@ class JiraAdapter:
             except JiraNotFound:
                 missing.append(key)
         return missing
-
-    def count(self, jql: str) -> int:
-        """How many issues ``jql`` matches: one request (approximate on Cloud)."""
-        return count_issues(self._transport, self.deployment, jql)
 
     # --- checks -----------------------------------------------------------------------------------
     def preflight(self, policy: Policy, *, jql: str | None = None) -> PreflightReport:

@@ -14,7 +14,7 @@ from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, Prefl
 from escalator.jira.snapshot import Deployment
 from escalator.jira.transport import Transport
 
-__all__ = ["PreflightReport", "count_issues", "run_preflight"]
+__all__ = ["PreflightReport", "run_preflight"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def run_preflight(
 
     count: int | None = None
     try:
-        count = count_issues(transport, deployment, jql or policy.scope)
+        count = _scope_count(transport, deployment, jql or policy.scope)
     except JiraBadRequest as exc:
         what = f"the scope JQL {policy.scope!r}" + (f" (searched as {jql!r})" if jql and jql != policy.scope else "")
         problems.append(f"{what} is not valid: {'; '.join(exc.messages) or exc}")
@@ -73,7 +73,7 @@ def run_preflight(
     return PreflightReport(deployment, user, known, frozenset(inactive), count)
 
 
-def count_issues(transport: Transport, deployment: Deployment, jql: str) -> int:
+def _scope_count(transport: Transport, deployment: Deployment, jql: str) -> int:
     """How many issues ``jql`` matches (approximate on Cloud, which counts recent changes late)."""
     if deployment == "cloud":
         answer = transport.post("search/approximate-count", {"jql": jql}, read=True)
