@@ -222,6 +222,7 @@ def test_a_sharded_sweep_runs_its_shards_on_two_workers_and_handles_every_issue_
                     flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[parent.id]))
                 )
                 reports = {child.name: shard_reports(client, child.id) for child in children}
+                limits = {limit.name for limit in client.read_global_concurrency_limits(limit=200)}
                 summary = client.read_latest_artifacts(
                     artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=[SUMMARY_KEY]))
                 )
@@ -252,6 +253,8 @@ def test_a_sharded_sweep_runs_its_shards_on_two_workers_and_handles_every_issue_
     for name, count in expected.items():  # every issue in scope evaluated, by exactly one shard
         assert sum(r.evaluated for r in all_reports if r.policy == name) == count, name
     assert summary and "all 4 shards completed" in str(summary[0].data)
+    assert {"escalator-outage-matrix-shard-project-ops", "escalator-support-matrix-shard-rest"} <= limits
+    assert not [name for name in limits if "-allowance-" in name], "the parent deleted its blast-radius allowances"
     escalated = sum(r.applied for r in all_reports)
     assert escalated > 0 and sum(r.failed for r in all_reports) == 0, all_reports
     puts = [r.path for r in requests if r.method == "PUT" and r.path.count("/") == 5]  # /rest/api/N/issue/KEY
