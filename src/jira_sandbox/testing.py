@@ -34,7 +34,7 @@ from jira_sandbox.users import User, save_user
 if TYPE_CHECKING:
     from jira import JIRA
 
-__all__ = ["Sandbox", "running_sandbox"]
+__all__ = ["Sandbox", "demo_sandbox_fixtures", "fresh", "running_sandbox"]
 
 
 @dataclass
@@ -148,6 +148,39 @@ def running_sandbox(
     finally:
         server.stop()
         store.close()
+
+
+def fresh(sandbox: Sandbox) -> Iterator[Sandbox]:
+    """``sandbox`` for one test: no faults and request counters at zero before it, no faults after it."""
+    sandbox.clear_faults()
+    sandbox.reset_requests()
+    yield sandbox
+    sandbox.clear_faults()
+
+
+def demo_sandbox_fixtures() -> tuple[Any, Any, Any]:
+    """pytest fixtures for a package of tests: ``cloud_sandbox`` and ``server_sandbox``, one demo sandbox per
+    mode for the whole session, and ``sandbox``, which runs a test once per mode on a ``fresh`` one. Bind them in
+    a conftest, ``cloud_sandbox, server_sandbox, sandbox = demo_sandbox_fixtures()``: each conftest that does so
+    gets sandboxes of its own, so one package's added issues never show in another's searches."""
+    import pytest  # only where tests run: pytest is not a dependency of the sandbox itself
+
+    @pytest.fixture(scope="session")
+    def cloud_sandbox() -> Iterator[Sandbox]:
+        with running_sandbox(mode="cloud", seed="demo") as running:
+            yield running
+
+    @pytest.fixture(scope="session")
+    def server_sandbox() -> Iterator[Sandbox]:
+        with running_sandbox(mode="server", seed="demo") as running:
+            yield running
+
+    @pytest.fixture(params=["cloud", "server"])
+    def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+        """Each test using this runs once per mode."""
+        yield from fresh(request.getfixturevalue(f"{request.param}_sandbox"))
+
+    return cloud_sandbox, server_sandbox, sandbox
 
 
 def sandbox_seed(runtime: SandboxRuntime, seed: str | int | None) -> SeedReport | None:

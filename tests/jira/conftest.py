@@ -12,7 +12,7 @@ import pytest
 
 from escalator.jira import JiraAdapter, JiraSettings, RetryPolicy
 from jira_sandbox.demo import DemoUser
-from jira_sandbox.testing import Sandbox, running_sandbox
+from jira_sandbox.testing import Sandbox, demo_sandbox_fixtures
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 _unique = itertools.count(1)
@@ -34,26 +34,7 @@ def settings_for(sandbox: Sandbox, email: str | None = None, token: str | None =
     )
 
 
-@pytest.fixture(scope="session")
-def cloud_sandbox() -> Iterator[Sandbox]:
-    with running_sandbox(mode="cloud", seed="demo") as sandbox:
-        yield sandbox
-
-
-@pytest.fixture(scope="session")
-def server_sandbox() -> Iterator[Sandbox]:
-    with running_sandbox(mode="server", seed="demo") as sandbox:
-        yield sandbox
-
-
-@pytest.fixture(params=["cloud", "server"])
-def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
-    """Each test using this runs once per mode."""
-    chosen: Sandbox = request.getfixturevalue(f"{request.param}_sandbox")
-    chosen.clear_faults()
-    chosen.reset_requests()
-    yield chosen
-    chosen.clear_faults()
+cloud_sandbox, server_sandbox, sandbox = demo_sandbox_fixtures()
 
 
 @pytest.fixture
