@@ -131,7 +131,7 @@ def sweep_policy(
     policy."""
     policy, identity = policy_run.policy, policy_run.identity
     shard = params.shard
-    chain = policy.name if shard is None else f"{policy.name}@{shard.name}"  # one audit chain per writer
+    chain = policy.name if shard is None else shard.chain_name(policy.name)
     keys = ArtifactKeys.for_policy(policy)
     logger = get_run_logger()
     now = datetime.now(UTC)  # the one clock read: every issue of this policy is judged at the same instant

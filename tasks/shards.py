@@ -19,7 +19,7 @@ from prefect.states import Cancelled
 
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.settings import JiraSettings
-from escalator.shard_slots import create_allowances, delete_allowances
+from escalator.shard_slots import delete_allowances, ensure_limits
 from escalator.shards import REPORT_KEY, Shard, ShardOutcome, ShardReport
 from escalator.sweep import SweepParameters, SweepReport
 
@@ -46,7 +46,7 @@ def missing_projects(settings: JiraSettings, keys: list[str]) -> list[str]:
 @task(name="create-allowances", cache_policy=NO_CACHE)
 def create_blast_radius_allowances(limits: dict[str, int]) -> None:
     """Each policy's ``max_escalations_per_run`` as a limit its shards take their escalations from."""
-    create_allowances(limits)
+    ensure_limits(limits)
 
 
 @task(name="delete-allowances", cache_policy=NO_CACHE)

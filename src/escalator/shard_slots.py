@@ -17,54 +17,42 @@ the allowances when its shards are done.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 
 from prefect import get_client
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
-__all__ = ["ShardBusy", "create_allowances", "delete_allowances", "shard_slots", "take_allowance"]
+__all__ = ["ShardBusy", "delete_allowances", "ensure_limits", "shard_slots", "take_allowance"]
 
 
 class ShardBusy(Exception):
     """Another run holds this shard: it is being swept right now."""
 
 
-def ensure_limits(names: Sequence[str]) -> None:
-    """Create each limit (1 slot) unless it exists; a limit created by a concurrent run is fine."""
+def ensure_limits(sizes: Mapping[str, int]) -> None:
+    """Create each limit, of its size and with no slot decay, unless it exists. One that exists (made by a
+    concurrent run, or left by an earlier attempt of the same sweep) is kept as it is, with the slots taken."""
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
     with get_client(sync_client=True) as client:
-        for name in names:
-            try:
-                client.read_global_concurrency_limit_by_name(name)
-            except ObjectNotFound:
-                with suppress(ObjectAlreadyExists):
-                    client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+        for name, size in sizes.items():
+            with suppress(ObjectAlreadyExists):
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=size))
 
 
 @contextmanager
 def shard_slots(names: Sequence[str], *, wait_seconds: float = 10.0) -> Iterator[None]:
     """Hold one slot of every limit in ``names`` (all or none) while the block runs; ``ShardBusy`` if another
     run still holds one after ``wait_seconds``."""
-    ensure_limits(names)
+    ensure_limits(dict.fromkeys(names, 1))
     with ExitStack() as held:
         try:
             held.enter_context(concurrency(list(names), occupy=1, timeout_seconds=wait_seconds, strict=True))
         except TimeoutError as error:
             raise ShardBusy(f"another run holds {', '.join(names)}; this shard is being swept already") from error
         yield
-
-
-def create_allowances(limits: dict[str, int]) -> None:
-    """One limit per name, of the given size, with no slot decay: slots taken stay taken."""
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-
-    with get_client(sync_client=True) as client:
-        for name, limit in limits.items():  # one left by an earlier attempt of the same run keeps what it counted
-            with suppress(ObjectAlreadyExists):
-                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=limit))
 
 
 def take_allowance(name: str, count: int) -> str | None:

@@ -62,6 +62,10 @@ class Shard(BaseModel):
         """The Prefect global concurrency limit (of 1) that keeps two runs of this shard of ``policy`` apart."""
         return f"escalator-{policy}-shard-{self.name}"
 
+    def chain_name(self, policy: str) -> str:
+        """The audit-sink chain this shard of ``policy`` writes: one writer per chain, whatever the machine."""
+        return f"{policy}@{self.name}"
+
     def allowance_name(self, policy: str) -> str | None:
         """The limit holding what is left of ``policy``'s blast radius in this sweep (``shard_slots``)."""
         return allowance_name(policy, self.sweep_id) if self.sweep_id else None

@@ -316,7 +316,7 @@ def test_a_shard_sweeps_only_its_part_reports_it_and_is_never_run_twice_at_once(
     assert AuditSink(str(tmp_path / "audit")).policies() == ["support-matrix@project-eng"]
 
     name = eng.limit_name("support-matrix")
-    ensure_limits([name])
+    ensure_limits({name: 1})
     sandbox.reset_requests()
     with concurrency(name, occupy=1, strict=True):  # another run of the same shard holds it
         state, _ = sweep(policies=[support], shard=eng.model_dump())
@@ -337,7 +337,7 @@ def test_the_shard_runner_refuses_a_run_without_a_shard(sandbox: Sandbox) -> Non
 def test_the_shards_of_a_sweep_share_each_policys_blast_radius(sandbox: Sandbox) -> None:
     """Shards take their escalations from one allowance per policy: the first shard's plan fits and is applied
     (a dry run here), the second's no longer fits and is blocked as a whole, and the allowance keeps count."""
-    from escalator.shard_slots import create_allowances, delete_allowances
+    from escalator.shard_slots import delete_allowances, ensure_limits
     from escalator.shards import project_shards
 
     support = str(ROOT / "policies" / "support.yaml")  # scope: SUP and ENG
@@ -351,7 +351,7 @@ def test_the_shards_of_a_sweep_share_each_policys_blast_radius(sandbox: Sandbox)
     sweep_id = "test-allowance"
     name = sup.model_copy(update={"sweep_id": sweep_id}).allowance_name("support-matrix")
     assert name is not None
-    create_allowances({name: planned["project-sup"] + planned["project-eng"] - 1})  # one short of both
+    ensure_limits({name: planned["project-sup"] + planned["project-eng"] - 1})  # one short of both
     try:
         first_state, (first,) = sweep(
             policies=[support], shard={**sup.model_dump(), "sweep_id": sweep_id}, dry_run=True
