@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from core_evaluate import issues, ten_category_policy
 
-from escalator.policy_diff_render import render_table
-from escalator.preview import preview
-from escalator.snapshot import Snapshot, SnapshotScope, write_snapshot
+from escalator.preview.backlog import Snapshot, SnapshotScope, write_snapshot
+from escalator.preview.compare import preview
+from escalator.preview.render import render_table
 
 
 def git(repo: Path, *args: str) -> None:

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from escalator.prefect_server import running_prefect_server
+from escalator.orchestration.server import running_prefect_server
 
 WORKLOADS = {"first": 0.10, "steady": 0.001}  # share of open issues due: a first sweep, a sweep every 15 minutes
 RUNNERS = ("flow", "direct", "baseline")
@@ -279,7 +279,7 @@ def peak_rss_kb() -> int:
 
 def sweep_parameters(**values: Any) -> Any:
     """The sweep's parameters as the flow would get them, with narrowing off under ``--full-scope``."""
-    from escalator.sweep import SweepParameters
+    from escalator.sweep.parameters import SweepParameters
 
     return SweepParameters(narrow_scope=os.environ.get(FULL_SCOPE) != "1", **values)
 
@@ -292,7 +292,7 @@ def wait_for_go() -> None:
 
 def flow_child(policy: Path, warm_up: Path, window: int, page_size: int) -> dict[str, Any]:
     from escalator.cli.sweep import load_sweep_flow
-    from escalator.sweep import SweepParameters
+    from escalator.sweep.parameters import SweepParameters
 
     sweep = load_sweep_flow()
     state = sweep(SweepParameters(policies=[str(warm_up)]), return_state=True)  # starts the local Prefect API
@@ -317,13 +317,14 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
     """The flow's pipeline without Prefect: same adapter, evaluation, writer and apply concurrency."""
     from datetime import UTC, datetime
 
-    from escalator.applier import apply_decisions
     from escalator.audit.record import RunInfo
+    from escalator.authoring.files import load_policies
     from escalator.core import evaluate, merge_plans
     from escalator.jira.adapter import JiraAdapter
     from escalator.jira.settings import JiraSettings
-    from escalator.policy_files import load_policies
-    from escalator.sweep import JiraWriter, readable_issues
+    from escalator.sweep.apply import apply_decisions
+    from escalator.sweep.jira_writer import JiraWriter
+    from escalator.sweep.records import readable_issues
 
     params = sweep_parameters(page_size=page_size)
     wait_for_go()

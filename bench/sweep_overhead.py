@@ -15,12 +15,12 @@ from pathlib import Path
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from escalator.applier import DryRunWriter, apply_decisions
+from escalator.authoring.files import load_policies
 from escalator.core import evaluate, merge_plans
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.settings import JiraSettings
-from escalator.policy_files import load_policies
-from escalator.sweep import SweepParameters
+from escalator.sweep.apply import DryRunWriter, apply_decisions
+from escalator.sweep.parameters import SweepParameters
 from jira_sandbox.testing import running_sandbox
 
 POLICIES = [Path("policies/outage.yaml"), Path("policies/support.yaml")]

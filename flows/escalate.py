@@ -20,25 +20,20 @@ from prefect.settings import PREFECT_HOME
 from prefect.states import Cancelled, Completed, Failed, State
 from prefect.utilities.annotations import quote
 
-from escalator.applier import DryRunWriter, Outcome, Writer
 from escalator.audit.record import RunInfo
 from escalator.core import Plan, merge_plans
 from escalator.core.issue import SnapshotProblem
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.errors import JiraError
-from escalator.policy_lock import policy_lock
-from escalator.shard_slots import ShardBusy, shard_slots, take_allowance
-from escalator.shards import SHARD_RUNNER_TAG
-from escalator.sweep import (
-    ArtifactKeys,
-    JiraWriter,
-    PolicyRun,
-    SweepParameters,
-    SweepReport,
-    readable_issues,
-    run_records,
-    run_verdict,
-)
+from escalator.orchestration.limits import ShardBusy, shard_slots, take_allowance
+from escalator.sharding.shards import SHARD_RUNNER_TAG
+from escalator.sweep.apply import DryRunWriter, Outcome, Writer
+from escalator.sweep.jira_writer import JiraWriter
+from escalator.sweep.lock import policy_lock
+from escalator.sweep.parameters import SweepParameters
+from escalator.sweep.policies import PolicyRun
+from escalator.sweep.records import ArtifactKeys, readable_issues, run_records
+from escalator.sweep.report import SweepReport, run_verdict
 from tasks.apply import apply_plan
 from tasks.audit import check_audit_sink, record_audit
 from tasks.evaluate import evaluate_batch

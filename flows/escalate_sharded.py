@@ -1,9 +1,9 @@
 """A sweep shared by several machines: the parent cuts it into shards by project, starts one flow run of the
 shard deployment per shard (Prefect workers pick them up, wherever they run), waits for all of them and
 publishes one summary of every shard's outcome. Each shard is the ordinary sweep (``flows/escalate.py``) limited
-to its shard, with its share of the rate limits and write budget (``escalator.shards``); the shards take their
+to its shard, with its share of the rate limits and write budget (``escalator.sharding.shards``); the shards take their
 escalations from one allowance per policy, so each policy's blast radius holds for the whole sweep
-(``escalator.shard_slots``).
+(``escalator.orchestration.limits``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
-from escalator.shards import ShardedSweepParameters, sharded_summary, sharded_verdict
-from escalator.sweep import allowance_name
+from escalator.sharding.shards import ShardedSweepParameters, sharded_summary, sharded_verdict
+from escalator.sweep.parameters import allowance_name
 from tasks.jira import jira_settings
 from tasks.policies import load_policies
 from tasks.shards import (

@@ -9,7 +9,7 @@ from prefect import flow, get_run_logger
 from prefect.states import Failed, State
 
 from escalator.jira.settings import JiraSettings
-from escalator.preview import PreviewParameters
+from escalator.preview.compare import PreviewParameters
 from tasks.jira import jira_settings
 from tasks.preview import compute_diffs, publish_preview, publish_problems
 

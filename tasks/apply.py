@@ -5,8 +5,8 @@ from __future__ import annotations
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from escalator.applier import Outcome, Writer, apply_decisions
 from escalator.core import Plan
+from escalator.sweep.apply import Outcome, Writer, apply_decisions
 
 
 @task(name="apply", cache_policy=NO_CACHE)

@@ -14,7 +14,7 @@ from prefect.utilities.context import get_task_and_flow_run_ids
 
 from escalator.audit.record import AuditRecord
 from escalator.audit.sink import AuditSink, resolve_sink_url
-from escalator.sweep import ArtifactKeys
+from escalator.sweep.records import ArtifactKeys
 
 
 @task(name="check-audit-sink", cache_policy=NO_CACHE)

@@ -7,7 +7,7 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from escalator.sweep import PolicyRun, prepare_policies
+from escalator.sweep.policies import PolicyRun, prepare_policies
 
 
 @task(name="load-policies", cache_policy=NO_CACHE)

@@ -8,13 +8,13 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from escalator.git_refs import GitRefError
+from escalator.authoring.files import PolicyLoadError
+from escalator.authoring.git import GitRefError
 from escalator.jira.settings import JiraSettings
-from escalator.policy_diff import PolicyDiff
-from escalator.policy_diff_render import render_markdown
-from escalator.policy_files import PolicyLoadError
-from escalator.preview import PreviewParameters, artifact_key, preview
-from escalator.snapshot import SnapshotError
+from escalator.preview.backlog import SnapshotError
+from escalator.preview.compare import PreviewParameters, artifact_key, preview
+from escalator.preview.diff import PolicyDiff
+from escalator.preview.render import render_markdown
 
 PROBLEMS_KEY = "escalator-preview-failed"
 """The artifact of a preview that could not run: a bad policy, git ref or snapshot."""

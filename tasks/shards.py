@@ -19,9 +19,10 @@ from prefect.states import Cancelled
 
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.settings import JiraSettings
-from escalator.shard_slots import delete_allowances, ensure_limits
-from escalator.shards import REPORT_KEY, Shard, ShardOutcome, ShardReport
-from escalator.sweep import SweepParameters, SweepReport
+from escalator.orchestration.limits import delete_allowances, ensure_limits
+from escalator.sharding.shards import REPORT_KEY, Shard, ShardOutcome, ShardReport
+from escalator.sweep.parameters import SweepParameters
+from escalator.sweep.report import SweepReport
 
 SUMMARY_KEY = "escalator-sharded-summary"
 

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from escalator.policy_lock import PolicyLockTimeout, policy_lock
+from escalator.sweep.lock import PolicyLockTimeout, policy_lock
 
 
 def test_a_second_holder_waits_then_times_out(tmp_path: Path) -> None:
     holder = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from escalator.policy_lock import policy_lock
+        from escalator.sweep.lock import policy_lock
         with policy_lock(Path({str(tmp_path)!r}), "demo"):
             print("held", flush=True)
             time.sleep(60)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from escalator.policy_files import load_policies
-from escalator.shards import ShardedSweepParameters, ShardOutcome, ShardReport, project_shards, sharded_summary
-from escalator.sweep import SweepParameters
+from escalator.authoring.files import load_policies
+from escalator.sharding.shards import ShardedSweepParameters, ShardOutcome, ShardReport, project_shards, sharded_summary
+from escalator.sweep.parameters import SweepParameters
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from escalator.cli.app import app
 from escalator.cli.sweep import load_sweep_flow
-from escalator.sweep import SweepParameters
+from escalator.sweep.parameters import SweepParameters
 from jira_sandbox.testing import Sandbox, running_sandbox
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -16,8 +16,8 @@ from escalator.audit.query import RecordQuery
 from escalator.audit.record import SCHEMA_VERSION, AuditRecord
 from escalator.audit.sink import AuditSink, AuditSinkError
 from escalator.audit.verify import NothingToVerify, verify_sink
+from escalator.authoring.provenance import git_provenance
 from escalator.cli.app import app
-from escalator.provenance import git_provenance
 from tests.audit.test_sink import T0, filled, record
 
 runner = CliRunner()

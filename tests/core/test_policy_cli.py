@@ -12,9 +12,9 @@ import pytest
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
+from escalator.authoring.cases import find_case_files, run_cases
 from escalator.cli.app import app
 from escalator.cli.policy import policy_json_schema
-from escalator.policy_cases import find_case_files, run_cases
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

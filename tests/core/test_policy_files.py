@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from escalator.policy_files import PolicyLoadError, load_policies, load_policy_file
+from escalator.authoring.files import PolicyLoadError, load_policies, load_policy_file
 
 GOOD = """\
 name: demo

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from escalator.cli.app import app
-from escalator.snapshot import read_snapshot
+from escalator.preview.backlog import read_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = ROOT / "policies" / "backlog.snapshot.json"
@@ -17,7 +17,7 @@ runner = CliRunner()
 
 
 def test_the_committed_snapshot_holds_every_scope_pseudonymised() -> None:
-    from escalator.policy_files import load_policies
+    from escalator.authoring.files import load_policies
 
     snapshot = read_snapshot(SNAPSHOT)
     assert snapshot.pseudonymised and snapshot.issues

@@ -142,14 +142,14 @@ def test_a_policy_added_by_the_change_is_diffed_against_nothing(repo: Path, snap
 def test_the_live_diff_never_builds_the_write_path(
     repo: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from escalator import sweep
     from escalator.jira.adapter import JiraAdapter
+    from escalator.sweep import jira_writer
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the write path was used")
 
     monkeypatch.setattr(JiraAdapter, "apply", refuse)
-    monkeypatch.setattr(sweep.JiraWriter, "__init__", refuse)
+    monkeypatch.setattr(jira_writer.JiraWriter, "__init__", refuse)
     assert kinds_by_issue(diff_json("--base", "main", env=jira_env(sandbox))) == EXPECTED
 
 

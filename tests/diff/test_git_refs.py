@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from escalator.git_refs import GitRepo
+from escalator.authoring.git import GitRepo
 from tests.diff.scenario import BASE_POLICY, git, policy_repo
 
 

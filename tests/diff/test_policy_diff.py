@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from escalator.core.decision import Actions, Decision
-from escalator.policy_diff import change_kinds
+from escalator.preview.diff import change_kinds
 
 T = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
 
-from escalator.preview import PreviewParameters
+from escalator.preview.compare import PreviewParameters
 from flows.preview import policy_preview
 from tasks.preview import PROBLEMS_KEY
 from tests.diff.scenario import BROKEN_POLICY, NOW, policy_repo

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from escalator.authoring.files import load_policy_file
 from escalator.cli.app import app
 from escalator.core.policy import Policy
-from escalator.policy_files import load_policy_file
-from escalator.snapshot import Backlog, people_named, pseudonymise, read_snapshot
+from escalator.preview.backlog import Backlog, people_named, pseudonymise, read_snapshot
 from jira_sandbox.testing import Sandbox, running_sandbox
 from tests.diff.conftest import jira_env
 from tests.diff.scenario import BASE_POLICY

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from escalator.deployments import read_deployments, sweeps
-from escalator.prefect_server import PrefectServer, running_prefect_server
+from escalator.orchestration.deployments import read_deployments, sweeps
+from escalator.orchestration.server import PrefectServer, running_prefect_server
 
 pytestmark = pytest.mark.deploy
 
@@ -129,7 +129,7 @@ def shard_reports(client: Any, flow_run_id: Any) -> list[Any]:
 
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
 
-    from escalator.shards import REPORT_KEY, ShardReport
+    from escalator.sharding.shards import REPORT_KEY, ShardReport
 
     artifacts = client.read_artifacts(
         artifact_filter=ArtifactFilter(
@@ -172,9 +172,9 @@ def test_a_sharded_sweep_runs_its_shards_on_two_workers_and_handles_every_issue_
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from escalator.audit.sink import AuditSink
+    from escalator.authoring.files import load_policies
     from escalator.jira import JiraAdapter, JiraSettings
-    from escalator.policy_files import load_policies
-    from escalator.sweep import SweepParameters
+    from escalator.sweep.parameters import SweepParameters
     from jira_sandbox.testing import running_sandbox
     from tasks.shards import SUMMARY_KEY
 

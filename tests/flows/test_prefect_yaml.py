@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
-from escalator.deployments import DeploymentConfigError, DeploymentSpec, read_deployments, select, sweeps
-from escalator.preview import PreviewParameters
-from escalator.shards import ShardedSweepParameters
-from escalator.sweep import SweepParameters
+from escalator.orchestration.deployments import DeploymentConfigError, DeploymentSpec, read_deployments, select, sweeps
+from escalator.preview.compare import PreviewParameters
+from escalator.sharding.shards import ShardedSweepParameters
+from escalator.sweep.parameters import SweepParameters
 
 SWEEPS = ["outage-matrix", "support-matrix"]
 PARAMETERS: dict[str, type[Any]] = {
@@ -177,7 +177,7 @@ def test_serve_reads_the_deployments_prefect_deploy_reads(
 def test_serve_builds_runner_deployments_with_the_same_schedules_and_limits(
     specs: list[DeploymentSpec], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from escalator.deployments import to_runner_deployments
+    from escalator.orchestration.deployments import to_runner_deployments
 
     monkeypatch.chdir(ROOT)
     built = to_runner_deployments(sweeps(specs))
@@ -196,7 +196,7 @@ def test_serve_builds_runner_deployments_with_the_same_schedules_and_limits(
 
 
 def test_serve_builds_the_unscheduled_preview_too(specs: list[DeploymentSpec], monkeypatch: pytest.MonkeyPatch) -> None:
-    from escalator.deployments import to_runner_deployments
+    from escalator.orchestration.deployments import to_runner_deployments
 
     monkeypatch.chdir(ROOT)
     (preview,) = to_runner_deployments([s for s in specs if s.name == "policy-preview"])

@@ -13,7 +13,7 @@ from prefect import flow, get_client
 from prefect.artifacts import create_table_artifact
 from prefect.states import Scheduled
 
-from escalator.shards import REPORT_KEY, ShardReport, project_shards, sharded_verdict
+from escalator.sharding.shards import REPORT_KEY, ShardReport, project_shards, sharded_verdict
 from tasks.shards import await_shard
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -66,7 +66,7 @@ def test_a_shard_not_started_by_the_deadline_is_cancelled_and_a_finished_one_rep
 def test_the_parent_refuses_projects_jira_does_not_have_before_starting_any_shard(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from escalator.shards import ShardedSweepParameters
+    from escalator.sharding.shards import ShardedSweepParameters
     from flows.escalate_sharded import escalate_sharded
     from jira_sandbox.testing import running_sandbox
 

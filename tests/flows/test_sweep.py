@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from escalator.cli.app import app
 from escalator.cli.sweep import load_sweep_flow
-from escalator.sweep import SweepParameters
+from escalator.sweep.parameters import SweepParameters
 from jira_sandbox.testing import Sandbox, running_sandbox
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -298,8 +298,8 @@ def test_a_shard_sweeps_only_its_part_reports_it_and_is_never_run_twice_at_once(
     from prefect.concurrency.sync import concurrency
 
     from escalator.audit.sink import AuditSink
-    from escalator.shard_slots import ensure_limits
-    from escalator.shards import REPORT_KEY, project_shards
+    from escalator.orchestration.limits import ensure_limits
+    from escalator.sharding.shards import REPORT_KEY, project_shards
 
     support = str(ROOT / "policies" / "support.yaml")  # scope: SUP and ENG
     eng = next(s for s in project_shards(["SUP", "ENG"]) if s.name == "project-eng")
@@ -337,8 +337,8 @@ def test_the_shard_runner_refuses_a_run_without_a_shard(sandbox: Sandbox) -> Non
 def test_the_shards_of_a_sweep_share_each_policys_blast_radius(sandbox: Sandbox) -> None:
     """Shards take their escalations from one allowance per policy: the first shard's plan fits and is applied
     (a dry run here), the second's no longer fits and is blocked as a whole, and the allowance keeps count."""
-    from escalator.shard_slots import delete_allowances, ensure_limits
-    from escalator.shards import project_shards
+    from escalator.orchestration.limits import delete_allowances, ensure_limits
+    from escalator.sharding.shards import project_shards
 
     support = str(ROOT / "policies" / "support.yaml")  # scope: SUP and ENG
     sup, eng, _ = project_shards(["SUP", "ENG"])

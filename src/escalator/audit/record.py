@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from escalator.applier import Outcome
+from escalator.authoring.provenance import GitProvenance
 from escalator.core.decision import Decision, Plan, format_timedelta
 from escalator.core.policy import PolicyIdentity
-from escalator.provenance import GitProvenance
+from escalator.sweep.apply import Outcome
 
 __all__ = ["SCHEMA_VERSION", "AuditRecord", "RunInfo", "data_problem_record", "records_for"]
 

@@ -5,16 +5,16 @@ vacuum includes flow runs, so every run also appends its decision records here. 
 (a local path or any fsspec URL)::
 
     <policy>/<YYYY-MM-DD>.jsonl      one line per record: {"seq", "prev_hash", "hash", "written_at", "record"}
-    <policy>@<shard>/<YYYY-MM-DD>.jsonl   the same, for one shard of a sharded sweep (``escalator.shards``)
+    <policy>@<shard>/<YYYY-MM-DD>.jsonl   the same, for one shard of a sharded sweep (``escalator.sharding.shards``)
 
 Each policy has its own chain (``seq`` from 1, ``prev_hash`` of the first line is 64 zeros). ``hash`` is the
 sha256 of the canonical JSON of ``seq``, ``prev_hash`` and ``record``, so altering, deleting or reordering a line
 breaks the chain (``escalator.audit.verify``). This module writes and reads lines; it does not judge them.
 
-The policy lock (``escalator.policy_lock``) is per machine, so a chain must be written from one machine (one
+The policy lock (``escalator.sweep.lock``) is per machine, so a chain must be written from one machine (one
 deployment) at a time; two writers extending one chain at once show up as a broken chain in ``verify``. That is
 why each shard of a sharded sweep, which runs on any worker, writes a chain of its own (and one run per shard
-at a time is enforced by the Prefect server, ``escalator.shard_slots``).
+at a time is enforced by the Prefect server, ``escalator.orchestration.limits``).
 
 Appends go to the file of the later of today (UTC) and the newest existing day file, so a clock that steps back
 over midnight never puts a later ``seq`` in an earlier file: files stay in chain order, and a file's date is the

@@ -7,12 +7,12 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
-from escalator.applier import Outcome
 from escalator.audit.record import RunInfo
+from escalator.authoring.provenance import GitProvenance
 from escalator.core.decision import Plan
 from escalator.core.issue import SnapshotProblem
 from escalator.core.policy import PolicyIdentity
-from escalator.provenance import GitProvenance
+from escalator.sweep.apply import Outcome
 
 __all__ = ["failure_markdown", "summary_markdown"]
 

@@ -14,12 +14,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from escalator.authoring.cases import find_case_files, run_cases
+from escalator.authoring.files import LoadedPolicy, PolicyLoadError, load_policies, load_policy_file
 from escalator.core.decision import Decision, format_instant, format_timedelta
 from escalator.core.evaluate import category_mismatch, evaluate
 from escalator.core.issue import IssueSnapshot
 from escalator.core.policy import Policy
-from escalator.policy_cases import find_case_files, run_cases
-from escalator.policy_files import LoadedPolicy, PolicyLoadError, load_policies, load_policy_file
 
 app = typer.Typer(help="Validate, test, explain and describe escalation policies.", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)

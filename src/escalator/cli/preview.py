@@ -16,14 +16,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from escalator.authoring.files import PolicyLoadError, load_policies
+from escalator.authoring.git import GitRefError
 from escalator.cli.policy import _parse_instant, _report
-from escalator.git_refs import GitRefError
 from escalator.jira.errors import JiraError
 from escalator.jira.settings import JiraSettings
-from escalator.policy_diff_render import DiffFormat, render
-from escalator.policy_files import PolicyLoadError, load_policies
-from escalator.preview import live_snapshot, preview
-from escalator.snapshot import SnapshotError, people_named, pseudonymise, write_snapshot
+from escalator.preview.backlog import SnapshotError, people_named, pseudonymise, write_snapshot
+from escalator.preview.compare import live_snapshot, preview
+from escalator.preview.render import DiffFormat, render
 
 __all__ = ["FAIL_OVER_EXIT", "diff", "snapshot_app"]
 

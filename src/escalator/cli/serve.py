@@ -1,9 +1,9 @@
 """`escalator serve`: run the schedules of prefect.yaml on this machine, without a work pool or worker.
 
-The deployments are built from prefect.yaml (``escalator.deployments``), so ``prefect deploy`` and this command
-schedule the same sweeps. Prefect's ephemeral API cannot run schedules, so without ``PREFECT_API_URL`` this
-starts a local ``prefect server start`` (loopback, data in the project's PREFECT_HOME, ``.prefect/``) for as
-long as it serves, and stops it on Ctrl-C or SIGTERM. Run it from the project root.
+The deployments are built from prefect.yaml (``escalator.orchestration.deployments``), so ``prefect deploy``
+and this command schedule the same sweeps. Prefect's ephemeral API cannot run schedules, so without
+``PREFECT_API_URL`` this starts a local ``prefect server start`` (loopback, data in the project's PREFECT_HOME,
+``.prefect/``) for as long as it serves, and stops it on Ctrl-C or SIGTERM. Run it from the project root.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from escalator.deployments import PREFECT_FILE, DeploymentConfigError, read_deployments, select, sweeps
-from escalator.prefect_server import PrefectServerError, running_prefect_server
+from escalator.orchestration.deployments import PREFECT_FILE, DeploymentConfigError, read_deployments, select, sweeps
+from escalator.orchestration.server import PrefectServerError, running_prefect_server
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -49,7 +49,7 @@ def serve(
     from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
-    from escalator.deployments import to_runner_deployments
+    from escalator.orchestration.deployments import to_runner_deployments
 
     settings = get_current_settings()
     try:

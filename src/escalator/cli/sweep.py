@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from escalator.sweep import SweepParameters, SweepReport
+from escalator.sweep.parameters import SweepParameters
+from escalator.sweep.report import SweepReport
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -67,9 +68,9 @@ def load_sweep_flow() -> Callable[..., Any]:
 
 def run_sweep(params: SweepParameters) -> tuple[bool, list[SweepReport]]:
     """Run one sweep; (completed, reports). User mistakes become clear messages, never tracebacks."""
+    from escalator.authoring.files import PolicyLoadError
     from escalator.jira.errors import JiraError
-    from escalator.policy_files import PolicyLoadError
-    from escalator.sweep import PolicyProvenanceError
+    from escalator.sweep.policies import PolicyProvenanceError
 
     _quiet_prefect()
     sweep = load_sweep_flow()
@@ -133,9 +134,9 @@ def print_reports(reports: list[SweepReport], *, title: str) -> None:
 def _check_before_starting(params: SweepParameters) -> None:
     """The mistakes a user can make here, reported in a second, before Prefect starts (the flow checks
     them again, for runs that do not come through this command)."""
+    from escalator.authoring.files import PolicyLoadError, load_policies
     from escalator.jira.errors import JiraConfigError
     from escalator.jira.settings import JiraSettings
-    from escalator.policy_files import PolicyLoadError, load_policies
 
     problems: list[str] = []
     try:

@@ -2,7 +2,7 @@
 
 One pydantic model per YAML element, all frozen, unknown keys rejected, cross-references (calendars,
 priorities, category order) checked when the policy is built, so a policy that validates can be evaluated.
-Loading files and mapping errors to lines is the job of ``escalator.policy_files``, not of this module.
+Loading files and mapping errors to lines is the job of ``escalator.authoring.files``, not of this module.
 """
 
 from __future__ import annotations

@@ -15,14 +15,7 @@ from pathlib import Path
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from escalator.core.decision import Plan
-from escalator.core.evaluate import evaluate
-from escalator.core.policy import Policy
-from escalator.git_refs import GitRefError, GitRepo
-from escalator.jira.adapter import JiraAdapter
-from escalator.jira.settings import JiraSettings
-from escalator.policy_diff import PolicyDiff, diff_plans
-from escalator.policy_files import (
+from escalator.authoring.files import (
     CASES_SUFFIXES,
     LoadedPolicy,
     PolicyLoadError,
@@ -30,7 +23,14 @@ from escalator.policy_files import (
     load_policies,
     load_policy_bytes,
 )
-from escalator.snapshot import Backlog, Snapshot, read_snapshot, take_snapshot
+from escalator.authoring.git import GitRefError, GitRepo
+from escalator.core.decision import Plan
+from escalator.core.evaluate import evaluate
+from escalator.core.policy import Policy
+from escalator.jira.adapter import JiraAdapter
+from escalator.jira.settings import JiraSettings
+from escalator.preview.backlog import Backlog, Snapshot, read_snapshot, take_snapshot
+from escalator.preview.diff import PolicyDiff, diff_plans
 
 __all__ = [
     "PolicySide",

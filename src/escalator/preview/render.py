@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from escalator.core.decision import Decision, format_instant
-from escalator.policy_diff import KINDS, ChangeKind, PolicyDiff
+from escalator.preview.diff import KINDS, ChangeKind, PolicyDiff
 
 __all__ = ["DiffFormat", "describe", "render", "render_json", "render_markdown", "render_table"]
 

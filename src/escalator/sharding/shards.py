@@ -8,7 +8,7 @@ exactly one shard, and an issue of a project nobody listed is still swept.
 The shards of one sweep share the Jira tenant, so they share its rate limits and the run's write budget (each
 shard gets an even share). Each policy's blast radius (``max_escalations_per_run``) holds for the whole sweep:
 the shards take their escalations from one allowance per policy on the Prefect server
-(``escalator.shard_slots``). This module is plain data and arithmetic; the parent flow
+(``escalator.orchestration.limits``). This module is plain data and arithmetic; the parent flow
 (``flows/escalate_sharded.py``) launches and collects the shards.
 """
 
@@ -19,7 +19,8 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from escalator.sweep import Shard, SweepCounts, SweepParameters
+from escalator.sweep.parameters import Shard, SweepParameters
+from escalator.sweep.report import SweepCounts
 
 __all__ = [
     "REPORT_KEY",

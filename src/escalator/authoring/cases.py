@@ -15,11 +15,11 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from escalator.authoring.files import CASES_SUFFIXES, LoadedPolicy, load_policy_file, read_yaml, validate_yaml
 from escalator.core.decision import Decision, Outcome, ReasonCode
 from escalator.core.evaluate import evaluate
 from escalator.core.issue import IssueSnapshot
 from escalator.core.policy import NonEmpty
-from escalator.policy_files import CASES_SUFFIXES, LoadedPolicy, load_policy_file, read_yaml, validate_yaml
 
 __all__ = [
     "CaseFile",

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from escalator.preview import PreviewParameters
-from escalator.shards import SHARD_RUNNER_TAG, ShardedSweepParameters
-from escalator.sweep import SweepParameters
+from escalator.preview.compare import PreviewParameters
+from escalator.sharding.shards import SHARD_RUNNER_TAG, ShardedSweepParameters
+from escalator.sweep.parameters import SweepParameters
 
 if TYPE_CHECKING:
     from prefect import Flow

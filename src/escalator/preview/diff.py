@@ -1,6 +1,6 @@
 """What a policy change would do: two plans over the same issues at the same instant, compared decision by
-decision. Pure: no git, no Jira, no clock; ``escalator.preview`` gathers the plans, the renderers in
-``escalator.policy_diff_render`` write the result.
+decision. Pure: no git, no Jira, no clock; ``escalator.preview.compare`` gathers the plans, the renderers in
+``escalator.preview.render`` write the result.
 
 An issue changes when its decision differs in what a person would notice: whether it escalates, to which level,
 to whom, at which priority, under which category, or when its next level is due.

@@ -1,0 +1,103 @@
+"""What a sweep runs on: the flow's parameters, and the shard of a sharded sweep."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from escalator.core.evaluate import youngest_actionable_age
+from escalator.core.policy import Policy
+from escalator.jira.scope import sweep_jql
+
+
+class Shard(BaseModel):
+    """One part of a sharded sweep (``escalator.sharding.shards``): ``jql`` is ANDed to every policy's scope."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="lower case, digits and dashes")
+    jql: str = Field(min_length=1)
+    of: int = Field(default=1, ge=1, description="how many shards the sweep has (they share the rate limits)")
+    sweep_id: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9-]{1,64}$",
+        description="the sharded sweep this shard belongs to: its shards share each policy's blast radius",
+    )
+
+    def limit_name(self, policy: str) -> str:
+        """The Prefect global concurrency limit (of 1) that keeps two runs of this shard of ``policy`` apart."""
+        return f"escalator-{policy}-shard-{self.name}"
+
+    def chain_name(self, policy: str) -> str:
+        """The audit-sink chain this shard of ``policy`` writes: one writer per chain, whatever the machine."""
+        return f"{policy}@{self.name}"
+
+    def allowance_name(self, policy: str) -> str | None:
+        """The limit holding what is left of ``policy``'s blast radius in this sweep (``shard_slots``)."""
+        return allowance_name(policy, self.sweep_id) if self.sweep_id else None
+
+
+def allowance_name(policy: str, sweep_id: str) -> str:
+    return f"escalator-{policy}-allowance-{sweep_id}"
+
+
+class SweepParameters(BaseModel):
+    """What a sweep runs on; the Prefect flow's parameters (validated, shown in the UI's run form)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    policies: list[str] = Field(default=["policies"], description="policy files or folders")
+    dry_run: bool = Field(default=False, description="decide and record everything, write nothing to Jira")
+    write_budget: int | None = Field(default=None, ge=0, description="at most this many issues written per run")
+    jira_block: str | None = Field(
+        default=None,
+        description="name of a Prefect Secret block holding the Jira settings as JSON "
+        '({"url": ..., "email": ..., "api_token": ...} or {"url": ..., "pat": ...}); default: JIRA_* variables',
+    )
+    require_clean_policy: bool = Field(
+        default=False, description="refuse policies that are not committed, unchanged, in git (for production)"
+    )
+    audit_sink: str | None = Field(
+        default=None,
+        description="append the decision records to this append-only store too (a path or fsspec URL); "
+        "default: $ESCALATOR_AUDIT_SINK, none when unset",
+    )
+    page_size: int = Field(default=100, ge=1, le=1000)
+    pages_per_batch: int = Field(default=20, ge=1, description="pages fetched per Prefect task run")
+    apply_concurrency: int = Field(default=4, ge=1, le=32, description="writes in flight at once")
+    read_partitions: int = Field(
+        default=8,
+        ge=1,
+        le=16,
+        description="at most this many slices of a large scope are paged at once (one slice per 10 pages)",
+    )
+    reads_per_second: float | None = Field(
+        default=95, gt=0, description="searches paced to stay under Jira's read limit (Cloud: about 100/s)"
+    )
+    writes_per_second: float | None = Field(
+        default=48, gt=0, description="writes paced to stay under Jira's write limit (Cloud: about 50/s)"
+    )
+
+    shard: Shard | None = Field(
+        default=None, description="sweep only this shard of every policy's scope (set by the sharded parent flow)"
+    )
+    narrow_scope: bool = Field(
+        default=True,
+        description="search only issues older than the policy's shortest window or deadline: younger ones "
+        "cannot be due (off: read the whole scope, e.g. to list data problems of new issues)",
+    )
+
+    def search_jql(self, policy: Policy, *, whole: bool = False) -> str:
+        """The JQL this sweep searches for ``policy``: its scope, narrowed as the parameters allow (``whole``:
+        without the shard's clause, i.e. what all shards together search)."""
+        return sweep_jql(
+            policy.scope,
+            older_than=youngest_actionable_age(policy) if self.narrow_scope else None,
+            shard=self.shard.jql if self.shard and not whole else None,
+        )
+
+    def partitions_for(self, scope_count: int | None) -> int:
+        """How many slices to page at once: none for a scope of under ten pages, where slicing only adds
+        requests; one per ten pages above that, up to ``read_partitions``."""
+        if scope_count is None:
+            return 1
+        return max(1, min(self.read_partitions, scope_count // (self.page_size * 10)))
