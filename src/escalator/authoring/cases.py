@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from escalator.authoring.files import CASES_SUFFIXES, LoadedPolicy, load_policy_file, read_yaml, validate_yaml
-from escalator.core.decision import Decision, Outcome, ReasonCode
+from escalator.core.decision import Decision, ReasonCode, Verdict
 from escalator.core.evaluate import evaluate
 from escalator.core.issue import IssueSnapshot
 from escalator.core.policy import NonEmpty
@@ -37,7 +37,7 @@ class _Strict(BaseModel):
 
 
 class Expectation(_Strict):
-    outcome: Outcome | None = None
+    outcome: Verdict | None = None
     reason_code: ReasonCode | None = None
     category: str | None = None
     from_level: str | None = None

@@ -17,8 +17,9 @@ from rich.table import Table
 from escalator.authoring.cases import find_case_files, run_cases
 from escalator.authoring.files import LoadedPolicy, PolicyLoadError, load_policies, load_policy_file
 from escalator.core.decision import Decision, format_instant, format_timedelta
-from escalator.core.evaluate import category_mismatch, evaluate
+from escalator.core.evaluate import evaluate
 from escalator.core.issue import IssueSnapshot
+from escalator.core.matching import category_mismatch
 from escalator.core.policy import Policy
 
 app = typer.Typer(help="Validate, test, explain and describe escalation policies.", no_args_is_help=True)

@@ -10,9 +10,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from escalator.core.issue import EscalationState
 from escalator.core.policy import PolicyIdentity
 
-__all__ = ["Actions", "Decision", "Outcome", "Plan", "ReasonCode", "SkippedOwner"]
+__all__ = ["Actions", "ClockStart", "Decision", "Plan", "ReasonCode", "SkippedOwner", "Verdict"]
 
-Outcome = Literal["escalate", "no_action", "skipped"]
+Verdict = Literal["escalate", "no_action", "skipped"]
+"""What a decision says to do with the issue (the ``outcome`` field; the applier's ``Outcome`` is what happened)."""
 ReasonCode = Literal[
     "due",
     "not_due",
@@ -63,7 +64,7 @@ class Decision(_Frozen):
     """What escalator decided for one issue, and why, in words (``reason``) and in data (the other fields)."""
 
     issue_key: str
-    outcome: Outcome
+    outcome: Verdict
     reason_code: ReasonCode
     reason: str
     category: str | None = None

@@ -3,31 +3,42 @@
 Given the same issues, policy, instant and inactive users, it returns the same plan, whatever the order of the
 issues. It reads no clock, file, environment or network; the caller supplies all of them.
 
-The rules, in the order they apply to an issue:
+The rules, in the order they apply to an issue (one function each below, named after its rule):
 
 1. Resolved issues and exempt ones (label, issue type, status) are left alone.
-2. The category is the first whose match holds; an issue escalated before stays in the category it was
-   escalated under while that category exists, so the priority escalator raised cannot move it elsewhere.
-   An issue escalated by another policy is left to that policy.
-3. The clock of the current level starts when the issue was created (before L1), when escalator escalated it,
-   or, if a person has since changed the assignee or priority escalator set, at that change: humans win, and
-   escalator never reverts them (with ``on_human_change: stop`` it stops escalating such an issue).
-4. Within ``cooldown`` of its last escalation an issue is not escalated again.
-5. The issue moves up when the working time on the category's calendar since the clock started reaches the
-   next level's window (the ``unassigned_window`` instead, when it is shorter and nobody owns the issue). If
-   several windows have run out (a first sweep over an old backlog), it moves straight to the highest level
-   due, and the decision names the levels passed.
-6. The new owner is the first listed owner of that level who is active in Jira and not unavailable today; if
-   none is, the next level up is tried; past the top, the issue is skipped with the reasons.
-7. The priority is raised as the levels passed and reached ask, never lowered and never past the ladder's top.
-8. A plan with more escalations than ``max_escalations_per_run`` is blocked as a whole: nothing is applied.
+2. The category is the first whose ``match`` holds (all given criteria; any listed value within one). An issue
+   escalated before stays in the category it was escalated under while that category exists, so the priority
+   escalator raised cannot move it elsewhere. An issue escalated by another policy is left to that policy.
+3. An issue escalated before is past its deadline once ``escalation_deadline`` (wall-clock time) has passed
+   since its first escalation; every decision about it says so, whatever else it decides.
+4. The current level's clock starts, before L1, when the issue was created or when a person last assigned it,
+   whichever is later (an issue someone just took is not taken away); after an escalation, when escalator
+   escalated it; and if a person has since changed the assignee or priority, at that change: humans win.
+   A person's change is read from the changelog (any author but escalator's own account), so reassigning
+   away and back counts too; when the changelog is cut short, an assignee or priority that differs from what
+   escalator set counts, at the latest change time known (or now). escalator never reverts a person's change;
+   the level's clock restarts from it, so the new owner gets a full window. With ``on_human_change: stop``
+   escalator leaves an issue alone once a person has changed it after escalator.
+5. An issue at the top level of its category goes no higher.
+6. Within ``cooldown`` of its last escalation an issue is not escalated again.
+7. The issue moves up when the working time on the category's calendar since the clock started reaches the
+   next level's window (the ``unassigned_window`` instead when it is shorter and nobody owns the issue). A
+   backlog issue whose windows have all run out goes straight to the highest level due, and the decision
+   names the levels passed.
+8. The new owner is the first available owner (active in Jira, not listed under ``unavailable`` for today) of
+   that level, else of the levels above, else (when catching up) of the highest level below it that is still
+   above the issue's current one; if nobody is available, the issue is reported as skipped with every reason.
+9. The priority is raised as the levels passed and reached ask (``set`` a named priority or ``raise`` by steps on
+   the ladder), never lowered, never past the top.
+10. If more issues would be escalated than ``max_escalations_per_run``, the whole plan is blocked before any
+    write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from escalator.core.calendar import Calendar
@@ -36,14 +47,19 @@ from escalator.core.decision import (
     ClockStart,
     Decision,
     Plan,
+    ReasonCode,
     SkippedOwner,
+    Verdict,
     format_instant,
     format_timedelta,
 )
 from escalator.core.issue import EscalationState, IssueSnapshot
-from escalator.core.policy import Category, Level, Policy, PolicyIdentity, PriorityChange, working_window
+from escalator.core.matching import matches
+from escalator.core.policy import Category, Level, Policy, PolicyIdentity, working_window
+from escalator.core.priority import raise_priority
+from escalator.core.summary import StatusSummary
 
-__all__ = ["category_mismatch", "evaluate", "merge_plans", "raise_priority", "youngest_actionable_age"]
+__all__ = ["evaluate", "merge_plans", "youngest_actionable_age"]
 
 
 def evaluate(
@@ -57,8 +73,8 @@ def evaluate(
     """Decide, for every issue, whether to escalate it now and how. ``now`` must be timezone-aware."""
     if now.tzinfo is None:
         raise ValueError("evaluate needs a timezone-aware 'now'")
-    context = _Context(policy, now, frozenset(inactive_users))
-    decisions = [context.decide(issue) for issue in issues]
+    rules = _Rules(policy, now, frozenset(inactive_users))
+    decisions = [rules.decide(issue) for issue in issues]
     return _plan(decisions, policy, now, identity or PolicyIdentity.of(policy))
 
 
@@ -79,19 +95,6 @@ def merge_plans(parts: Iterable[Plan], policy: Policy) -> Plan:
             seen.add(decision.issue_key)
             decisions.append(decision)
     return _plan(decisions, policy, first.now, first.policy)
-
-
-def _plan(decisions: list[Decision], policy: Policy, now: datetime, identity: PolicyIdentity) -> Plan:
-    decisions.sort(key=lambda d: d.issue_key)
-    escalations = sum(1 for d in decisions if d.outcome == "escalate")
-    blocked = None
-    limit = policy.max_escalations_per_run
-    if limit is not None and escalations > limit:
-        blocked = (
-            f"{escalations} escalations planned, more than this policy's max_escalations_per_run of {limit}; "
-            "nothing was applied. Check the policy and the backlog, then raise the limit if this is intended."
-        )
-    return Plan(policy=identity, now=now, decisions=tuple(decisions), blocked=blocked)
 
 
 def youngest_actionable_age(policy: Policy) -> timedelta:
@@ -116,26 +119,124 @@ def youngest_actionable_age(policy: Policy) -> timedelta:
     return min(ages, default=timedelta())
 
 
-def raise_priority(current: str | None, change: PriorityChange, ladder: tuple[str, ...]) -> str | None:
-    """The priority after ``change``: higher or equal on ``ladder`` (lowest first), never past its top.
-
-    A priority that is not on the ladder cannot be compared, so it is left as it is.
-    """
-    if current is not None and current not in ladder:
-        return current
-    rank = -1 if current is None else ladder.index(current)
-    if change.set is not None:
-        if change.set not in ladder:  # no ladder at all: the named priority is the only order we know
-            return change.set if current is None else current
-        return change.set if ladder.index(change.set) > rank else current
-    steps = change.raise_by or 0
-    if not ladder:
-        return current
-    return ladder[min(rank + steps, len(ladder) - 1)] if steps else current
+def _plan(decisions: list[Decision], policy: Policy, now: datetime, identity: PolicyIdentity) -> Plan:
+    decisions.sort(key=lambda d: d.issue_key)
+    return Plan(policy=identity, now=now, decisions=tuple(decisions), blocked=_rule_10_blast_radius(decisions, policy))
 
 
-class _Context:
-    """One evaluation's fixed inputs and per-calendar caches."""
+def _rule_10_blast_radius(decisions: list[Decision], policy: Policy) -> str | None:
+    """Why the whole plan is blocked, or None: more escalations than ``max_escalations_per_run``."""
+    escalations = sum(1 for d in decisions if d.outcome == "escalate")
+    limit = policy.max_escalations_per_run
+    if limit is None or escalations <= limit:
+        return None
+    return (
+        f"{escalations} escalations planned, more than this policy's max_escalations_per_run of {limit}; "
+        "nothing was applied. Check the policy and the backlog, then raise the limit if this is intended."
+    )
+
+
+# -- what the rules find out about an issue, step by step ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where an issue stands under the policy (rules 2 and 3): category, calendar, level, deadline."""
+
+    key: str
+    category: Category
+    calendar: Calendar
+    current: int  # the 1-based level the issue is at, 0 before L1
+    deadline_at: datetime | None
+    breached: bool
+
+    @property
+    def from_level(self) -> str | None:
+        return self.category.levels[self.current - 1].name if self.current else None
+
+    @property
+    def next_level(self) -> Level:
+        return self.category.levels[self.current]
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """When the current level's clock started, and why (rule 4)."""
+
+    started: datetime
+    start: ClockStart
+    human_at: datetime | None
+
+    def since(self, place: _Place) -> str:
+        if self.start == "created":
+            return "creation"
+        return f"escalation to {place.from_level}" if self.start == "escalated" else "a manual change"
+
+
+@dataclass(frozen=True)
+class _Due:
+    """How far the clock has run against the windows (rule 7): ``target`` is the highest level due."""
+
+    elapsed: timedelta
+    window: timedelta
+    due_at: datetime
+    target: int
+
+
+@dataclass(frozen=True)
+class _Owner:
+    """Who takes the issue (rule 8): the level reached, the owner, and everyone skipped on the way."""
+
+    level_index: int
+    owner: str
+
+
+def _decision(
+    place: _Place,
+    outcome: Verdict,
+    code: ReasonCode,
+    reason: str,
+    clock: _Clock | None = None,
+    due: _Due | None = None,
+    *,
+    human_at: datetime | None = None,
+    to_level: str | None = None,
+    levels_passed: tuple[str, ...] = (),
+    skipped: tuple[SkippedOwner, ...] = (),
+    actions: Actions | None = None,
+    new_state: EscalationState | None = None,
+) -> Decision:
+    """A decision about an issue that has a category, with every fact the rules found so far."""
+    return Decision(
+        issue_key=place.key,
+        outcome=outcome,
+        reason_code=code,
+        reason=reason,
+        category=place.category.name,
+        calendar=place.calendar.name,
+        from_level=place.from_level,
+        deadline_at=place.deadline_at,
+        deadline_breached=place.breached,
+        clock_started_at=clock.started if clock else None,
+        clock_start=clock.start if clock else None,
+        human_change_at=clock.human_at if clock else human_at,
+        elapsed=due.elapsed if due else None,
+        window=due.window if due else None,
+        due_at=due.due_at if due else None,
+        to_level=to_level,
+        levels_passed=levels_passed,
+        owners_skipped=skipped,
+        actions=actions,
+        new_state=new_state,
+    )
+
+
+def _no_action(key: str, code: ReasonCode, reason: str) -> Decision:
+    return Decision(issue_key=key, outcome="no_action", reason_code=code, reason=reason)
+
+
+class _Rules:
+    """The rules applied to one issue at a time, with one evaluation's fixed inputs and per-calendar caches."""
 
     def __init__(self, policy: Policy, now: datetime, inactive: frozenset[str]) -> None:
         self.policy = policy
@@ -145,273 +246,245 @@ class _Context:
         self._categories = {category.name: category for category in policy.categories}
         self._calendars = {category.name: policy.calendar_for(category) for category in policy.categories}
 
-    # -- the rules ---------------------------------------------------------------------------------------
-
     def decide(self, issue: IssueSnapshot) -> Decision:
-        policy = self.policy
-        key = issue.key
+        """The rules in order: each returns the final decision, or what the next rule needs."""
+        left_alone = self.rule_1_left_alone(issue)
+        if left_alone is not None:
+            return left_alone
+        place = self.rule_2_place(issue)
+        if isinstance(place, Decision):
+            return place
+        clock = self.rule_4_clock(issue, place)
+        if isinstance(clock, Decision):
+            return clock
+        quiet = self.rule_5_top_level(place, clock) or self.rule_6_cooldown(issue, place, clock)
+        if quiet is not None:
+            return quiet
+        due = self.rule_7_due(issue, place, clock)
+        if due.target == place.current:
+            return self._not_due(place, clock, due)
+        return self._escalate(issue, place, clock, due)
+
+    # -- the rules, one function each ----------------------------------------------------------------------
+
+    def rule_1_left_alone(self, issue: IssueSnapshot) -> Decision | None:
+        """Resolved issues and exempt ones (label, issue type, status) are left alone."""
+        key, exempt = issue.key, self.policy.exempt
         if issue.status_category == "done":
             return _no_action(key, "resolved", f"{key} is resolved ({issue.status}).")
-        exempt = self._exemption(issue)
-        if exempt is not None:
-            return exempt
-        state = issue.state
-        if state is not None and state.policy != policy.name:
+        labels = sorted(set(issue.labels) & set(exempt.labels))
+        if labels:
+            return _no_action(key, "exempt_label", f"{key} has the exempt label {labels[0]!r}.")
+        if issue.issue_type in exempt.issue_types:
+            return _no_action(key, "exempt_issue_type", f"{key} is a {issue.issue_type}, which is exempt.")
+        if issue.status in exempt.statuses:
+            return _no_action(key, "exempt_status", f"{key} is in status {issue.status!r}, which is exempt.")
+        return None
+
+    def rule_2_place(self, issue: IssueSnapshot) -> _Place | Decision:
+        """The category (sticky once escalated, another policy's issue left to it) and the current level,
+        with the deadline of rule 3."""
+        key, state = issue.key, issue.state
+        if state is not None and state.policy != self.policy.name:
             return _no_action(key, "other_policy", f"{key} was escalated by policy {state.policy!r}, which governs it.")
-        category = self._category(issue, state)
+        sticky = self._categories.get(state.category) if state is not None else None
+        category = sticky or next((c for c in self.policy.categories if matches(c, issue)), None)
         if category is None:
-            return _no_action(key, "no_category", f"{key} matches no category of policy {policy.name}.")
-        calendar = self._calendars[category.name]
-        current = self._current_level(category, state)
-        from_level = category.levels[current - 1].name if current else None
-        deadline_at, breached = self._deadline(state)
-        common = {
-            "issue_key": key,
-            "category": category.name,
-            "calendar": calendar.name,
-            "from_level": from_level,
-            "deadline_at": deadline_at,
-            "deadline_breached": breached,
-        }
+            return _no_action(key, "no_category", f"{key} matches no category of policy {self.policy.name}.")
+        deadline_at, breached = self.rule_3_deadline(state)
+        current = _current_level(category, state)
+        return _Place(key, category, self._calendars[category.name], current, deadline_at, breached)
 
-        human_at = issue.overridden_at(self.now)
-        clock_start: ClockStart
+    def rule_3_deadline(self, state: EscalationState | None) -> tuple[datetime | None, bool]:
+        """When the escalation must be closed by (``escalation_deadline`` after the first escalation), and
+        whether that has passed."""
+        limit = self.policy.escalation_deadline
+        if state is None or limit is None:
+            return None, False
+        deadline = state.first_at + limit.wall_clock()
+        return deadline, self.now > deadline
+
+    def rule_4_clock(self, issue: IssueSnapshot, place: _Place) -> _Clock | Decision:
+        """When the current level's clock started: humans win over escalator, and ``on_human_change: stop``
+        leaves an issue a person changed alone."""
+        state = issue.state
         if state is None:
-            started, clock_start = _first_clock_start(issue)
-        elif human_at is not None:
-            if policy.on_human_change == "stop":
-                return Decision(
-                    outcome="no_action",
-                    reason_code="human_override",
-                    reason=f"A person changed {key} after escalator set it on {format_instant(state.at)}; "
-                    "this policy stops escalating such issues (on_human_change: stop).",
-                    human_change_at=human_at,
-                    **common,
-                )
-            started, clock_start = human_at, "human_change"
-        else:
-            started, clock_start = state.at, "escalated"
-
-        if current >= len(category.levels):
-            return Decision(
-                outcome="no_action",
-                reason_code="at_top_level",
-                reason=f"{key} is at {from_level}, the top level of category {category.name}; it goes no higher.",
-                clock_started_at=started,
-                clock_start=clock_start,
-                human_change_at=human_at,
-                **common,
+            return _first_clock(issue)
+        human_at = _overridden_at(issue, state, self.now)
+        if human_at is None:
+            return _Clock(state.at, "escalated", None)
+        if self.policy.on_human_change == "stop":
+            reason = (
+                f"A person changed {issue.key} after escalator set it on {format_instant(state.at)}; "
+                "this policy stops escalating such issues (on_human_change: stop)."
             )
-        if state is not None and policy.cooldown is not None:
-            cooldown_ends = state.at + policy.cooldown.wall_clock()
-            if self.now < cooldown_ends:
-                return Decision(
-                    outcome="no_action",
-                    reason_code="cooldown",
-                    reason=f"{key} was escalated at {format_instant(state.at)}; the cooldown of "
-                    f"{policy.cooldown} lasts until {format_instant(cooldown_ends)}.",
-                    clock_started_at=started,
-                    clock_start=clock_start,
-                    **common,
-                )
+            return _decision(place, "no_action", "human_override", reason, human_at=human_at)
+        return _Clock(human_at, "human_change", human_at)
 
-        elapsed = calendar.business_time_between(started, self.now)
-        windows = self._windows_from(category, calendar, current, unassigned=issue.assignee is None)
-        target, passed_time = current, timedelta()
+    def rule_5_top_level(self, place: _Place, clock: _Clock) -> Decision | None:
+        """An issue at the top level of its category goes no higher."""
+        if place.current < len(place.category.levels):
+            return None
+        reason = (
+            f"{place.key} is at {place.from_level}, the top level of category {place.category.name}; it goes no higher."
+        )
+        return _decision(place, "no_action", "at_top_level", reason, clock)
+
+    def rule_6_cooldown(self, issue: IssueSnapshot, place: _Place, clock: _Clock) -> Decision | None:
+        """Within ``cooldown`` of its last escalation an issue is not escalated again."""
+        state, cooldown = issue.state, self.policy.cooldown
+        if state is None or cooldown is None:
+            return None
+        ends = state.at + cooldown.wall_clock()
+        if self.now >= ends:
+            return None
+        reason = (
+            f"{place.key} was escalated at {format_instant(state.at)}; the cooldown of {cooldown} lasts until "
+            f"{format_instant(ends)}."
+        )
+        return _decision(place, "no_action", "cooldown", reason, _Clock(clock.started, clock.start, None))
+
+    def rule_7_due(self, issue: IssueSnapshot, place: _Place, clock: _Clock) -> _Due:
+        """The working time since the clock started against the windows above the current level."""
+        calendar = place.calendar
+        elapsed = calendar.business_time_between(clock.started, self.now)
+        windows = self._windows_from(place, unassigned=issue.assignee is None)
+        target, passed_time = place.current, timedelta()
         for window in windows:
             if passed_time + window > elapsed:
                 break
             passed_time += window
             target += 1
-        first_window = windows[0]
-        due_at = calendar.add_business_time(started, first_window)
-        timing = {
-            "clock_started_at": started,
-            "clock_start": clock_start,
-            "elapsed": elapsed,
-            "window": first_window,
-            "due_at": due_at,
-            "human_change_at": human_at,
-        }
-        next_name = category.levels[current].name
-        since = {
-            "created": "creation",
-            "escalated": f"escalation to {from_level}",
-            "human_change": "a manual change",
-        }
-        if target == current:
-            return Decision(
-                outcome="no_action",
-                reason_code="not_due",
-                reason=f"{key} has been open {format_timedelta(elapsed)} of working time since "
-                f"{since[clock_start]}; {next_name} is due after {format_timedelta(first_window)}, "
-                f"at {format_instant(due_at.astimezone(ZoneInfo(calendar.timezone)))}.",
-                **common,
-                **timing,
-            )
-        return self._escalate(issue, category, calendar, current, target, elapsed, since[clock_start], common, timing)
+        return _Due(elapsed, windows[0], calendar.add_business_time(clock.started, windows[0]), target)
 
-    def _escalate(
-        self,
-        issue: IssueSnapshot,
-        category: Category,
-        calendar: Calendar,
-        current: int,
-        target: int,
-        elapsed: timedelta,
-        since: str,
-        common: Mapping[str, Any],
-        timing: Mapping[str, Any],
-    ) -> Decision:
-        key = issue.key
-        today = self.now.astimezone(ZoneInfo(calendar.timezone)).date()
+    def rule_8_owner(self, place: _Place, target: int) -> tuple[_Owner | None, tuple[SkippedOwner, ...]]:
+        """The first available owner of the due level, then of the levels above it; if nobody there can act,
+        of the highest level below it that is still above the issue's current level."""
+        today = self.now.astimezone(ZoneInfo(place.calendar.timezone)).date()
+        levels = place.category.levels
         skipped: list[SkippedOwner] = []
-        chosen: tuple[int, str] | None = None
-        # The due level, then the levels above it; if nobody there can act, the highest level below it that
-        # is still above the issue's current level.
-        for index in [*range(target, len(category.levels) + 1), *range(target - 1, current, -1)]:
-            level = category.levels[index - 1]
+        for index in [*range(target, len(levels) + 1), *range(target - 1, place.current, -1)]:
+            level = levels[index - 1]
             for owner in level.owners:
                 why = self._unavailable(owner, today)
                 if why is None:
-                    chosen = (index, owner)
-                    break
+                    return _Owner(index, owner), tuple(skipped)
                 skipped.append(SkippedOwner(owner=owner, level=level.name, reason=why))
-            if chosen is not None:
-                break
-        if chosen is None:
-            names = ", ".join(f"{s.owner} ({s.reason})" for s in skipped)
-            return Decision(
-                outcome="skipped",
-                reason_code="no_available_owner",
-                reason=f"{key} is due for {category.levels[target - 1].name} but no owner from there up can "
-                f"take it: {names}.",
-                to_level=category.levels[target - 1].name,
-                owners_skipped=tuple(skipped),
-                **common,
-                **timing,
-            )
-        reached, owner = chosen
-        climbed = category.levels[current:reached]
-        passed = tuple(level.name for level in climbed[:-1])
-        final = climbed[-1]
+        return None, tuple(skipped)
+
+    def rule_9_priority(self, issue: IssueSnapshot, climbed: Iterable[Level]) -> str | None:
+        """The priority after the levels climbed: raised as each asks, never lowered, never past the top."""
         priority = issue.priority
         for level in climbed:
             if level.priority is not None:
                 priority = raise_priority(priority, level.priority, self.policy.priorities)
+        return priority
+
+    # -- the decisions the rules end in --------------------------------------------------------------------
+
+    def _not_due(self, place: _Place, clock: _Clock, due: _Due) -> Decision:
+        due_local = due.due_at.astimezone(ZoneInfo(place.calendar.timezone))
+        reason = (
+            f"{place.key} has been open {format_timedelta(due.elapsed)} of working time since {clock.since(place)}; "
+            f"{place.next_level.name} is due after {format_timedelta(due.window)}, at {format_instant(due_local)}."
+        )
+        return _decision(place, "no_action", "not_due", reason, clock, due)
+
+    def _escalate(self, issue: IssueSnapshot, place: _Place, clock: _Clock, due: _Due) -> Decision:
+        chosen, skipped = self.rule_8_owner(place, due.target)
+        if chosen is None:
+            return self._skip(place, clock, due, skipped)
+        climbed = place.category.levels[place.current : chosen.level_index]
+        final = climbed[-1]
+        priority = self.rule_9_priority(issue, climbed)
         labels = tuple(sorted({label for level in climbed for label in level.labels} - set(issue.labels)))
-        state = issue.state
-        new_state = EscalationState(
+        passed = tuple(level.name for level in climbed[:-1])
+        reason = self._escalation_reason(issue, place, clock, due, passed, final)
+        summary = StatusSummary(
+            from_level=place.from_level,
+            to_level=final.name,
+            owner=chosen.owner,
+            at=self.now.astimezone(ZoneInfo(place.calendar.timezone)),
+            why=reason,
+            assignee_before=issue.assignee,
+            priority_before=issue.priority,
+            priority_after=priority,
+            labels_added=labels,
+            skipped=skipped,
+            note=final.note,
             policy=self.policy.name,
             policy_version=self.policy.version,
-            category=category.name,
-            level=final.name,
-            level_index=reached,
-            at=self.now,
-            first_at=state.first_at if state is not None else self.now,
-            assignee_set=owner,
-            priority_set=priority,
-            escalations=(state.escalations + 1) if state is not None else 1,
+            category=place.category.name,
         )
-        from_name = common["from_level"]
-        window = timing["window"]
-        assert isinstance(window, timedelta)
-        unowned = issue.assignee is None and window < self._window(category, calendar, current)
+        return _decision(
+            place,
+            "escalate",
+            "due",
+            reason,
+            clock,
+            due,
+            to_level=final.name,
+            levels_passed=passed,
+            skipped=skipped,
+            actions=_actions(summary, final),
+            new_state=self._new_state(issue.state, place, final, chosen, priority),
+        )
+
+    def _skip(self, place: _Place, clock: _Clock, due: _Due, skipped: tuple[SkippedOwner, ...]) -> Decision:
+        to_level = place.category.levels[due.target - 1].name
+        names = ", ".join(f"{s.owner} ({s.reason})" for s in skipped)
+        reason = f"{place.key} is due for {to_level} but no owner from there up can take it: {names}."
+        return _decision(place, "skipped", "no_available_owner", reason, clock, due, to_level=to_level, skipped=skipped)
+
+    def _escalation_reason(
+        self, issue: IssueSnapshot, place: _Place, clock: _Clock, due: _Due, passed: tuple[str, ...], final: Level
+    ) -> str:
+        unowned = issue.assignee is None and due.window < self._window(place, place.current)
         which = "the unassigned window (nobody owns the issue)" if unowned else "the window"
         reason = (
-            f"{key} has been open {format_timedelta(elapsed)} of working time since {since} on calendar "
-            f"{calendar.name}; {which} for {category.levels[current].name} is {format_timedelta(window)}."
+            f"{place.key} has been open {format_timedelta(due.elapsed)} of working time since {clock.since(place)} "
+            f"on calendar {place.calendar.name}; {which} for {place.next_level.name} is "
+            f"{format_timedelta(due.window)}."
         )
         if passed:
             reason += f" Windows also ran out for {', '.join(passed)}, so it goes straight to {final.name}."
-        comment = _status_summary(
-            issue,
-            self.policy,
-            category,
-            calendar,
-            from_name,
-            final,
-            owner,
-            priority,
-            labels,
-            skipped,
-            reason,
-            self.now,
-        )
-        actions = Actions(
-            assignee_from=issue.assignee,
-            assignee_to=owner,
-            priority_from=issue.priority,
-            priority_to=priority,
-            labels_add=labels,
-            notify_reporter=final.notify.reporter,
-            notify_assignee=final.notify.assignee,
-            notify_watchers=final.notify.watchers,
-            notify_users=final.notify.users,
-            comment=comment,
-        )
-        return Decision(
-            outcome="escalate",
-            reason_code="due",
-            reason=reason,
-            to_level=final.name,
-            levels_passed=passed,
-            owners_skipped=tuple(skipped),
-            actions=actions,
-            new_state=new_state,
-            **common,
-            **timing,
+        return reason
+
+    def _new_state(
+        self, state: EscalationState | None, place: _Place, final: Level, chosen: _Owner, priority: str | None
+    ) -> EscalationState:
+        """What escalator stores on the issue with this escalation."""
+        return EscalationState(
+            policy=self.policy.name,
+            policy_version=self.policy.version,
+            category=place.category.name,
+            level=final.name,
+            level_index=chosen.level_index,
+            at=self.now,
+            first_at=state.first_at if state is not None else self.now,
+            assignee_set=chosen.owner,
+            priority_set=priority,
+            escalations=(state.escalations + 1) if state is not None else 1,
         )
 
-    # -- lookups -----------------------------------------------------------------------------------------
+    # -- lookups -----------------------------------------------------------------------------------------------
 
-    def _exemption(self, issue: IssueSnapshot) -> Decision | None:
-        exempt = self.policy.exempt
-        labels = sorted(set(issue.labels) & set(exempt.labels))
-        if labels:
-            return _no_action(issue.key, "exempt_label", f"{issue.key} has the exempt label {labels[0]!r}.")
-        if issue.issue_type in exempt.issue_types:
-            return _no_action(issue.key, "exempt_issue_type", f"{issue.key} is a {issue.issue_type}, which is exempt.")
-        if issue.status in exempt.statuses:
-            return _no_action(
-                issue.key, "exempt_status", f"{issue.key} is in status {issue.status!r}, which is exempt."
-            )
-        return None
-
-    def _category(self, issue: IssueSnapshot, state: EscalationState | None) -> Category | None:
-        if state is not None:
-            sticky = self._categories.get(state.category)
-            if sticky is not None:
-                return sticky
-        return next((c for c in self.policy.categories if _matches(c, issue)), None)
-
-    @staticmethod
-    def _current_level(category: Category, state: EscalationState | None) -> int:
-        """The 1-based level the issue is at (0 before L1), found by name first, as a policy may reorder."""
-        if state is None or state.category != category.name:
-            return 0
-        names = [level.name for level in category.levels]
-        if state.level in names:
-            return names.index(state.level) + 1
-        return min(state.level_index, len(category.levels))
-
-    def _windows_from(
-        self, category: Category, calendar: Calendar, current: int, *, unassigned: bool
-    ) -> list[timedelta]:
-        """Working-time windows of the levels above ``current``, the first shortened for an unowned issue."""
-        windows = [self._window(category, calendar, index) for index in range(current, len(category.levels))]
-        if unassigned and category.unassigned_window is not None:
-            windows[0] = min(windows[0], self._window(category, calendar, -1))
+    def _windows_from(self, place: _Place, *, unassigned: bool) -> list[timedelta]:
+        """Working-time windows of the levels above the current one, the first shortened for an unowned issue."""
+        windows = [self._window(place, index) for index in range(place.current, len(place.category.levels))]
+        if unassigned and place.category.unassigned_window is not None:
+            windows[0] = min(windows[0], self._window(place, -1))
         return windows
 
-    def _window(self, category: Category, calendar: Calendar, index: int) -> timedelta:
+    def _window(self, place: _Place, index: int) -> timedelta:
         """Working time of level ``index``'s window (index -1: the unassigned window), computed once a run."""
+        category = place.category
         cache_key = (category.name, index)
         window = self._windows.get(cache_key)
         if window is None:
             duration = category.unassigned_window if index == -1 else category.levels[index].window
             assert duration is not None
-            window = working_window(duration, calendar)
+            window = working_window(duration, place.calendar)
             self._windows[cache_key] = window
         return window
 
@@ -423,100 +496,55 @@ class _Context:
                 return f"{absence.reason} until {absence.until.isoformat()}"
         return None
 
-    def _deadline(self, state: EscalationState | None) -> tuple[datetime | None, bool]:
-        limit = self.policy.escalation_deadline
-        if state is None or limit is None:
-            return None, False
-        deadline = state.first_at + limit.wall_clock()
-        return deadline, self.now > deadline
+
+def _actions(summary: StatusSummary, final: Level) -> Actions:
+    """The changes an escalation makes on the issue, with its status summary as the comment."""
+    return Actions(
+        assignee_from=summary.assignee_before,
+        assignee_to=summary.owner,
+        priority_from=summary.priority_before,
+        priority_to=summary.priority_after,
+        labels_add=summary.labels_added,
+        notify_reporter=final.notify.reporter,
+        notify_assignee=final.notify.assignee,
+        notify_watchers=final.notify.watchers,
+        notify_users=final.notify.users,
+        comment=summary.text(),
+    )
 
 
-def _first_clock_start(issue: IssueSnapshot) -> tuple[datetime, ClockStart]:
+def _current_level(category: Category, state: EscalationState | None) -> int:
+    """The 1-based level the issue is at (0 before L1), found by name first, as a policy may reorder."""
+    if state is None or state.category != category.name:
+        return 0
+    names = [level.name for level in category.levels]
+    if state.level in names:
+        return names.index(state.level) + 1
+    return min(state.level_index, len(category.levels))
+
+
+def _first_clock(issue: IssueSnapshot) -> _Clock:
     """Before its first escalation, an issue's clock starts when it was created, or when a person last
     assigned or re-prioritised it, whichever is later: an issue someone just took is not taken away."""
     changed = [t for t in (issue.human_changed_at, issue.assignee_changed_at) if t is not None]
     latest = max(changed, default=issue.created)
-    return (latest, "human_change") if latest > issue.created else (issue.created, "created")
+    return _Clock(latest, "human_change", None) if latest > issue.created else _Clock(issue.created, "created", None)
 
 
-def _matches(category: Category, issue: IssueSnapshot) -> bool:
-    return _failing_criterion(category, issue) is None
+def _overridden_at(issue: IssueSnapshot, state: EscalationState, now: datetime) -> datetime | None:
+    """When a person overrode what escalator last did to the issue, or None if nobody did.
 
-
-def _failing_criterion(category: Category, issue: IssueSnapshot) -> str | None:
-    """The first match criterion ``issue`` fails (a Match field name or a custom field id), or None."""
-    match = category.match
-    if match.projects and issue.project not in match.projects:
-        return "projects"
-    if match.issue_types and issue.issue_type not in match.issue_types:
-        return "issue_types"
-    if match.priorities and issue.priority not in match.priorities:
-        return "priorities"
-    if match.components and not set(match.components).intersection(issue.components):
-        return "components"
-    if match.labels and not set(match.labels).intersection(issue.labels):
-        return "labels"
-    for field, accepted in match.fields.items():
-        value = issue.fields.get(field)
-        values = value if isinstance(value, tuple) else (value,)
-        if not {str(v) for v in values if v is not None} & set(accepted):
-            return field
-    return None
-
-
-def category_mismatch(category: Category, issue: IssueSnapshot) -> str | None:
-    """Why ``issue`` is not in ``category``, in words (the first criterion that fails), or None when it is."""
-    criterion = _failing_criterion(category, issue)
-    if criterion is None:
-        return None
-    match = category.match
-    described: dict[str, tuple[str, object, tuple[str, ...]]] = {
-        "projects": ("project", issue.project, match.projects),
-        "issue_types": ("issue type", issue.issue_type, match.issue_types),
-        "priorities": ("priority", issue.priority or "none", match.priorities),
-        "components": ("components", ", ".join(issue.components) or "none", match.components),
-        "labels": ("labels", ", ".join(issue.labels) or "none", match.labels),
-    }
-    name, value, accepted = described.get(
-        criterion, (criterion, issue.fields.get(criterion), match.fields.get(criterion, ()))
+    A person's change after escalator's in the changelog counts even if they changed it back. Without a
+    changelog entry, an assignee or priority that differs from what escalator set still means a person
+    stepped in; then the latest change time known is used, and ``now`` if none is, so escalator never
+    takes the issue back on a guess.
+    """
+    if issue.human_changed_at is not None and issue.human_changed_at > state.at:
+        return issue.human_changed_at
+    mismatch = issue.assignee != state.assignee_set or (
+        state.priority_set is not None and issue.priority != state.priority_set
     )
-    return f"{name} {value} is not among {', '.join(accepted)}"
-
-
-def _no_action(key: str, code: str, reason: str) -> Decision:
-    return Decision(issue_key=key, outcome="no_action", reason_code=code, reason=reason)
-
-
-def _status_summary(
-    issue: IssueSnapshot,
-    policy: Policy,
-    category: Category,
-    calendar: Calendar,
-    from_name: str | None,
-    level: Level,
-    owner: str,
-    priority: str | None,
-    labels: tuple[str, ...],
-    skipped: list[SkippedOwner],
-    reason: str,
-    now: datetime,
-) -> str:
-    """The status summary an escalation e-mail would carry: who, what, when, why, under which policy."""
-    local_now = now.astimezone(ZoneInfo(calendar.timezone))
-    changes = [f"assignee {issue.assignee or 'unassigned'} → {owner}"]
-    if priority != issue.priority:
-        changes.append(f"priority {issue.priority or 'none'} → {priority}")
-    if labels:
-        changes.append("labels +" + ", +".join(labels))
-    lines = [
-        f"Escalated {'' if from_name is None else f'from {from_name} '}to {level.name} ({owner}) "
-        f"on {format_instant(local_now)}.",
-        f"Why: {reason}",
-        f"What changed: {'; '.join(changes)}.",
-    ]
-    if skipped:
-        lines.append("Skipped: " + "; ".join(f"{s.owner} at {s.level} ({s.reason})" for s in skipped) + ".")
-    if level.note:
-        lines.append(level.note.strip())
-    lines.append(f"Policy: {policy.name} version {policy.version}, category {category.name}.")
-    return "\n".join(lines)
+    if not mismatch:
+        return None
+    known = [t for t in (issue.assignee_changed_at, issue.priority_changed_at, issue.updated) if t and t > state.at]
+    return max(known) if known else now

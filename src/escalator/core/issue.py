@@ -8,7 +8,6 @@ here talks to Jira.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -98,24 +97,3 @@ class IssueSnapshot(BaseModel):
     @classmethod
     def _sorted_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(sorted(set(value)))
-
-    def overridden_at(self, now: datetime) -> datetime | None:
-        """When a person overrode what escalator last did to this issue, or None if nobody did.
-
-        A person's change after escalator's in the changelog counts even if they changed it back. Without a
-        changelog entry, an assignee or priority that differs from what escalator set still means a person
-        stepped in; then the latest change time known is used, and ``now`` if none is, so escalator never
-        takes the issue back on a guess.
-        """
-        state = self.state
-        if state is None:
-            return None
-        if self.human_changed_at is not None and self.human_changed_at > state.at:
-            return self.human_changed_at
-        mismatch = self.assignee != state.assignee_set or (
-            state.priority_set is not None and self.priority != state.priority_set
-        )
-        if not mismatch:
-            return None
-        known = [t for t in (self.assignee_changed_at, self.priority_changed_at, self.updated) if t and t > state.at]
-        return max(known) if known else now

@@ -237,60 +237,55 @@ class Policy(_Frozen):
 
     @model_validator(mode="after")
     def _references(self) -> Policy:
+        problems = [*self._calendar_problems(), *self._ladder_problems()]
+        for index, category in enumerate(self.categories):
+            problems += self._category_problems(index, category)
+        if problems:
+            raise PolicyReferenceError(tuple(problems))
+        return self
+
+    def _calendar_problems(self) -> list[tuple[Location, str]]:
         problems: list[tuple[Location, str]] = []
         calendar_names = [c.name for c in self.calendars]
         for index, name in enumerate(calendar_names):
             if name in calendar_names[:index]:
                 problems.append((("calendars", index, "name"), f"calendar {name!r} is defined twice"))
-        known = set(calendar_names)
-        if self.default_calendar is not None and self.default_calendar not in known:
-            problems.append(
-                (
-                    ("default_calendar",),
-                    f"{self.default_calendar!r} is not one of the calendars {sorted(known)}",
-                )
-            )
+        if self.default_calendar is not None and self.default_calendar not in calendar_names:
+            message = f"{self.default_calendar!r} is not one of the calendars {sorted(set(calendar_names))}"
+            problems.append((("default_calendar",), message))
+        return problems
+
+    def _ladder_problems(self) -> list[tuple[Location, str]]:
+        return [
+            (("priorities", index), f"the priority ladder lists {priority!r} twice")
+            for index, priority in enumerate(self.priorities)
+            if priority in self.priorities[:index]
+        ]
+
+    def _category_problems(self, index: int, category: Category) -> list[tuple[Location, str]]:
+        problems: list[tuple[Location, str]] = []
+        where: Location = ("categories", index)
         ladder = set(self.priorities)
-        for index, priority in enumerate(self.priorities):
-            if priority in self.priorities[:index]:
-                problems.append((("priorities", index), f"the priority ladder lists {priority!r} twice"))
-        names = [c.name for c in self.categories]
-        for index, category in enumerate(self.categories):
-            where: Location = ("categories", index)
-            if category.name in names[:index]:
-                problems.append(((*where, "name"), f"category {category.name!r} is defined twice"))
-            if category.calendar is not None and category.calendar not in known:
+        if category.name in [c.name for c in self.categories[:index]]:
+            problems.append(((*where, "name"), f"category {category.name!r} is defined twice"))
+        if category.calendar is not None and category.calendar not in {c.name for c in self.calendars}:
+            problems.append(((*where, "calendar"), f"calendar {category.calendar!r} is not defined under 'calendars'"))
+        if category.match.is_catch_all and index != len(self.categories) - 1:
+            hidden = ", ".join(c.name for c in self.categories[index + 1 :])
+            message = f"catch-all category {category.name!r} must be last; it would hide {hidden}"
+            problems.append(((*where, "match"), message))
+        for position, priority in enumerate(category.match.priorities):
+            if ladder and priority not in ladder:
                 problems.append(
-                    ((*where, "calendar"), f"calendar {category.calendar!r} is not defined under 'calendars'")
+                    ((*where, "match", "priorities", position), f"{priority!r} is not on the priority ladder")
                 )
-            if category.match.is_catch_all and index != len(self.categories) - 1:
-                hidden = ", ".join(c.name for c in self.categories[index + 1 :])
-                problems.append(
-                    (
-                        (*where, "match"),
-                        f"catch-all category {category.name!r} must be last; it would hide {hidden}",
-                    )
-                )
-            for position, priority in enumerate(category.match.priorities):
-                if ladder and priority not in ladder:
-                    problems.append(
-                        (
-                            (*where, "match", "priorities", position),
-                            f"{priority!r} is not on the priority ladder",
-                        )
-                    )
-            for level_index, level in enumerate(category.levels):
-                change = level.priority
-                at: Location = (*where, "levels", level_index, "priority")
-                if change is None:
-                    continue
-                if change.raise_by is not None and not ladder:
-                    problems.append(((*at, "raise"), "'raise' needs the policy's 'priorities' ladder"))
-                if change.set is not None and ladder and change.set not in ladder:
-                    problems.append(((*at, "set"), f"{change.set!r} is not on the priority ladder"))
-        if problems:
-            raise PolicyReferenceError(tuple(problems))
-        return self
+        for level_index, level in enumerate(category.levels):
+            change, at = level.priority, (*where, "levels", level_index, "priority")
+            if change is not None and change.raise_by is not None and not ladder:
+                problems.append(((*at, "raise"), "'raise' needs the policy's 'priorities' ladder"))
+            if change is not None and change.set is not None and ladder and change.set not in ladder:
+                problems.append(((*at, "set"), f"{change.set!r} is not on the priority ladder"))
+        return problems
 
     def calendar_for(self, category: Category) -> Calendar:
         name = category.calendar or self.default_calendar
