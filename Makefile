@@ -22,11 +22,12 @@ demo: install
 test: install
 	$(RUN) pytest
 
-## Static checks run by CI after the tests.
+## Static checks run by CI after the tests (lint-imports: the architecture contracts in pyproject.toml).
 lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
+	$(RUN) lint-imports
 
 ## Regenerate the policy JSON Schema for editors (CI checks it is current).
 schema: install

@@ -5,9 +5,10 @@ Order matters: every policy is validated and preflighted before the first write;
 complete (blast radius checked) before its first write; the audit is published even when writes failed. A
 run with failed writes ends Failed, after publishing, so it stands out in the UI.
 
-With ``params.shard`` set the run is one shard of a sharded sweep (``flows/escalate_sharded.py``): every policy's
-search is limited to the shard, the run holds the shard's Prefect concurrency limit (a second run of the shard is
-Cancelled), and it reports per policy in an ``escalator-shard-report`` table for the parent.
+The plain sweep covers every policy's whole scope. With ``shard`` set the run is one shard of a sharded sweep
+(``flows/escalate_sharded.py``), a layer over it: the run holds the shard's Prefect concurrency limit (a second
+run of the shard is Cancelled), sweeps the shard's ``Coverage`` and reports per policy in an
+``escalator-shard-report`` table for the parent.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from prefect.utilities.annotations import quote
 
 from escalator.audit.record import RunInfo
 from escalator.core import Plan, merge_plans
+from escalator.core.decision import Outcome
 from escalator.core.issue import SnapshotProblem
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.errors import JiraError
-from escalator.orchestration.limits import ShardBusy, shard_slots, take_allowance
-from escalator.sharding.shards import SHARD_RUNNER_TAG
-from escalator.sweep.apply import DryRunWriter, Outcome, Writer
+from escalator.orchestration.limits import ShardBusy, shard_slots
+from escalator.sharding.coverage import ShardCoverage
+from escalator.sharding.shards import SHARD_RUNNER_TAG, Shard
+from escalator.sweep.apply import DryRunWriter, Writer
+from escalator.sweep.coverage import Coverage
 from escalator.sweep.jira_writer import JiraWriter
 from escalator.sweep.lock import policy_lock
 from escalator.sweep.parameters import SweepParameters
@@ -43,29 +47,35 @@ from tasks.shards import publish_shard_report
 
 
 @flow(name="escalate", log_prints=False, validate_parameters=True)
-def escalate(params: SweepParameters = SweepParameters()) -> State:  # noqa: B008 - a frozen default
-    shard = params.shard
+def escalate(params: SweepParameters = SweepParameters(), shard: Shard | None = None) -> State:  # noqa: B008 - a frozen default
     if shard is None and SHARD_RUNNER_TAG in (flow_run.get_tags() or []):
-        message = "a run of the shard runner needs params.shard: start the sharded sweep (escalate-sharded) instead"
+        message = "a run of the shard runner needs a shard: start the sharded sweep (escalate-sharded) instead"
         get_run_logger().error("%s", message)
         return Failed(message=message)
     policy_runs = load_policies(params.policies, params.require_clean_policy)
     if shard is None:
-        reports = sweep_policies(policy_runs, params)
-    else:  # one shard of a sharded sweep (flows/escalate_sharded.py): one run per shard across all workers
+        reports = sweep_policies(policy_runs, params, Coverage())
+    else:
         try:
-            with shard_slots([shard.limit_name(p.policy.name) for p in policy_runs]):
-                reports = sweep_policies(policy_runs, params)
+            reports = sweep_shard(policy_runs, params, shard)
         except ShardBusy as busy:
             get_run_logger().warning("%s", busy)
             return Cancelled(message=str(busy))
-        publish_shard_report(reports, shard)
     succeeded, message = run_verdict(reports)
     data = [report.model_dump(mode="json") for report in reports]
     return Completed(message=message, data=data) if succeeded else Failed(message=message, data=data)
 
 
-def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters) -> list[SweepReport]:
+def sweep_shard(policy_runs: list[PolicyRun], params: SweepParameters, shard: Shard) -> list[SweepReport]:
+    """One shard of a sharded sweep: the plain sweep of the shard's coverage, while this run holds the shard's
+    limit (one run per shard across all workers), then the shard's report for the parent."""
+    with shard_slots([shard.limit_name(p.policy.name) for p in policy_runs]):
+        reports = sweep_policies(policy_runs, params, ShardCoverage(shard))
+    publish_shard_report(reports, shard)
+    return reports
+
+
+def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, coverage: Coverage) -> list[SweepReport]:
     """Every policy of the run in order: preflight all of them first, then sweep each under its lock."""
     logger = get_run_logger()
     run = RunInfo(
@@ -81,15 +91,14 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters) -> lis
     with JiraAdapter.connect(
         settings, reads_per_second=params.reads_per_second, writes_per_second=params.writes_per_second
     ) as jira:
-        searches = {p.policy.name: params.search_jql(p.policy) for p in policy_runs}
+        searches = {p.policy.name: params.search_jql(p.policy, coverage.clause) for p in policy_runs}
         checks = {p.policy.name: preflight(jira, p.policy, searches[p.policy.name]) for p in policy_runs}  # all first
         writer: Writer = DryRunWriter() if params.dry_run else JiraWriter(jira, run)
         for policy_run in policy_runs:
             name = policy_run.policy.name
             check = checks[name]
             partitions = params.partitions_for(check.scope_count)
-            lock = name if params.shard is None else params.shard.limit_name(name)
-            with policy_lock(PREFECT_HOME.value() / "locks", lock):
+            with policy_lock(PREFECT_HOME.value() / "locks", coverage.lock_name(name)):
                 report = sweep_policy(
                     jira,
                     policy_run,
@@ -100,6 +109,7 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters) -> lis
                     run,
                     budget,
                     sink,
+                    coverage,
                     partitions,
                 )
             logger.info("%s", report.one_line())
@@ -119,14 +129,14 @@ def sweep_policy(
     run: RunInfo,
     budget: int | None,
     sink: str | None,
+    coverage: Coverage,
     partitions: int = 1,
 ) -> SweepReport:
     """One policy's sweep. Its audit is published whatever happens: if it stops part-way, the records of what
     was decided and done so far are published with the error; if Jira stopped it, the run goes on to the next
     policy."""
     policy, identity = policy_run.policy, policy_run.identity
-    shard = params.shard
-    chain = policy.name if shard is None else shard.chain_name(policy.name)
+    chain = coverage.chain_name(policy.name)
     keys = ArtifactKeys.for_policy(policy)
     logger = get_run_logger()
     now = datetime.now(UTC)  # the one clock read: every issue of this policy is judged at the same instant
@@ -146,9 +156,8 @@ def sweep_policy(
             parts.append(evaluate_batch(quote(issues), policy, now, inactive_users, identity))
             logger.info("%s: %d issues fetched and evaluated", policy.name, fetched)
         plan = merge_plans(parts or [evaluate_batch([], policy, now, inactive_users, identity)], policy)
-        allowance = shard.allowance_name(policy.name) if shard else None
-        if allowance and plan.escalations and not plan.blocked:  # the sweep's shards share the blast radius
-            plan = plan.model_copy(update={"blocked": take_allowance(allowance, len(plan.escalations))})
+        if not plan.blocked:  # a part of a split sweep may have to share the policy's blast radius
+            plan = plan.model_copy(update={"blocked": coverage.admit(policy.name, len(plan.escalations))})
         logger.info("%s: %d escalations planned", policy.name, len(plan.escalations))
         outcomes = apply_plan(quote(plan), writer, budget, params.apply_concurrency)
     except Exception as error:

@@ -15,8 +15,7 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
-from escalator.sharding.shards import ShardedSweepParameters, sharded_summary, sharded_verdict
-from escalator.sweep.parameters import allowance_name
+from escalator.sharding.shards import ShardedSweepParameters, allowance_name, sharded_summary, sharded_verdict
 from tasks.jira import jira_settings
 from tasks.policies import load_policies
 from tasks.shards import (
@@ -48,7 +47,7 @@ def escalate_sharded(params: ShardedSweepParameters) -> State:
     try:
         shards = params.shards(sweep_id)
         launched = [
-            (shard, *launch_shard(params.shard_deployment, params.shard_parameters(shard, index), sweep_id))
+            (shard, *launch_shard(params.shard_deployment, params.shard_parameters(shard, index), shard, sweep_id))
             for index, shard in enumerate(shards)
         ]
         logger.info("%d shards started: %s", len(launched), ", ".join(f"{s.name} ({n})" for s, _, n in launched))

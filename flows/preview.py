@@ -11,7 +11,7 @@ from prefect.states import Failed, State
 from escalator.jira.settings import JiraSettings
 from escalator.preview.compare import PreviewParameters
 from tasks.jira import jira_settings
-from tasks.preview import compute_diffs, publish_preview, publish_problems
+from tasks.policy_diff import compute_diffs, publish_preview, publish_problems
 
 
 @flow(name="policy-preview", log_prints=False, validate_parameters=True)

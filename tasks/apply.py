@@ -6,7 +6,8 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from escalator.core import Plan
-from escalator.sweep.apply import Outcome, Writer, apply_decisions
+from escalator.core.decision import Outcome
+from escalator.sweep.apply import Writer, apply_decisions
 
 
 @task(name="apply", cache_policy=NO_CACHE)

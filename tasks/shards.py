@@ -56,16 +56,15 @@ def delete_blast_radius_allowances(names: list[str]) -> None:
 
 
 @task(name="launch-shard", cache_policy=NO_CACHE)
-def launch_shard(deployment: str, params: SweepParameters, parent_run_id: str) -> tuple[str, str]:
+def launch_shard(deployment: str, params: SweepParameters, shard: Shard, parent_run_id: str) -> tuple[str, str]:
     """Create the shard's flow run (a worker picks it up) and return at once: its id and name. The idempotency
     key makes a retried parent find the run it already created instead of starting the shard twice."""
-    assert params.shard is not None
     run = run_deployment(
         name=deployment,
-        parameters={"params": params.model_dump(mode="json")},
+        parameters={"params": params.model_dump(mode="json"), "shard": shard.model_dump(mode="json")},
         timeout=0,
-        idempotency_key=f"{parent_run_id}:{params.shard.name}",
-        tags=["escalator", f"shard:{params.shard.name}"],
+        idempotency_key=f"{parent_run_id}:{shard.name}",
+        tags=["escalator", f"shard:{shard.name}"],
         as_subflow=True,
     )
     return str(run.id), run.name

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from escalator.cli.app import app
-from escalator.cli.preview import FAIL_OVER_EXIT
+from escalator.cli.diff import FAIL_OVER_EXIT
 from jira_sandbox.testing import Sandbox
 from tests.diff.conftest import jira_env
 from tests.diff.scenario import AT, BASE_POLICY, BROKEN_POLICY, EXPECTED, git, policy_repo

@@ -10,7 +10,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 
 from escalator.preview.compare import PreviewParameters
 from flows.preview import policy_preview
-from tasks.preview import PROBLEMS_KEY
+from tasks.policy_diff import PROBLEMS_KEY
 from tests.diff.scenario import BROKEN_POLICY, NOW, policy_repo
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

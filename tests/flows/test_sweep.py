@@ -47,8 +47,8 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
         yield running
 
 
-def sweep(**params: Any) -> tuple[Any, list[dict[str, Any]]]:
-    state = load_sweep_flow()(SweepParameters(**params), return_state=True)
+def sweep(shard: dict[str, Any] | None = None, **params: Any) -> tuple[Any, list[dict[str, Any]]]:
+    state = load_sweep_flow()(SweepParameters(**params), shard=shard, return_state=True)
     data = state.result(raise_on_failure=False)
     return state, data if isinstance(data, list) else []
 
@@ -330,7 +330,7 @@ def test_the_shard_runner_refuses_a_run_without_a_shard(sandbox: Sandbox) -> Non
 
     with tags("shard-runner"):
         state, _ = sweep(policies=[OUTAGE])
-    assert state.is_failed() and "needs params.shard" in (state.message or "")
+    assert state.is_failed() and "needs a shard" in (state.message or "")
     assert sandbox.request_counts().total == 0
 
 

@@ -17,7 +17,7 @@ from .conftest import settings_for, unique
 
 
 @pytest.mark.parametrize(
-    ("scope", "older_than", "shard", "expected"),
+    ("scope", "older_than", "clause", "expected"),
     [
         ("project = OPS", None, None, "project = OPS"),
         ("project = OPS", timedelta(hours=2), None, '(project = OPS) AND created <= "-115m"'),
@@ -31,8 +31,8 @@ from .conftest import settings_for, unique
         ),
     ],
 )
-def test_sweep_jql(scope: str, older_than: timedelta | None, shard: str | None, expected: str) -> None:
-    assert sweep_jql(scope, older_than=older_than, shard=shard) == expected
+def test_sweep_jql(scope: str, older_than: timedelta | None, clause: str | None, expected: str) -> None:
+    assert sweep_jql(scope, older_than=older_than, clause=clause) == expected
 
 
 @pytest.mark.parametrize(

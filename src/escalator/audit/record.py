@@ -14,9 +14,8 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from escalator.authoring.provenance import GitProvenance
-from escalator.core.decision import Decision, Plan, format_timedelta
+from escalator.core.decision import Decision, Outcome, Plan, format_timedelta
 from escalator.core.policy import PolicyIdentity
-from escalator.sweep.apply import Outcome
 
 __all__ = ["SCHEMA_VERSION", "AuditRecord", "RunInfo", "data_problem_record", "records_for"]
 

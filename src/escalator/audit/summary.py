@@ -9,10 +9,9 @@ from datetime import datetime
 
 from escalator.audit.record import RunInfo
 from escalator.authoring.provenance import GitProvenance
-from escalator.core.decision import Plan
+from escalator.core.decision import Outcome, Plan
 from escalator.core.issue import SnapshotProblem
 from escalator.core.policy import PolicyIdentity
-from escalator.sweep.apply import Outcome
 
 __all__ = ["failure_markdown", "summary_markdown"]
 

@@ -2,7 +2,8 @@
 policy files under a folder at a ref. Runs ``git`` as a subprocess; reads only, never changes the repository.
 
 Every failure (not a repository, an unknown ref, a path missing at that ref) is a ``GitRefError`` whose message
-says what to do, never a ``CalledProcessError``.
+says what to do, never a ``CalledProcessError``. ``run_git`` is the one way escalator runs git; a caller that can
+do without an answer (``provenance``: outside git the record says None) catches the error.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-__all__ = ["MAIN_BRANCHES", "GitRefError", "GitRepo"]
+__all__ = ["MAIN_BRANCHES", "GitRefError", "GitRepo", "run_git"]
 
 MAIN_BRANCHES = ("main", "origin/main", "master", "origin/master")
 """Where ``--base`` defaults to the merge base with, tried in this order."""
@@ -18,6 +19,20 @@ MAIN_BRANCHES = ("main", "origin/main", "master", "origin/master")
 
 class GitRefError(Exception):
     """git could not answer: not a repository, an unknown ref, or a path that does not exist at a ref."""
+
+
+def run_git(cwd: Path, *args: str, timeout: float = 30.0) -> bytes:
+    """What ``git ARGS`` prints in ``cwd``; ``GitRefError`` with git's last line of complaint when it fails."""
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False, timeout=timeout)
+    except FileNotFoundError:
+        raise GitRefError("git is not installed or not on PATH") from None
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise GitRefError(f"git {' '.join(args)} could not run: {error}") from None
+    if done.returncode != 0:
+        message = done.stderr.decode(errors="replace").strip().splitlines()
+        raise GitRefError(message[-1] if message else f"git {' '.join(args)} failed")
+    return done.stdout
 
 
 class GitRepo:
@@ -35,14 +50,7 @@ class GitRepo:
         return self._git_bytes(*args).decode()
 
     def _git_bytes(self, *args: str) -> bytes:
-        try:
-            done = subprocess.run(["git", *args], cwd=self.cwd, capture_output=True, check=False)
-        except FileNotFoundError:
-            raise GitRefError("git is not installed or not on PATH") from None
-        if done.returncode != 0:
-            message = done.stderr.decode(errors="replace").strip().splitlines()
-            raise GitRefError(message[-1] if message else f"git {' '.join(args)} failed")
-        return done.stdout
+        return run_git(self.cwd, *args)
 
     def commit_of(self, ref: str) -> str:
         """The commit ``ref`` names; ``GitRefError`` if it names none."""

@@ -8,10 +8,11 @@ and the record says so, rather than failing the run.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
+
+from escalator.authoring.git import GitRefError, run_git
 
 __all__ = ["GitProvenance", "git_provenance"]
 
@@ -35,11 +36,11 @@ class GitProvenance(BaseModel):
 
 
 def _git(directory: Path, *args: str) -> str | None:
+    """What git says, or None when it cannot say (no git, not a repository): provenance is what git knows."""
     try:
-        result = subprocess.run(["git", *args], cwd=directory, capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
+        return run_git(directory, *args, timeout=10).decode(errors="replace").strip()
+    except GitRefError:
         return None
-    return result.stdout.strip() if result.returncode == 0 else None
 
 
 _LOG_FORMAT = "--format=%H%n%an <%ae>%n%aI"

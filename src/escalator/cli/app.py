@@ -2,7 +2,7 @@
 
 import typer
 
-from escalator.cli import preview, serve, sweep
+from escalator.cli import diff, serve, sweep
 from escalator.cli.audit import app as audit_app
 from escalator.cli.policy import app as policy_app
 from jira_sandbox.cli import app as sandbox_app
@@ -15,10 +15,10 @@ app = typer.Typer(
 app.command()(sweep.run)
 app.command()(sweep.demo)
 app.command()(serve.serve)
-policy_app.command("diff")(preview.diff)
+policy_app.command("diff")(diff.diff)
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
-app.add_typer(preview.snapshot_app, name="snapshot")
+app.add_typer(diff.snapshot_app, name="snapshot")
 app.add_typer(sandbox_app, name="sandbox")
 
 

@@ -10,10 +10,20 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from escalator.core.issue import EscalationState
 from escalator.core.policy import PolicyIdentity
 
-__all__ = ["Actions", "ClockStart", "Decision", "Plan", "ReasonCode", "SkippedOwner", "Verdict"]
+__all__ = [
+    "Actions",
+    "ClockStart",
+    "Decision",
+    "Outcome",
+    "OutcomeStatus",
+    "Plan",
+    "ReasonCode",
+    "SkippedOwner",
+    "Verdict",
+]
 
 Verdict = Literal["escalate", "no_action", "skipped"]
-"""What a decision says to do with the issue (the ``outcome`` field; the applier's ``Outcome`` is what happened)."""
+"""What a decision says to do with the issue (its ``outcome`` field); ``Outcome`` is what then became of it."""
 ReasonCode = Literal[
     "due",
     "not_due",
@@ -85,6 +95,20 @@ class Decision(_Frozen):
     deadline_at: AwareDatetime | None = None
     deadline_breached: bool = False
     human_change_at: AwareDatetime | None = None
+
+
+OutcomeStatus = Literal["applied", "dry_run", "failed", "over_budget", "blocked"]
+
+
+class Outcome(_Frozen):
+    """What became of one escalation decision when the plan was carried out (``escalator.sweep.apply``)."""
+
+    issue_key: str
+    status: OutcomeStatus
+    error: str | None = None
+    warning: str | None = Field(default=None, description="e.g. the escalation is in Jira but its e-mail failed")
+    error_kind: str | None = None
+    retryable: bool | None = None
 
 
 class Plan(_Frozen):

@@ -1,7 +1,7 @@
 """The JQL a sweep searches: the policy's scope, narrowed to what can matter in this run.
 
-Two narrowings, both exact: a shard's own clause (the parent flow hands each shard a disjoint part of the
-scope), and ``created <= "-Nm"`` for issues too young for any window of the policy to have run out
+Two narrowings, both exact: a clause for the part of the scope a run covers (a shard of a sharded sweep is a
+disjoint part of it), and ``created <= "-Nm"`` for issues too young for any window of the policy to have run out
 (``escalator.core.youngest_actionable_age``). The age is relative, so Jira evaluates it on its own clock and in
 no user's time zone; a few minutes are taken off it for clock skew between Jira and escalator.
 """
@@ -31,12 +31,12 @@ def split_order_by(jql: str) -> tuple[str, str]:
     return jql[:cut].strip(), jql[cut:].strip()
 
 
-def sweep_jql(scope: str, *, older_than: timedelta | None = None, shard: str | None = None) -> str:
-    """``scope`` AND the shard's clause AND ``created <= "-Nm"``; an ``ORDER BY`` of the scope stays last.
+def sweep_jql(scope: str, *, older_than: timedelta | None = None, clause: str | None = None) -> str:
+    """``scope`` AND ``clause`` AND ``created <= "-Nm"``; an ``ORDER BY`` of the scope stays last.
 
     ``older_than`` of a few minutes or less (after the skew margin) adds nothing: every issue is read.
     """
-    extra = [f"({shard})"] if shard else []
+    extra = [f"({clause})"] if clause else []
     if older_than is not None:
         minutes = int((older_than - CLOCK_SKEW).total_seconds() // 60)
         if minutes > 0:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from escalator.sweep.parameters import Shard, SweepParameters
+from escalator.sweep.parameters import SweepParameters
 from escalator.sweep.report import SweepCounts
 
 __all__ = [
@@ -29,10 +29,43 @@ __all__ = [
     "ShardOutcome",
     "ShardReport",
     "ShardedSweepParameters",
+    "allowance_name",
     "project_shards",
     "sharded_summary",
     "sharded_verdict",
 ]
+
+
+class Shard(BaseModel):
+    """One part of a sharded sweep: ``jql`` is ANDed to every policy's scope."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="lower case, digits and dashes")
+    jql: str = Field(min_length=1)
+    of: int = Field(default=1, ge=1, description="how many shards the sweep has (they share the rate limits)")
+    sweep_id: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9-]{1,64}$",
+        description="the sharded sweep this shard belongs to: its shards share each policy's blast radius",
+    )
+
+    def limit_name(self, policy: str) -> str:
+        """The Prefect global concurrency limit (of 1) that keeps two runs of this shard of ``policy`` apart."""
+        return f"escalator-{policy}-shard-{self.name}"
+
+    def chain_name(self, policy: str) -> str:
+        """The audit-sink chain this shard of ``policy`` writes: one writer per chain, whatever the machine."""
+        return f"{policy}@{self.name}"
+
+    def allowance_name(self, policy: str) -> str | None:
+        """The Prefect limit holding what is left of ``policy``'s blast radius in this sweep."""
+        return allowance_name(policy, self.sweep_id) if self.sweep_id else None
+
+
+def allowance_name(policy: str, sweep_id: str) -> str:
+    return f"escalator-{policy}-allowance-{sweep_id}"
+
 
 SHARD_RUNNER_TAG = "shard-runner"
 """the tag of the deployment that runs shards (``escalate-shard``): a run of it without a shard is refused, as it
@@ -99,7 +132,6 @@ class ShardedSweepParameters(BaseModel):
             budget = sweep.write_budget // shard.of + (1 if index < sweep.write_budget % shard.of else 0)
         return sweep.model_copy(
             update={
-                "shard": shard,
                 "write_budget": budget,
                 "reads_per_second": None if sweep.reads_per_second is None else sweep.reads_per_second / shard.of,
                 "writes_per_second": None if sweep.writes_per_second is None else sweep.writes_per_second / shard.of,

@@ -9,28 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal, Protocol
+from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from escalator.core.decision import Decision, Outcome, OutcomeStatus
 
-from escalator.core.decision import Decision
-
-__all__ = ["DryRunWriter", "Outcome", "OutcomeStatus", "Writer", "apply_decisions"]
-
-OutcomeStatus = Literal["applied", "dry_run", "failed", "over_budget", "blocked"]
-
-
-class Outcome(BaseModel):
-    """What became of one escalation decision."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    issue_key: str
-    status: OutcomeStatus
-    error: str | None = None
-    warning: str | None = Field(default=None, description="e.g. the escalation is in Jira but its e-mail failed")
-    error_kind: str | None = None
-    retryable: bool | None = None
+__all__ = ["DryRunWriter", "Writer", "apply_decisions"]
 
 
 class Writer(Protocol):

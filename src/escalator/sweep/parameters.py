@@ -1,4 +1,4 @@
-"""What a sweep runs on: the flow's parameters, and the shard of a sharded sweep."""
+"""What a sweep runs on: the ``escalate`` flow's parameters, validated and shown in the UI's run form."""
 
 from __future__ import annotations
 
@@ -7,37 +7,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from escalator.core.evaluate import youngest_actionable_age
 from escalator.core.policy import Policy
 from escalator.jira.scope import sweep_jql
-
-
-class Shard(BaseModel):
-    """One part of a sharded sweep (``escalator.sharding.shards``): ``jql`` is ANDed to every policy's scope."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="lower case, digits and dashes")
-    jql: str = Field(min_length=1)
-    of: int = Field(default=1, ge=1, description="how many shards the sweep has (they share the rate limits)")
-    sweep_id: str | None = Field(
-        default=None,
-        pattern=r"^[a-z0-9-]{1,64}$",
-        description="the sharded sweep this shard belongs to: its shards share each policy's blast radius",
-    )
-
-    def limit_name(self, policy: str) -> str:
-        """The Prefect global concurrency limit (of 1) that keeps two runs of this shard of ``policy`` apart."""
-        return f"escalator-{policy}-shard-{self.name}"
-
-    def chain_name(self, policy: str) -> str:
-        """The audit-sink chain this shard of ``policy`` writes: one writer per chain, whatever the machine."""
-        return f"{policy}@{self.name}"
-
-    def allowance_name(self, policy: str) -> str | None:
-        """The limit holding what is left of ``policy``'s blast radius in this sweep (``shard_slots``)."""
-        return allowance_name(policy, self.sweep_id) if self.sweep_id else None
-
-
-def allowance_name(policy: str, sweep_id: str) -> str:
-    return f"escalator-{policy}-allowance-{sweep_id}"
 
 
 class SweepParameters(BaseModel):
@@ -77,22 +46,19 @@ class SweepParameters(BaseModel):
         default=48, gt=0, description="writes paced to stay under Jira's write limit (Cloud: about 50/s)"
     )
 
-    shard: Shard | None = Field(
-        default=None, description="sweep only this shard of every policy's scope (set by the sharded parent flow)"
-    )
     narrow_scope: bool = Field(
         default=True,
         description="search only issues older than the policy's shortest window or deadline: younger ones "
         "cannot be due (off: read the whole scope, e.g. to list data problems of new issues)",
     )
 
-    def search_jql(self, policy: Policy, *, whole: bool = False) -> str:
-        """The JQL this sweep searches for ``policy``: its scope, narrowed as the parameters allow (``whole``:
-        without the shard's clause, i.e. what all shards together search)."""
+    def search_jql(self, policy: Policy, clause: str | None = None) -> str:
+        """The JQL this sweep searches for ``policy``: its scope AND ``clause`` (the part of it this run covers,
+        see ``Coverage``), narrowed as the parameters allow."""
         return sweep_jql(
             policy.scope,
             older_than=youngest_actionable_age(policy) if self.narrow_scope else None,
-            shard=self.shard.jql if self.shard and not whole else None,
+            clause=clause,
         )
 
     def partitions_for(self, scope_count: int | None) -> int:

@@ -10,11 +10,10 @@ from pydantic import BaseModel, ConfigDict
 
 from escalator.audit.record import AuditRecord, RunInfo, data_problem_record, records_for
 from escalator.audit.summary import failure_markdown, summary_markdown
-from escalator.core.decision import Plan
+from escalator.core.decision import Outcome, Plan
 from escalator.core.issue import IssueSnapshot, SnapshotProblem
 from escalator.core.policy import Policy
 from escalator.jira.adapter import SearchPage
-from escalator.sweep.apply import Outcome
 from escalator.sweep.policies import PolicyRun
 
 

@@ -8,10 +8,9 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
-from escalator.core.decision import Plan
+from escalator.core.decision import Outcome, Plan
 from escalator.core.issue import SnapshotProblem
 from escalator.core.policy import Policy
-from escalator.sweep.apply import Outcome
 from escalator.sweep.records import ArtifactKeys
 
 

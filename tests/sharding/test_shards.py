@@ -9,10 +9,12 @@ import pytest
 from pydantic import ValidationError
 
 from escalator.authoring.files import load_policies
+from escalator.sharding.coverage import ShardCoverage
 from escalator.sharding.shards import ShardedSweepParameters, ShardOutcome, ShardReport, project_shards, sharded_summary
+from escalator.sweep.coverage import Coverage
 from escalator.sweep.parameters import SweepParameters
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_one_shard_per_project_and_one_for_every_other_project() -> None:
@@ -40,18 +42,31 @@ def test_each_shard_gets_its_share_of_rates_and_budget_and_names_its_sweep() -> 
     parts = [params.shard_parameters(shard, index) for index, shard in enumerate(shards)]
     assert [p.write_budget for p in parts] == [4, 3, 3]  # 10 over 3, the remainder to the first
     assert {p.reads_per_second for p in parts} == {30} and {p.writes_per_second for p in parts} == {15}
-    assert [p.shard for p in parts] == shards
     assert all(p.policies == params.sweep.policies for p in parts)
     assert shards[0].allowance_name("outage-matrix") is None  # a shard of no sweep takes from no allowance
     tied = params.shards("0a1b-2c")
     assert {s.sweep_id for s in tied} == {"0a1b-2c"}
     assert tied[0].allowance_name("outage-matrix") == "escalator-outage-matrix-allowance-0a1b-2c"
     (outage,) = load_policies([ROOT / "policies" / "outage.yaml"])
+    coverage = ShardCoverage(shards[0])
     assert (
         parts[0]
-        .search_jql(outage.policy)
+        .search_jql(outage.policy, coverage.clause)
         .startswith('(project = OPS AND statusCategory != Done) AND (project = "OPS")')
     )
+
+
+def test_a_shard_is_a_coverage_of_the_plain_sweep_with_its_own_lock_and_chain() -> None:
+    whole, ops = Coverage(), ShardCoverage(project_shards(["OPS"])[0])
+    assert (whole.clause, whole.lock_name("p"), whole.chain_name("p"), whole.admit("p", 10**6)) == (
+        None,
+        "p",
+        "p",
+        None,
+    )
+    assert ops.clause == 'project = "OPS"'
+    assert ops.lock_name("p") == "escalator-p-shard-project-ops" and ops.chain_name("p") == "p@project-ops"
+    assert ops.admit("p", 3) is None  # a shard of no sweep takes from no allowance
 
 
 def test_project_keys_are_checked() -> None:
