@@ -89,7 +89,10 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
     sink = check_audit_sink(params.audit_sink)  # records can be kept, or nothing is written to Jira
     settings = jira_settings(params.jira_block)
     with JiraAdapter.connect(
-        settings, reads_per_second=params.reads_per_second, writes_per_second=params.writes_per_second
+        settings,
+        retry=params.retry,
+        reads_per_second=params.reads_per_second,
+        writes_per_second=params.writes_per_second,
     ) as jira:
         searches = {p.policy.name: params.search_jql(p.policy, coverage.clause) for p in policy_runs}
         checks = {p.policy.name: preflight(jira, p.policy, searches[p.policy.name]) for p in policy_runs}  # all first

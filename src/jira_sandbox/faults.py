@@ -2,18 +2,26 @@
 serving it. Latency, per-second request budgets per method (429 with integer `Retry-After`,
 `X-RateLimit-*`, `RateLimit-Reason`), per-issue write limits, and rules that answer a status (500, 502,
 503 with or without `Retry-After`, 504, 429), reset the connection, delay or trickle the body, at a rate
-or on the Nth matching request. Deterministic for a given `seed` and request order.
+or on the Nth matching request.
+
+Reproducible whatever the order in which concurrent clients' requests arrive: a rule's `rate` is decided per
+request (method, path and query) from the `seed`, the rule and how often that request met the rule before, not
+by one random stream shared by every thread; `times_per_request` caps what one request can meet, so a client
+that retries often enough is sure to get through. (`skip`, `nth` and `times` count all matching requests, so
+which of several concurrent requests they hit depends on arrival order.) Budgets and per-issue windows read
+`clock`, which tests can freeze.
 
 This module decides; `middleware.py` carries the decision out on the wire.
 """
 
 from __future__ import annotations
 
-import random
+import hashlib
 import re
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -26,8 +34,9 @@ _WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
 
 class FaultRule(BaseModel):
     """One rule. It matches requests by `method` and a regex searched in the path (`path`); of the
-    matching requests it lets `skip` through, then fires with probability `rate`, at most `times`
-    times (None: no limit). `nth=N` is shorthand for skip N-1, times 1."""
+    matching requests it lets `skip` through, then fires on a share `rate` of them (decided per request, see
+    the module's docstring), at most `times` times in all and at most `times_per_request` times for one
+    request (None: no limit). `nth=N` is shorthand for skip N-1, times 1."""
 
     action: Literal["error", "reset", "delay", "slow_body"] = "error"
     status: int = 503
@@ -39,6 +48,7 @@ class FaultRule(BaseModel):
     rate: float = 1.0
     skip: int = 0
     times: int | None = None
+    times_per_request: int | None = Field(default=None, ge=1)
     nth: int | None = None
     delay_ms: int = 0
 
@@ -83,20 +93,30 @@ def rate_limit_headers(limit: int, retry_after: int, reason: str, window_s: floa
     }
 
 
-class FaultInjector:
-    """Thread-safe holder of a `FaultConfig` and the counters the rules need."""
+def chance(seed: int, rule: int, request: tuple[str, str, str], seen: int) -> float:
+    """A number in [0, 1) fixed by the seed, the rule, the request and how often it met the rule before."""
+    text = "\x1f".join((str(seed), str(rule), *request, str(seen)))
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
 
-    def __init__(self, config: FaultConfig | None = None) -> None:
+
+class FaultInjector:
+    """Thread-safe holder of a `FaultConfig` and the counters the rules need. `clock` (seconds, monotonic)
+    is what budgets and per-issue write windows read."""
+
+    def __init__(self, config: FaultConfig | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
+        self.clock = clock
         self.configure(config or FaultConfig())
 
     def configure(self, config: FaultConfig) -> None:
-        """Replace the settings and reset every counter and the random generator."""
+        """Replace the settings and reset every counter."""
         with self._lock:
             self._config = config
-            self._rng = random.Random(config.seed)
             self._matched: Counter[int] = Counter()
             self._fired: Counter[int] = Counter()
+            self._seen: Counter[tuple[int, str, str, str]] = Counter()
+            self._fired_for: Counter[tuple[int, str, str, str]] = Counter()
             self._windows: Counter[tuple[str, int]] = Counter()
             self._issue_writes: dict[str, deque[float]] = {}
             self._patterns = [re.compile(rule.path) if rule.path else None for rule in config.rules]
@@ -116,13 +136,13 @@ class FaultInjector:
     def latency_ms(self) -> int:
         return self._config.latency_ms
 
-    def decide(self, method: str, path: str, now: float | None = None) -> FaultDecision | None:
-        now = time.monotonic() if now is None else now
+    def decide(self, method: str, path: str, query: str = "", now: float | None = None) -> FaultDecision | None:
+        now = self.clock() if now is None else now
         method = method.upper()
         with self._lock:
-            return self._rules(method, path) or self._budget(method, now) or self._issue_limit(method, path, now)
+            return self._rules(method, path, query) or self._budget(method, now) or self._issue_limit(method, path, now)
 
-    def _rules(self, method: str, path: str) -> FaultDecision | None:
+    def _rules(self, method: str, path: str, query: str) -> FaultDecision | None:
         for index, rule in enumerate(self._config.rules):
             if rule.method and rule.method.upper() != method:
                 continue
@@ -130,13 +150,19 @@ class FaultInjector:
             if pattern is not None and not pattern.search(path):
                 continue
             self._matched[index] += 1
+            request = (index, method, path, query)
+            seen = self._seen[request]
+            self._seen[request] += 1
             skip = rule.nth - 1 if rule.nth else rule.skip
             times = 1 if rule.nth and rule.times is None else rule.times
             if self._matched[index] <= skip or (times is not None and self._fired[index] >= times):
                 continue
-            if rule.rate < 1.0 and self._rng.random() >= rule.rate:
+            if rule.times_per_request is not None and self._fired_for[request] >= rule.times_per_request:
+                continue
+            if rule.rate < 1.0 and chance(self._config.seed, index, request[1:], seen) >= rule.rate:
                 continue
             self._fired[index] += 1
+            self._fired_for[request] += 1
             return self._rule_decision(index, rule)
         return None
 

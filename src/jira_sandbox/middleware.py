@@ -32,7 +32,7 @@ class SandboxMiddleware:
         latency = self.runtime.faults.latency_ms
         if latency:
             await asyncio.sleep(latency / 1000)
-        decision = self.runtime.faults.decide(method, path)
+        decision = self.runtime.faults.decide(method, path, query)
         label = None if decision is None else decision.label
         recorded = False
 

@@ -12,6 +12,7 @@ running server directly, without HTTP.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -76,7 +77,14 @@ class Sandbox:
         return self.update_faults(rules=[*self.runtime.faults.config.rules, rule.model_dump()])
 
     def clear_faults(self) -> None:
+        """No faults, and the real clock for budgets and per-issue windows."""
         self.runtime.faults.configure(FaultConfig())
+        self.runtime.faults.clock = time.monotonic
+
+    def freeze_fault_clock(self, at: float = 0.0) -> None:
+        """Budgets and per-issue write windows see time stand still at ``at`` (seconds) until ``clear_faults``,
+        so what they refuse does not depend on how fast the requests arrive."""
+        self.runtime.faults.clock = lambda: at
 
     # --- observation ------------------------------------------------------------------------------
     def request_counts(self) -> RequestCounts:

@@ -6,6 +6,7 @@ then checks Jira's side through the API and the audit through the Prefect API.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -26,6 +27,7 @@ from typer.testing import CliRunner
 
 from escalator.cli.app import app
 from escalator.cli.sweep import load_sweep_flow
+from escalator.jira import RetryPolicy
 from escalator.sweep.parameters import SweepParameters
 from jira_sandbox.testing import Sandbox, running_sandbox
 
@@ -47,8 +49,12 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
         yield running
 
 
+# Backoff as in production (exponential, jitter, at least Retry-After), in tens of milliseconds, not seconds.
+FAST_RETRY = RetryPolicy(base_delay=0.05, max_delay=0.4)
+
+
 def sweep(shard: dict[str, Any] | None = None, **params: Any) -> tuple[Any, list[dict[str, Any]]]:
-    state = load_sweep_flow()(SweepParameters(**params), shard=shard, return_state=True)
+    state = load_sweep_flow()(SweepParameters(**{"retry": FAST_RETRY, **params}), shard=shard, return_state=True)
     data = state.result(raise_on_failure=False)
     return state, data if isinstance(data, list) else []
 
@@ -180,13 +186,28 @@ def test_a_forbidden_write_fails_that_issue_only(sandbox: Sandbox) -> None:
 
 
 def test_rate_limits_and_outages_are_ridden_out(sandbox: Sandbox) -> None:
+    """A storm: every escalation's PUT is refused twice with 429 and ``Retry-After: 0``, three PUTs meet a 503
+    besides, and the first search a 503 without ``Retry-After``. No request meets more faults than it may be
+    retried, whatever the order of the writer threads, so every write lands; and no retry goes out before its
+    backoff, even when Jira said 0."""
     sandbox.add_fault(status=503, method="POST", path="/search", times=1)  # no Retry-After: back off
-    sandbox.add_fault(status=429, retry_after=0, method="PUT", rate=0.4, times=25)
-    sandbox.add_fault(status=503, retry_after=0, method="PUT", times=3)
+    sandbox.add_fault(status=429, retry_after=0, method="PUT", path=r"/issue/[A-Z]+-\d+$", times_per_request=2)
+    sandbox.add_fault(status=503, retry_after=0, method="PUT", times=3, times_per_request=1)
     state, (report,) = sweep(policies=[OUTAGE])
     assert state.is_completed(), state.message
     assert report["failed"] == 0 and report["applied"] == report["escalations"] > 10
-    assert sandbox.request_counts().by_status.get(429, 0) >= 5
+    puts = [r for r in sandbox.requests() if r.method == "PUT"]
+    by_issue: dict[str, list[Any]] = {}
+    for put in puts:
+        by_issue.setdefault(put.path, []).append(put)
+    assert len(by_issue) == report["applied"]
+    assert sandbox.request_counts().by_status[429] == 2 * report["applied"]
+    assert sandbox.request_counts().by_status[503] == 1 + 3
+    for attempts in by_issue.values():
+        assert [a.status for a in attempts][-1] == 204 and [a.status for a in attempts[:2]] == [429, 429]
+        for retry, (refused, again) in enumerate(itertools.pairwise(attempts), start=1):
+            least = FAST_RETRY.base_delay * 2 ** (retry - 1) * (1 - FAST_RETRY.jitter)
+            assert again.at - refused.at >= least, (refused, again)
 
 
 def test_a_bad_policy_stops_the_run_before_any_request(sandbox: Sandbox, tmp_path: Path) -> None:

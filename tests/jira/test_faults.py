@@ -34,7 +34,7 @@ def search_all(jira: JiraAdapter) -> int:
 def test_429_with_whole_seconds_then_success(sandbox: Sandbox, jira: JiraAdapter, sleeps: list[float]) -> None:
     sandbox.add_fault(status=429, retry_after=3, path=SEARCH, times=2)
     assert search_all(jira) > 0
-    assert sleeps == [3.0, 3.0]
+    assert len(sleeps) == 2 and all(3.0 <= wait <= 3.0 * 1.3 for wait in sleeps)  # at least Retry-After
     assert sandbox.request_counts().by_status[429] == 2
 
 
@@ -60,7 +60,7 @@ def test_429_with_http_date_then_success(sandbox: Sandbox, jira: JiraAdapter, sl
     sandbox.add_fault(status=429, retry_after=30, path=SEARCH, times=1)
     assert search_all(jira) > 0
     (wait,) = sleeps
-    assert 27 <= wait <= 30  # an HTTP date has whole-second resolution
+    assert 27 <= wait <= 30 * 1.3  # an HTTP date has whole-second resolution; jitter only adds
     assert sandbox.request_counts().search == 2
 
 
@@ -68,7 +68,7 @@ def test_503_without_retry_after_backs_off(sandbox: Sandbox, jira: JiraAdapter, 
     sandbox.add_fault(status=503, path=SEARCH, times=2)
     assert search_all(jira) > 0
     assert len(sleeps) == 2
-    assert 0 <= sleeps[0] <= 0.5 and 0 <= sleeps[1] <= 1.0  # full jitter under base * 2^n
+    assert 0.35 <= sleeps[0] <= 0.65 and 0.7 <= sleeps[1] <= 1.3  # base * 2^n, jitter of 30 %
     assert sandbox.request_counts().search == 3
 
 
@@ -80,6 +80,17 @@ def test_500_storm_exhausts_retries(sandbox: Sandbox, jira: JiraAdapter, sleeps:
     assert "4 attempts" in str(caught.value)
     assert sandbox.request_counts().search == 4  # RetryPolicy(attempts=4) in the fixture
     assert len(sleeps) == 3
+
+
+def test_429_storm_with_retry_after_zero_backs_off_exponentially(
+    sandbox: Sandbox, jira: JiraAdapter, sleeps: list[float]
+) -> None:
+    sandbox.add_fault(status=429, retry_after=0, path=SEARCH, times=3)
+    assert search_all(jira) > 0
+    assert len(sleeps) == 3
+    for retry, wait in enumerate(sleeps, start=1):  # the fixture's RetryPolicy: base 0.5 s, cap 4 s, jitter 30 %
+        assert 0.5 * 2 ** (retry - 1) * 0.7 <= wait <= 0.5 * 2 ** (retry - 1) * 1.3
+    assert sandbox.request_counts().by_status[429] == 3
 
 
 def test_persistent_429_is_rate_limited(sandbox: Sandbox, jira: JiraAdapter) -> None:

@@ -125,8 +125,10 @@ def test_write_that_may_have_landed_is_not_repeated(sandbox: Sandbox, jira: Jira
 def test_refused_write_is_retried(sandbox: Sandbox, sleeps: list[float]) -> None:
     key, _ = new_issue(sandbox)
     sandbox.add_fault(status=429, retry_after=2, method="PUT", path=f"/issue/{key}$", times=1)
-    with JiraAdapter.connect(settings_for(sandbox), retry=RetryPolicy(), sleep=sleeps.append) as jira:
+    policy = RetryPolicy()
+    with JiraAdapter.connect(settings_for(sandbox), retry=policy, sleep=sleeps.append) as jira:
         sandbox.reset_requests()
         assert jira.apply(escalation(sandbox, key)).requests == 1
-    assert sleeps == [2.0]
+    (wait,) = sleeps  # at least Jira's 2 s, and at least the first backoff (5 s, jitter 30 %)
+    assert max(2.0, policy.base_delay * 0.7) <= wait <= max(2.0, policy.base_delay) * 1.3
     assert sandbox.request_counts().write == 2

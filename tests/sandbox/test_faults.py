@@ -19,9 +19,10 @@ def get(sandbox: Sandbox, path: str = "myself", timeout: float = 10) -> requests
 
 def test_rate_budget_answers_429_with_jira_headers(cloud: Sandbox) -> None:
     cloud.set_faults(rate_limits={"GET": 2}, retry_after=3)
+    cloud.freeze_fault_clock(1000.0)  # all six in one one-second window, however slow the machine
     statuses = [get(cloud) for _ in range(6)]
-    limited = [r for r in statuses if r.status_code == 429]
-    assert len(limited) >= 2  # six requests span at most two one-second windows of two
+    assert [r.status_code for r in statuses] == [200, 200, 429, 429, 429, 429]
+    limited = statuses[2:]
     headers = limited[0].headers
     assert headers["Retry-After"] == "3"
     assert headers["RateLimit-Reason"] == "jira-burst-based"
@@ -33,8 +34,17 @@ def test_rate_budget_answers_429_with_jira_headers(cloud: Sandbox) -> None:
     assert put.status_code != 429  # the budget is per method
 
 
+def test_rate_budget_refills_each_second(cloud: Sandbox) -> None:
+    cloud.set_faults(rate_limits={"*": 1})
+    cloud.freeze_fault_clock(1000.0)
+    assert [get(cloud).status_code for _ in range(2)] == [200, 429]
+    cloud.freeze_fault_clock(1001.0)
+    assert [get(cloud).status_code for _ in range(2)] == [200, 429]
+
+
 def test_per_issue_write_limit(cloud: Sandbox) -> None:
     cloud.set_faults(issue_write_limit=2, issue_write_window_s=30)
+    cloud.freeze_fault_clock(1000.0)
     url = f"{cloud.url}/rest/api/2/issue/OPS-2/properties/x"
     codes = [requests.put(url, json=i, auth=cloud.auth, timeout=10).status_code for i in range(3)]
     assert codes[2] == 429
@@ -101,6 +111,33 @@ def test_rate_rules_are_deterministic_for_a_seed() -> None:
     assert pattern(1) == pattern(1)
     assert pattern(1) != pattern(2)
     assert 30 < sum(pattern(1)) < 90
+
+
+def test_a_requests_fate_does_not_depend_on_the_others_interleaved_with_it() -> None:
+    """Four requests, each tried six times (as four threads retrying would), sent in two different orders:
+    each request meets exactly the same faults, attempt by attempt."""
+    paths = [f"/rest/api/2/issue/OPS-{n}" for n in range(1, 5)]
+    rules = [FaultRule(status=429, retry_after=0, method="PUT", rate=0.5, times_per_request=2)]
+
+    def fates(order: list[str]) -> dict[str, list[bool]]:
+        injector = FaultInjector(FaultConfig(seed=7, rules=rules))
+        seen: dict[str, list[bool]] = {path: [] for path in paths}
+        for path in order:
+            seen[path].append(injector.decide("PUT", path, "notifyUsers=false") is not None)
+        return seen
+
+    round_robin = [path for _ in range(6) for path in paths]
+    one_after_another = [path for path in reversed(paths) for _ in range(6)]
+    fate = fates(round_robin)
+    assert fate == fates(one_after_another)
+    assert all(sum(attempts) <= 2 for attempts in fate.values())  # a request retried enough gets through
+    assert sum(map(sum, fate.values())) > 0, "the rule fired at all"
+
+
+def test_times_per_request_caps_each_request_not_the_rule() -> None:
+    injector = FaultInjector(FaultConfig(rules=[FaultRule(status=503, method="PUT", times_per_request=2)]))
+    answers = [injector.decide("PUT", path) is not None for path in ["/a", "/b", "/a", "/b", "/a", "/b", "/c"]]
+    assert answers == [True, True, True, True, False, False, True]
 
 
 def test_faults_configured_at_start() -> None:

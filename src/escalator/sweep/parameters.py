@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from escalator.core.evaluate import youngest_actionable_age
 from escalator.core.policy import Policy
+from escalator.jira.retry import RetryPolicy
 from escalator.jira.scope import sweep_jql
 
 
@@ -44,6 +45,11 @@ class SweepParameters(BaseModel):
     )
     writes_per_second: float | None = Field(
         default=48, gt=0, description="writes paced to stay under Jira's write limit (Cloud: about 50/s)"
+    )
+    retry: RetryPolicy = Field(
+        default_factory=RetryPolicy,
+        description="how often and after what waits a refused or failed Jira request is tried again "
+        "(exponential backoff with jitter, at least Jira's Retry-After)",
     )
 
     narrow_scope: bool = Field(
