@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -102,9 +103,10 @@ def _where() -> str:
 
 
 def print_reports(reports: list[SweepReport], *, title: str) -> None:
-    table = Table(title=title, title_justify="left")
-    for column in ("policy", "issues", "escalations", "applied", "dry run", "failed", "over budget"):
-        table.add_column(column, justify="left" if column == "policy" else "right")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
+    table.add_column("policy", no_wrap=True)  # never cut: a policy of up to 20 characters fits 80 columns
+    for column in ("issues", "escalations", "applied", "dry run", "failed", "over budget"):
+        table.add_column(column, justify="right", no_wrap=True)
     for r in reports:
         table.add_row(
             f"{r.policy} v{r.version}",
@@ -223,7 +225,10 @@ def demo(
             again_completed, again = run_sweep(SweepParameters(policies=policies))
             print_reports(again, title="Second sweep")
         counts = sandbox.request_counts()
-        out.print(f"Jira requests in all: {counts}")
+        out.print(
+            f"Jira requests in all: {counts.total} ({counts.search} searches, {counts.write} writes, "
+            f"{counts.other} other)"
+        )
     total_again = sum(r.applied for r in again)
     out.print(
         f"Second sweep escalated {total_again} issue(s) that the first had escalated: "
