@@ -1,4 +1,4 @@
-"""git_refs reads file names verbatim: non-ASCII names are not C-quoted by ``git ls-tree``."""
+"""authoring.git reads file names verbatim: non-ASCII names are not C-quoted by ``git ls-tree``."""
 
 from __future__ import annotations
 

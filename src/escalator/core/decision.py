@@ -1,4 +1,5 @@
-"""The core's output: one Decision per issue, gathered in a Plan. Values only; the applier acts on them."""
+"""The core's output: one Decision per issue, gathered in a Plan, and the Outcome of each escalation once
+carried out. Values only; ``escalator.sweep.apply`` acts on them."""
 
 from __future__ import annotations
 

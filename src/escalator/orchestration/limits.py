@@ -1,10 +1,11 @@
-"""Two things the shards of a sweep share through the Prefect server, whatever machine each runs on.
+"""Prefect global concurrency limits, for the two things the shards of a sweep (``escalator.sharding``) share
+through the Prefect server, whatever machine each runs on.
 
 **One run per shard.** A shard of a policy is swept by one flow run at a time, across every machine: a Prefect
 global concurrency limit of 1 per policy and shard, held for the whole run.
 
-Shards run on several workers, so the per-machine lock file (``policy_lock``) cannot keep two runs of one shard
-apart; the Prefect server can. The limits are created on first use. A run holds its slots under a lease that
+Shards run on several workers, so the per-machine lock file (``escalator.sweep.lock``) cannot keep two runs of
+one shard apart; the Prefect server can. The limits are created on first use. A run holds its slots under a lease that
 its process renews; if the process dies, the server takes the slots back when the lease runs out (this needs
 a Prefect server: the ephemeral API runs no such service, which is why unsharded sweeps use the lock file).
 

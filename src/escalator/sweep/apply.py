@@ -17,7 +17,7 @@ __all__ = ["DryRunWriter", "Writer", "apply_decisions"]
 
 
 class Writer(Protocol):
-    """Makes one decision true in Jira (or pretends to). Raises on failure; the applier records it. Returns a
+    """Makes one decision true in Jira (or pretends to). Raises on failure; ``apply_decisions`` records it. Returns a
     warning for a partial success (the change is in Jira, its notification is not)."""
 
     dry_run: bool
