@@ -22,6 +22,11 @@ day its first lines were written, not a bound on ``written_at``. A write that di
 line; the next append starts a new line after it, so the torn line stays one ``unreadable`` line for ``verify``
 and the chain continues from the last complete entry. Files are read as bytes and decoded line by line, so bytes
 that are not UTF-8 spoil one line, not the file.
+
+A sink URL may carry credentials (``ftp://user:password@host/audit``); they are used to open the store and shown
+nowhere: ``url`` and every message say ``ftp://***@host/audit`` (``redact_url``), and the sweep's parameters
+are stored by Prefect the same way, so a run started from stored parameters refuses the redacted URL and asks for
+the credentials through ``ESCALATOR_AUDIT_SINK`` or the store's own configuration.
 """
 
 from __future__ import annotations
@@ -30,25 +35,44 @@ import hashlib
 import json
 import os
 import posixpath
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 import fsspec  # type: ignore[import-untyped]
 from fsspec import AbstractFileSystem
 
 from escalator.audit.record import AuditRecord
 
-__all__ = ["GENESIS_HASH", "SINK_ENV", "AuditSink", "AuditSinkError", "SinkLine", "entry_hash", "resolve_sink_url"]
+__all__ = [
+    "GENESIS_HASH",
+    "SINK_ENV",
+    "AuditSink",
+    "AuditSinkError",
+    "SinkLine",
+    "entry_hash",
+    "redact_url",
+    "resolve_sink_url",
+]
 
 SINK_ENV = "ESCALATOR_AUDIT_SINK"
 GENESIS_HASH = "0" * 64
+REDACTED = "***"
+_USERINFO = re.compile(r"(?<=//)[^/?#\s]*@")  # greedy: a password with a raw "@" is hidden whole
 
 
 class AuditSinkError(Exception):
     """The audit sink cannot be written (or read): the run must not write to Jira, or must fail loudly."""
+
+
+def redact_url(url: str) -> str:
+    """``url`` fit to show: the user and password of each ``//user:password@`` in it (chained fsspec URLs too)
+    replaced by ``***``."""
+    return _USERINFO.sub(f"{REDACTED}@", url)
 
 
 def resolve_sink_url(explicit: str | None = None) -> str | None:
@@ -79,11 +103,18 @@ class AuditSink:
     """An append-only, hash-chained JSON Lines store at ``url`` (a path or an fsspec URL)."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
+        self.url = redact_url(url)
+        """the URL as it may be shown: without credentials"""
+        self._secrets = _secrets_of(url)
+        if f"//{REDACTED}@" in url:
+            raise AuditSinkError(
+                f"audit sink {self.url!r}: its credentials were removed before Prefect stored the run's parameters; "
+                f"give them through {SINK_ENV} where the run executes, or the store's own configuration"
+            )
         try:
             fs, root = fsspec.url_to_fs(url)
         except (ValueError, ImportError, OSError) as error:
-            raise AuditSinkError(f"audit sink {url!r} cannot be opened: {error}") from error
+            raise AuditSinkError(f"audit sink {self.url!r} cannot be opened: {self.scrub(error)}") from None
         self._fs: AbstractFileSystem = fs
         self._root: str = root.rstrip("/") or "/"
 
@@ -97,12 +128,13 @@ class AuditSink:
                 file.write(b"probe\n")
             self._fs.rm(probe)
         except Exception as error:  # any backend's failure means the same: not writable
-            raise AuditSinkError(f"audit sink {self.url!r} is not writable: {error}") from error
+            raise AuditSinkError(f"audit sink {self.url!r} is not writable: {self.scrub(error)}") from None
         for policy in self.policies() if policies is None else policies:
             try:
                 self._head(policy)
             except Exception as error:
-                raise AuditSinkError(f"audit chain of {policy} in {self.url!r} cannot be continued: {error}") from error
+                message = f"audit chain of {policy} in {self.url!r} cannot be continued: {self.scrub(error)}"
+                raise AuditSinkError(message) from None
 
     def root_problem(self) -> str | None:
         """Why the sink's root cannot be read as a sink (missing, or not a directory); None when it can."""
@@ -112,7 +144,7 @@ class AuditSink:
             if not self._fs.isdir(self._root):
                 return f"audit sink {self.url!r} is not a directory"
         except Exception as error:
-            return f"audit sink {self.url!r} cannot be read: {error}"
+            return f"audit sink {self.url!r} cannot be read: {self.scrub(error)}"
         return None
 
     def append(self, policy: str, records: Iterable[AuditRecord], *, now: datetime | None = None) -> str | None:
@@ -140,8 +172,16 @@ class AuditSink:
             with self._fs.open(path, "ab") as file:
                 file.write(lead + ("\n".join(lines) + "\n").encode())
         except Exception as error:  # whatever the backend raised, the records are not kept
-            raise AuditSinkError(f"audit records of {policy} could not be appended to {self.url!r}: {error}") from error
+            message = f"audit records of {policy} could not be appended to {self.url!r}: {self.scrub(error)}"
+            raise AuditSinkError(message) from None
         return prev_hash
+
+    def scrub(self, error: object) -> str:
+        """The text of ``error`` (a backend's exception, say) with the sink's credentials taken out."""
+        text = str(error)
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
 
     def policies(self) -> list[str]:
         """The policies with a chain in the sink (a directory holding at least one day file), by name."""
@@ -205,6 +245,17 @@ class AuditSink:
         with self._fs.open(path, "rb") as file:
             file.seek(size - 1)
             return bool(file.read(1) != b"\n")
+
+
+def _secrets_of(url: str) -> list[str]:
+    """The credentials in ``url`` as they may turn up in a backend's message: whole, and the password alone
+    (raw and percent-decoded), longest first."""
+    secrets: set[str] = set()
+    for match in _USERINFO.finditer(url):
+        userinfo = match.group()[:-1]
+        password = userinfo.partition(":")[2]
+        secrets.update((userinfo, unquote(userinfo), password, unquote(password)))
+    return sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True)  # shorter ones hide nothing
 
 
 def _line(policy: str, path: str, number: int, raw: bytes) -> SinkLine:

@@ -124,14 +124,14 @@ def verify(
     except NothingToVerify as error:
         _fail(str(error))
     except (OSError, AuditSinkError) as error:
-        _fail(f"cannot read the audit sink {store.url}: {error}")
+        _fail(f"cannot read the audit sink {store.url}: {store.scrub(error)}")
     for name, count in report.records.items():
         out.print(f"{escape(name)}: {count} records, head {report.heads[name][:16]}")
     if report.ok:
         out.print("[green]OK[/]: every chain is complete and unaltered.")
         return
     for problem in report.problems:
-        err.print(f"[red]{escape(problem.kind.upper())}[/] {escape(str(problem))}")
+        err.print(f"[red]{escape(problem.kind.upper())}[/] {escape(store.scrub(problem))}")
     err.print(f"[red]FAILED[/]: {len(report.problems)} problem(s) in the audit sink {escape(store.url)}")
     raise typer.Exit(1)
 
@@ -156,7 +156,7 @@ def _sink_records(store: AuditSink, wanted: RecordQuery) -> Iterator[AuditRecord
         except StopIteration:
             return
         except OSError as error:
-            raise AuditSinkError(f"cannot read the audit sink {store.url}: {error}") from error
+            raise AuditSinkError(f"cannot read the audit sink {store.url}: {store.scrub(error)}") from None
         if wanted.matches(record):
             yield record
             count += 1

@@ -98,8 +98,10 @@ def run_sweep(params: SweepParameters) -> tuple[bool, list[SweepReport]]:
 
 
 def _where() -> str:
+    from escalator.audit.sink import redact_url  # a JIRA_URL with credentials is refused, but not when a block is used
+
     url = os.environ.get("JIRA_URL")
-    return f"Jira at {url}: " if url else ""
+    return f"Jira at {redact_url(url)}: " if url else ""
 
 
 def print_reports(reports: list[SweepReport], *, title: str) -> None:
@@ -147,9 +149,12 @@ def _check_before_starting(params: SweepParameters) -> None:
         problems.extend(str(problem) for problem in error.problems)
     if params.jira_block is None:
         try:
-            JiraSettings.from_env()
+            warning = JiraSettings.from_env().plain_http_warning
         except JiraConfigError as error:
             problems.append(f"Jira settings: {error} (see README: Pointing it at a real Jira)")
+        else:
+            if warning:
+                err.print(f"[yellow]warning[/yellow] {escape(warning)}")
     if problems:
         for problem in problems:
             err.print(f"[red]error[/red] {escape(str(problem))}")

@@ -17,29 +17,22 @@ from types import TracebackType
 from typing import Any
 
 from escalator.core.decision import Decision
-from escalator.core.issue import STATE_PROPERTY_KEY, IssueSnapshot
+from escalator.core.issue import STATE_PROPERTY_KEY
 from escalator.core.policy import Policy
 from escalator.jira.edit import issue_edit
 from escalator.jira.errors import JiraError, JiraNotFound, JiraUnexpectedResponse
+from escalator.jira.pages import CloudPaging, SearchPage, ServerPaging, page_issues, read_page
 from escalator.jira.preflight import PreflightReport, run_preflight
 from escalator.jira.retry import RetryPolicy
 from escalator.jira.scope import split_order_by
 from escalator.jira.settings import JiraSettings
-from escalator.jira.snapshot import SYSTEM_FIELDS, Deployment, SnapshotProblem, parse_jira_time, snapshot_from_json
+from escalator.jira.snapshot import SYSTEM_FIELDS, Deployment, parse_jira_time
 from escalator.jira.transport import Sleep, Transport
 
 __all__ = ["Applied", "JiraAdapter", "SearchPage", "partitioned_pages"]
 
 LOG = logging.getLogger(__name__)
 DEFAULT_PAGE_SIZE = 100  # Cloud trims pages to 100 when fields beyond id/key are asked for
-
-
-@dataclass(frozen=True)
-class SearchPage:
-    """One page of a search: its issues, and the problems found in their data (never dropped silently)."""
-
-    issues: list[IssueSnapshot]
-    problems: list[SnapshotProblem]
 
 
 @dataclass(frozen=True)
@@ -121,7 +114,9 @@ class JiraAdapter:
         """The issues ``jql`` matches, page by page, one request per page, with the fields the core reads,
         the escalation state and (``changelog=True``) the changelog inline, for when assignee and priority
         last changed. Cloud pages by ``nextPageToken`` (``search/jql``), Data Center by ``startAt``
-        (``search``). Pages are read lazily: a write between two pages can shift a Data Center page."""
+        (``search``). Pages are read lazily: a write between two pages can shift a Data Center page. Each
+        answer is checked before it is read (``pages.py``): a malformed issue is a problem of that issue, a
+        malformed page or paging that would not end is a ``JiraProtocolError``."""
         custom = sorted(set(custom_fields))
         body: dict[str, Any] = {
             "jql": jql,
@@ -175,22 +170,29 @@ class JiraAdapter:
     def _created_edge(self, jql: str, direction: str) -> datetime | None:
         body = {"jql": f"{jql} ORDER BY created {direction}", "maxResults": 1, "fields": ["created"]}
         path = "search/jql" if self.deployment == "cloud" else "search"
-        answer = self._transport.post(path, body, read=True)
-        issues = answer.get("issues") if isinstance(answer, dict) else None
-        if not isinstance(issues, list):
-            raise JiraUnexpectedResponse("a search answered without an 'issues' list")
+        issues = page_issues(self._transport.post(path, body, read=True))
         if not issues:
             return None
-        return parse_jira_time(issues[0]["fields"]["created"]).astimezone(UTC)
+        fields = issues[0].get("fields") if isinstance(issues[0], dict) else None
+        created = fields.get("created") if isinstance(fields, dict) else None
+        if isinstance(created, str):
+            try:
+                return parse_jira_time(created).astimezone(UTC)
+            except ValueError:
+                pass
+        # The paged search reports this issue as a data problem; here it only means no slicing.
+        LOG.warning("the %s issue of %s cannot be read; the query is searched unsliced", direction, jql)
+        return None
 
     def _cloud_pages(self, body: dict[str, Any], custom: list[str]) -> Iterator[SearchPage]:
+        paging = CloudPaging()
         token: str | None = None
         while True:
             request = body if token is None else {**body, "nextPageToken": token}
             answer = self._transport.post("search/jql", request, read=True)
             yield self._page(answer, custom)
-            token = answer.get("nextPageToken")
-            if not token or answer.get("isLast") is True:
+            token = paging.next_token(answer)
+            if token is None:
                 return
 
     def _server_pages(self, body: dict[str, Any], custom: list[str]) -> Iterator[SearchPage]:
@@ -198,34 +200,18 @@ class JiraAdapter:
         # (merge_plans keeps its first decision).
         if not split_order_by(body["jql"])[1]:
             body = {**body, "jql": f"{body['jql']} ORDER BY key ASC"}
-        start = 0
-        while True:
+        paging = ServerPaging()
+        start: int | None = 0
+        while start is not None:
             answer = self._transport.post("search", {**body, "startAt": start}, read=True)
-            page = self._page(answer, custom)
-            yield page
-            start += len(page.issues)
-            total = answer.get("total")
-            if not page.issues or not isinstance(total, int) or start >= total:
-                return
+            yield self._page(answer, custom)
+            start = paging.next_start(answer, len(answer["issues"]))
 
     def _page(self, answer: Any, custom: list[str]) -> SearchPage:
-        if not isinstance(answer, dict) or not isinstance(answer.get("issues"), list):
-            raise JiraUnexpectedResponse("a search answered without an 'issues' list")
-        issues: list[IssueSnapshot] = []
-        problems: list[SnapshotProblem] = []
-        for raw in answer["issues"]:
-            try:
-                snapshot, problem = snapshot_from_json(raw, self.deployment, custom, self.acting_user)
-            except JiraUnexpectedResponse as error:  # one unreadable issue must not stop the sweep
-                key = str(raw.get("key") or "?") if isinstance(raw, dict) else "?"
-                LOG.warning("%s: %s", key, error)
-                problems.append(SnapshotProblem(key, str(error)))
-                continue
-            issues.append(snapshot)
-            if problem is not None:
-                LOG.warning("%s: %s", problem.issue_key, problem.problem)
-                problems.append(problem)
-        return SearchPage(issues, problems)
+        page = read_page(answer, self.deployment, custom, self.acting_user)
+        for problem in page.problems:  # one unreadable issue must not stop the sweep
+            LOG.warning("%s: %s", problem.issue_key, problem.problem)
+        return page
 
     # --- writes -----------------------------------------------------------------------------------
     def apply(self, decision: Decision, *, run_link: str | None = None) -> Applied:

@@ -16,6 +16,7 @@ __all__ = [
     "JiraError",
     "JiraNotFound",
     "JiraPermissionError",
+    "JiraProtocolError",
     "JiraRateLimited",
     "JiraUnavailable",
     "JiraUnexpectedResponse",
@@ -90,6 +91,12 @@ class JiraBadRequest(JiraError):
 
 class JiraUnexpectedResponse(JiraError):
     """Jira answered, but not with what its API promises (a body we cannot read)."""
+
+
+class JiraProtocolError(JiraUnexpectedResponse):
+    """Jira answered in a way its API rules out: a search page that is not an object, a ``nextPageToken``
+    it gave before, more pages than its first page announced. Paging on would never end, or end wrong, so the
+    search stops here; like any ``JiraError`` it stops one policy's sweep, not the run."""
 
 
 class PreflightFailed(JiraError):

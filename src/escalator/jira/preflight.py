@@ -8,9 +8,10 @@ Inactive owners are not a problem here: they are reported, and the core skips th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from escalator.core.policy import Policy
-from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, PreflightFailed
+from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, JiraProtocolError, PreflightFailed
 from escalator.jira.snapshot import Deployment
 from escalator.jira.transport import Transport
 
@@ -35,10 +36,10 @@ def run_preflight(
     """The report, or ``PreflightFailed`` listing every problem. Reads only; never writes. ``jql`` is the
     query the sweep will search (the scope narrowed), counted instead of the bare scope."""
     problems: list[str] = []
-    myself = transport.get("myself")  # a 401 here is the whole answer: raise JiraAuthError as it is
+    myself = _object(transport.get("myself"), "myself")  # a 401 here is the whole answer: raised as it is
     user = str(myself.get("accountId") if deployment == "cloud" else myself.get("name"))
 
-    known = tuple(str(p["name"]) for p in transport.get("priority") or ())
+    known = tuple(str(_object(p, "a priority").get("name")) for p in _list(transport.get("priority"), "priority"))
     for name in sorted(policy.all_priorities() - set(known)):
         problems.append(f"priority {name!r} does not exist in this Jira (it has: {', '.join(known)})")
 
@@ -46,7 +47,7 @@ def run_preflight(
     for owner in sorted(policy.all_owners()):
         params = {"accountId": owner} if deployment == "cloud" else {"username": owner}
         try:
-            found = transport.get("user", params)
+            found = _object(transport.get("user", params), "user")
         except JiraNotFound:
             who = "accountId" if deployment == "cloud" else "username"
             problems.append(f"user {owner!r} does not exist in this Jira (owners are given by {who})")
@@ -56,7 +57,7 @@ def run_preflight(
 
     custom = policy.fields_read()
     if custom:
-        field_ids = {str(f.get("id")) for f in transport.get("field") or ()}
+        field_ids = {str(_object(f, "a field").get("id")) for f in _list(transport.get("field"), "field")}
         problems.extend(f"custom field {name!r} does not exist in this Jira" for name in sorted(custom - field_ids))
 
     count: int | None = None
@@ -77,6 +78,24 @@ def _scope_count(transport: Transport, deployment: Deployment, jql: str) -> int:
     """How many issues ``jql`` matches (approximate on Cloud, which counts recent changes late)."""
     if deployment == "cloud":
         answer = transport.post("search/approximate-count", {"jql": jql}, read=True)
-        return int(answer["count"])
+        return _count(_object(answer, "search/approximate-count").get("count"), "search/approximate-count")
     answer = transport.post("search", {"jql": jql, "maxResults": 0, "fields": ["id"]}, read=True)
-    return int(answer["total"])
+    return _count(_object(answer, "search").get("total"), "search")
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise JiraProtocolError(f"{what} answered {type(value).__name__}, not an object")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise JiraProtocolError(f"{what} answered {type(value).__name__}, not a list")
+    return value
+
+
+def _count(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise JiraProtocolError(f"{what} answered a count that is {type(value).__name__}, not a whole number")
+    return value

@@ -1,15 +1,19 @@
 """How escalator reaches Jira: base URL and credentials, read from the environment.
 
 Either HTTP Basic with an e-mail and API token (Jira Cloud) or a bearer personal access token (Data Center).
-Secrets are ``SecretStr``: they never show in a repr, a log line or an error message.
+Secrets are ``SecretStr``: they never show in a repr, a log line or an error message. A ``JIRA_URL`` that
+carries them itself (``https://user:token@host``) is refused, because a URL is printed, logged and kept in
+Prefect's parameters; a plain ``http://`` URL to another machine is allowed (a lab Jira) with a warning.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Mapping
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
@@ -38,6 +42,18 @@ class JiraSettings(BaseModel):
         value = value.strip().rstrip("/")
         if not value.startswith(("https://", "http://")):
             raise ValueError("JIRA_URL must start with https:// (or http://)")
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            raise ValueError("JIRA_URL is not a valid URL") from None
+        if "@" in parts.netloc:
+            raise ValueError(
+                "JIRA_URL must not carry a user or password (user:password@host): "
+                "set JIRA_EMAIL and JIRA_API_TOKEN, or JIRA_PAT, instead"
+            )
+        if not parts.hostname:
+            raise ValueError("JIRA_URL has no host name")
         return value
 
     @model_validator(mode="after")
@@ -53,6 +69,18 @@ class JiraSettings(BaseModel):
             if self.api_token is None:
                 raise ValueError("JIRA_API_TOKEN is not set (JIRA_EMAIL needs it)")
         return self
+
+    @property
+    def plain_http_warning(self) -> str | None:
+        """A warning when credentials would cross the network unencrypted: ``http://`` to a host that is not
+        this machine (loopback: a sandbox, a tunnel); None otherwise."""
+        parts = urlsplit(self.url)
+        if parts.scheme != "http" or _is_loopback(parts.hostname or ""):
+            return None
+        return (
+            f"JIRA_URL uses http:// to {parts.hostname}, which is not this machine: the credentials and the issues "
+            "travel unencrypted; use https://"
+        )
 
     @property
     def auth_kind(self) -> AuthKind:
@@ -95,3 +123,12 @@ class JiraSettings(BaseModel):
             # pydantic echoes the input in its message; ours names the variable and never shows a value.
             problems = [str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()]
             raise JiraConfigError("invalid Jira settings", messages=problems) from None
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

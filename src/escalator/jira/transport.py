@@ -6,6 +6,10 @@ Why not the client's retries: they skip 500/502/504 and a 503 without ``Retry-Af
 ``Retry-After`` that is not a whole number. Why not its methods: several cost extra requests (user look-ups,
 reloads after an edit), and the calls escalator needs (inline properties, one-PUT edits, notify) have none.
 
+Every ``requests`` exception becomes one of ours, named by its type and the request, never by its text (which
+can carry the URL and headers): a dropped connection or an answer cut off mid-body is retried like a 503, a
+redirect loop or an undecodable body is not.
+
 Writes that may have reached Jira (500/502/504, a dropped connection) are not repeated, so an escalation
 comment is never posted twice; 429 and 503 mean Jira refused the request, and are retried for writes too.
 """
@@ -59,6 +63,8 @@ class Transport:
         writes_per_second: float | None = None,
     ) -> None:
         self.base_url = settings.url
+        if settings.plain_http_warning:
+            LOG.warning("%s", settings.plain_http_warning)
         self._reads = Pacer(reads_per_second, sleep=sleep)
         self._writes = Pacer(writes_per_second, sleep=sleep)
         self.retry = retry or RetryPolicy()
@@ -115,6 +121,11 @@ class Transport:
             except (requests.ConnectionError, requests.Timeout) as exc:
                 reached = True
                 problem = f"connection failed ({type(exc).__name__})"
+            except requests.exceptions.ChunkedEncodingError as exc:
+                reached = True
+                problem = f"the answer was cut off ({type(exc).__name__})"
+            except requests.RequestException as exc:
+                raise _unusable(exc, where) from None
             else:
                 if response.ok:
                     return _json(response, where)
@@ -151,6 +162,17 @@ class Transport:
                 raise JiraUnexpectedResponse(f"{method} /{API}/{path}: no response") from None
             return exc.response
         return response
+
+
+def _unusable(exc: requests.RequestException, where: str) -> JiraError:
+    """A ``requests`` failure that trying again would not cure. Named by its type only: its text can hold the
+    URL and headers."""
+    name = type(exc).__name__
+    if isinstance(exc, requests.TooManyRedirects):
+        return JiraUnexpectedResponse(f"{where}: Jira redirected the request in a loop ({name})")
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return JiraUnexpectedResponse(f"{where}: the answer's body could not be decoded ({name})")
+    return JiraError(f"{where}: the request could not be made ({name})")
 
 
 def _json(response: requests.Response, where: str) -> Any:

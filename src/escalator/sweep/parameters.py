@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
+from escalator.audit.sink import redact_url
 from escalator.core.evaluate import youngest_actionable_age
 from escalator.core.policy import Policy
 from escalator.jira.retry import RetryPolicy
@@ -57,6 +58,11 @@ class SweepParameters(BaseModel):
         description="search only issues older than the policy's shortest window or deadline: younger ones "
         "cannot be due (off: read the whole scope, e.g. to list data problems of new issues)",
     )
+
+    @field_serializer("audit_sink", when_used="json")
+    def _sink_without_credentials(self, sink: str | None) -> str | None:
+        """Prefect stores and shows a run's parameters as JSON: a sink URL's credentials never go there."""
+        return None if sink is None else redact_url(sink)
 
     def search_jql(self, policy: Policy, clause: str | None = None) -> str:
         """The JQL this sweep searches for ``policy``: its scope AND ``clause`` (the part of it this run covers,
