@@ -1,7 +1,11 @@
 """The app factory: one FastAPI app per sandbox, its routers, Jira-shaped error handlers (never a bare
-500) and the fault/logging middleware. Knows nothing of uvicorn; `server.py` runs it."""
+500, and never the exception's text in an answer: it goes to the sandbox's log under a reference the answer
+names) and the fault/logging middleware. Knows nothing of uvicorn; `server.py` runs it."""
 
 from __future__ import annotations
+
+import logging
+import uuid
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -17,6 +21,8 @@ from jira_sandbox.runtime import SandboxRuntime
 from jira_sandbox.seed import install_base
 from jira_sandbox.settings import SandboxSettings
 from jira_sandbox.store import Store
+
+LOG = logging.getLogger(__name__)
 
 
 def build_runtime(
@@ -55,7 +61,9 @@ def create_app(runtime: SandboxRuntime) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, error: Exception) -> Response:
-        message = f"Internal server error ({type(error).__name__}: {error})"
+        reference = uuid.uuid4().hex[:12]
+        LOG.error("internal error %s on %s %s", reference, request.method, request.url.path, exc_info=error)
+        message = f"Internal server error (reference {reference} in the sandbox's log)"
         return json_response({"errorMessages": [message], "errors": {}}, 500)
 
     app.add_middleware(SandboxMiddleware, runtime=runtime)

@@ -1,10 +1,12 @@
 """Who is calling: HTTP Basic (email or username + API token) or Bearer (personal access token).
-Missing or wrong credentials, and inactive users, get Jira's 401."""
+Missing or wrong credentials, and inactive users, get Jira's 401. Tokens are compared in constant time
+(`hmac.compare_digest`), so how long a refusal takes says nothing about how much of a guess was right."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 
 from fastapi import Request
 
@@ -27,10 +29,10 @@ def credentials_user(authorization: str | None, store: Store) -> User:
             except (binascii.Error, UnicodeDecodeError):
                 raise not_authenticated() from None
             user = user_store.by_login(db, login)
-            if user is None or not user.token or secret != user.token:
+            if user is None or not user.token or not same_token(secret, user.token):
                 raise _bad_credentials()
         elif scheme.lower() == "bearer":
-            user = user_store.by_token(db, value.strip())
+            user = user_store.by_token(db, value.strip(), same_token) if value.strip() else None
             if user is None:
                 raise _bad_credentials()
         else:
@@ -38,6 +40,11 @@ def credentials_user(authorization: str | None, store: Store) -> User:
     if not user.active:
         raise _bad_credentials()
     return user
+
+
+def same_token(given: str, expected: str) -> bool:
+    """Constant-time comparison of a presented token with a stored one."""
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 def _bad_credentials() -> JiraApiError:

@@ -39,7 +39,7 @@ def start(
     from jira_sandbox.faults import FaultConfig
     from jira_sandbox.jira_export import import_export
     from jira_sandbox.jiratime import now_ms
-    from jira_sandbox.server import SandboxServer
+    from jira_sandbox.server import SandboxServer, exposure_warning
     from jira_sandbox.settings import SandboxSettings
     from jira_sandbox.store import Store
     from jira_sandbox.testing import sandbox_seed
@@ -48,6 +48,11 @@ def start(
         raise typer.BadParameter("--mode must be cloud or server")
     if seed is not None and seed != "demo" and not seed.isdigit():
         raise typer.BadParameter("--seed must be 'demo' or a number of issues")
+    if not token.strip():
+        raise typer.BadParameter("--token may not be empty: anyone could call the sandbox as its admin")
+    warning = exposure_warning(host)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
     fault_config = FaultConfig.model_validate(json.loads(faults.read_text()) if faults else {})
     if latency_ms:
         fault_config = fault_config.model_copy(update={"latency_ms": latency_ms})

@@ -1,8 +1,9 @@
 """Fault injection: decides, per REST request, whether to answer with a made-up failure instead of
 serving it. Latency, per-second request budgets per method (429 with integer `Retry-After`,
 `X-RateLimit-*`, `RateLimit-Reason`), per-issue write limits, and rules that answer a status (500, 502,
-503 with or without `Retry-After`, 504, 429), reset the connection, delay or trickle the body, at a rate
-or on the Nth matching request.
+503 with or without `Retry-After`, 504, 429), answer a given body (a malformed page, text that is not JSON,
+a redirect), reset the connection, cut the answer off mid-body, delay or trickle the body, at a rate or on
+the Nth matching request.
 
 Reproducible whatever the order in which concurrent clients' requests arrive: a rule's `rate` is decided per
 request (method, path and query) from the `seed`, the rule and how often that request met the rule before, not
@@ -36,9 +37,10 @@ class FaultRule(BaseModel):
     """One rule. It matches requests by `method` and a regex searched in the path (`path`); of the
     matching requests it lets `skip` through, then fires on a share `rate` of them (decided per request, see
     the module's docstring), at most `times` times in all and at most `times_per_request` times for one
-    request (None: no limit). `nth=N` is shorthand for skip N-1, times 1."""
+    request (None: no limit). `nth=N` is shorthand for skip N-1, times 1. `answer` sends `status` with
+    `body` (any JSON value) or `text` (sent as it is) and `headers`, whatever the request asked."""
 
-    action: Literal["error", "reset", "delay", "slow_body"] = "error"
+    action: Literal["error", "reset", "delay", "slow_body", "answer", "cut"] = "error"
     status: int = 503
     retry_after: int | None = None
     reason: str = "jira-burst-based"
@@ -51,6 +53,9 @@ class FaultRule(BaseModel):
     times_per_request: int | None = Field(default=None, ge=1)
     nth: int | None = None
     delay_ms: int = 0
+    body: Any = None
+    text: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
 
 
 class FaultConfig(BaseModel):
@@ -67,15 +72,17 @@ class FaultConfig(BaseModel):
 
 @dataclass(frozen=True)
 class FaultDecision:
-    """What to do instead of (or besides) serving: `error` (status/headers/body), `reset`, `delay`
-    (then serve), `slow_body` (serve, trickling the body over `delay_ms`)."""
+    """What to do instead of (or besides) serving: `error` and `answer` (status/headers/body, `text` when
+    the body is not JSON), `reset`, `delay` (then serve), `slow_body` (serve, trickling the body over
+    `delay_ms`), `cut` (serve, but close the connection halfway through the body)."""
 
     action: str
     label: str
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
-    body: dict[str, Any] = field(default_factory=dict)
+    body: Any = field(default_factory=dict)
     delay_ms: int = 0
+    text: str | None = None
 
 
 def rate_limit_headers(limit: int, retry_after: int, reason: str, window_s: float = 1.0) -> dict[str, str]:
@@ -167,7 +174,9 @@ class FaultInjector:
         return None
 
     def _rule_decision(self, index: int, rule: FaultRule) -> FaultDecision:
-        label = f"rule{index}:{rule.action}" + (f":{rule.status}" if rule.action == "error" else "")
+        label = f"rule{index}:{rule.action}" + (f":{rule.status}" if rule.action in ("error", "answer") else "")
+        if rule.action == "answer":
+            return FaultDecision("answer", label, rule.status, dict(rule.headers), rule.body, text=rule.text)
         if rule.action != "error":
             return FaultDecision(rule.action, label, delay_ms=rule.delay_ms)
         headers: dict[str, str] = {}

@@ -1,6 +1,8 @@
-"""The ASGI layer in front of `/rest`: logs every request with its status, adds latency, and carries
-out fault decisions (made-up errors, connection resets, delays, trickled bodies). Admin routes
-(`/_sandbox`) pass straight through, unlogged and never faulted.
+"""The ASGI layer in front of the app: refuses a request body over the size limit with 413 before any route
+reads it (every path, so an unauthenticated caller cannot fill the memory); and in front of `/rest`, logs
+every request with its status, adds latency, and carries out fault decisions (made-up errors and answers,
+connection resets, answers cut off, delays, trickled bodies). Admin routes (`/_sandbox`) are otherwise passed
+straight through, unlogged and never faulted.
 """
 
 from __future__ import annotations
@@ -24,11 +26,22 @@ class SandboxMiddleware:
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not str(scope["path"]).startswith("/rest/"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         method, path = str(scope["method"]), str(scope["path"])
         query = scope.get("query_string", b"").decode("latin-1")
+        limit = self.runtime.settings.max_body_bytes
+        received = await _read_body(scope, receive, limit)
+        if received is None:
+            if path.startswith("/rest/"):
+                self.runtime.requests.record(method, path, query, 413, None)
+            await _too_large(send, limit)
+            return
+        receive = _replay(received, receive)
+        if not path.startswith("/rest/"):
+            await self.app(scope, receive, send)
+            return
         latency = self.runtime.faults.latency_ms
         if latency:
             await asyncio.sleep(latency / 1000)
@@ -61,15 +74,18 @@ class SandboxMiddleware:
             record(500)
 
     async def _apply(self, decision: FaultDecision, scope: Scope, receive: Receive, send: Send) -> None:
-        if decision.action == "error":
-            body = json.dumps(decision.body).encode()
+        if decision.action in ("error", "answer"):
+            body = json.dumps(decision.body).encode() if decision.text is None else decision.text.encode()
+            given = {k.lower(): v for k, v in decision.headers.items()}
             headers: list[tuple[bytes, bytes]] = [
-                (b"content-type", b"application/json;charset=UTF-8"),
+                (b"content-type", given.pop("content-type", "application/json;charset=UTF-8").encode()),
                 (b"content-length", str(len(body)).encode()),
             ]
-            headers += [(k.lower().encode(), v.encode()) for k, v in decision.headers.items()]
+            headers += [(k.encode(), v.encode()) for k, v in given.items()]
             await send({"type": "http.response.start", "status": decision.status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
+        elif decision.action == "cut":
+            await self.app(scope, receive, _cutting(send, scope))
         elif decision.action == "reset":
             if not connections.abort(scope.get("server"), scope.get("client")):
                 raise ConnectionResetError("injected connection reset (transport unknown)")
@@ -78,6 +94,68 @@ class SandboxMiddleware:
             await self.app(scope, receive, send)
         else:
             await self.app(scope, receive, _trickling(send, decision.delay_ms))
+
+
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> list[Message] | None:
+    """The request's body messages, read up to ``limit`` bytes; None when it is larger (a declared
+    `content-length` over the limit is refused before a byte is read)."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            return None
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages
+        size += len(message.get("body", b""))
+        if size > limit:
+            return None
+        if not message.get("more_body", False):
+            return messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A `receive` that hands out ``messages`` first, then waits on the real one (for a disconnect)."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    message = f"The request body is larger than the sandbox accepts ({limit:,} bytes)."
+    body = json.dumps({"errorMessages": [message], "errors": {}}).encode()
+    headers = [
+        (b"content-type", b"application/json;charset=UTF-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _cutting(send: Send, scope: Scope) -> Send:
+    """A `send` that sends the first half of the body (its `content-length` promising all of it), then
+    aborts the connection: the client sees the answer cut off."""
+    chunks: list[bytes] = []
+
+    async def cut(message: Message) -> None:
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        chunks.append(bytes(message.get("body", b"")))
+        if message.get("more_body", False):
+            return
+        body = b"".join(chunks)
+        await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+        if not connections.abort(scope.get("server"), scope.get("client")):
+            raise ConnectionResetError("injected cut (transport unknown)")
+
+    return cut
 
 
 def _trickling(send: Send, delay_ms: int) -> Send:

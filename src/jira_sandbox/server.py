@@ -1,9 +1,10 @@
 """Runs a sandbox app under uvicorn: in the foreground until SIGINT/SIGTERM (the CLI), or in a
 background thread on a free loopback port (the test fixture). Uses `TrackedH11Protocol` so faults can
-reset connections."""
+reset connections. A sandbox is for this machine: `exposure_warning` says so when it is bound elsewhere."""
 
 from __future__ import annotations
 
+import ipaddress
 import signal
 import threading
 import time
@@ -15,6 +16,22 @@ from fastapi import FastAPI
 from jira_sandbox.connections import TrackedH11Protocol
 
 STARTUP_TIMEOUT_S = 10.0
+
+
+def exposure_warning(host: str) -> str | None:
+    """A warning when ``host`` is not a loopback address: the sandbox's admin credentials are printed at start
+    and its admin endpoint can rewrite everything, so other machines should not reach it."""
+    if host.lower() == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host.strip("[]")).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return (
+        f"the sandbox listens on {host}, which other machines may reach: anyone who can connect can use its "
+        "printed credentials and its admin endpoint; use --host 127.0.0.1 unless that is what you want"
+    )
 
 
 class SandboxServer:

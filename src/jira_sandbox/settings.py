@@ -14,12 +14,14 @@ DEFAULT_ADMIN_EMAIL = "admin@example.com"
 DEFAULT_ADMIN_TOKEN = "sandbox-token"
 DEFAULT_ADMIN_NAME = "admin"
 DEFAULT_ADMIN_ACCOUNT_ID = "acc-admin"
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class SandboxSettings:
     """Start-time configuration. `admin_email`/`admin_token` are the Basic credentials of the admin user
-    (in Server mode the username `admin_name` works too); the token doubles as a bearer PAT."""
+    (in Server mode the username `admin_name` works too); the token doubles as a bearer PAT, so it may not be
+    empty. Request bodies over `max_body_bytes` are answered 413 without being read."""
 
     mode: Mode = "cloud"
     admin_email: str = DEFAULT_ADMIN_EMAIL
@@ -27,6 +29,13 @@ class SandboxSettings:
     admin_name: str = DEFAULT_ADMIN_NAME
     admin_account_id: str = DEFAULT_ADMIN_ACCOUNT_ID
     server_title: str = "Jira Sandbox"
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+    def __post_init__(self) -> None:
+        if not self.admin_token.strip():
+            raise ValueError("the admin token may not be empty: anyone could call the sandbox as its admin")
+        if self.max_body_bytes < 1:
+            raise ValueError("max_body_bytes must be positive")
 
     @property
     def is_cloud(self) -> bool:

@@ -28,7 +28,13 @@ from jira_sandbox.requestlog import RequestCounts, RequestRecord
 from jira_sandbox.runtime import SandboxRuntime
 from jira_sandbox.seed import SeedReport, seed_demo, seed_issues
 from jira_sandbox.server import SandboxServer
-from jira_sandbox.settings import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_TOKEN, Mode, SandboxSettings
+from jira_sandbox.settings import (
+    DEFAULT_ADMIN_EMAIL,
+    DEFAULT_ADMIN_TOKEN,
+    DEFAULT_MAX_BODY_BYTES,
+    Mode,
+    SandboxSettings,
+)
 from jira_sandbox.store import Store
 from jira_sandbox.users import User, save_user
 
@@ -139,12 +145,13 @@ def running_sandbox(
     db: str = ":memory:",
     user: str = DEFAULT_ADMIN_EMAIL,
     token: str = DEFAULT_ADMIN_TOKEN,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     faults: FaultConfig | None = None,
     **fault_options: Any,
 ) -> Iterator[Sandbox]:
     """Start a sandbox (`seed`: None, "demo", or a number of issues in the demo organisation) with the
     given fault settings (`faults=FaultConfig(...)` or its fields as keywords); stop it on exit."""
-    settings = SandboxSettings(mode=mode, admin_email=user, admin_token=token)
+    settings = SandboxSettings(mode=mode, admin_email=user, admin_token=token, max_body_bytes=max_body_bytes)
     config = faults or (FaultConfig.model_validate(fault_options) if fault_options else None)
     store = Store(db)
     runtime = build_runtime(settings, store, config)

@@ -4,6 +4,8 @@ are a 400; an unexpected exception in a route still answers `{"errorMessages": [
 
 from __future__ import annotations
 
+import logging
+import re
 import sqlite3
 from collections.abc import Iterator
 
@@ -104,18 +106,27 @@ def test_random_clauses_run_or_are_400(db: sqlite3.Connection, where: str, order
     db.execute(sql, params).fetchall()
 
 
-def test_unexpected_exceptions_keep_jira_shape() -> None:
+def test_unexpected_exceptions_keep_jira_shape_and_keep_their_text_to_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     app = create_app(build_runtime(SandboxSettings()))
 
     def explode() -> None:
-        raise RuntimeError("boom")
+        raise RuntimeError("boom: /srv/secret/path")
 
     app.add_api_route("/rest/api/2/explode", explode)
     server = SandboxServer(app, log_level="critical")
     server.start_in_background()
     try:
-        response = requests.get(f"{server.url}/rest/api/2/explode", timeout=10)
+        with caplog.at_level(logging.ERROR, logger="jira_sandbox.app"):
+            response = requests.get(f"{server.url}/rest/api/2/explode", timeout=10)
     finally:
         server.stop()
     assert response.status_code == 500
-    assert response.json() == {"errorMessages": ["Internal server error (RuntimeError: boom)"], "errors": {}}
+    (message,) = response.json()["errorMessages"]
+    assert response.json()["errors"] == {}
+    assert "boom" not in response.text and "RuntimeError" not in response.text and "/srv" not in response.text
+    reference = re.fullmatch(r"Internal server error \(reference ([0-9a-f]{12}) in the sandbox's log\)", message)
+    assert reference is not None, message
+    (record,) = [r for r in caplog.records if reference.group(1) in r.getMessage()]
+    assert record.exc_info is not None and "boom" in str(record.exc_info[1])

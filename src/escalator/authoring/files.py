@@ -2,13 +2,15 @@
 
 Each problem names the file, the line and the field path, in the form editors and CI logs link to
 (``policies/outage.yaml:14: categories[0].levels[1].window: ...``). Validation runs in passes, cheap to
-expensive: YAML syntax, then the shape of every element, then cross-references, for every file before any
-policy is used, so a run never starts with half its policies.
+expensive: what the file may cost to read (size, nesting, aliases: ``bounds.py``), YAML syntax, then the shape
+of every element, then cross-references, for every file before any policy is used, so a run never starts with
+half its policies.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from escalator.authoring.bounds import MAX_FILE_BYTES, Excess, size_excess, structure_excess
 from escalator.core.policy import Location, Policy, PolicyIdentity, PolicyReferenceError, dotted_path
 
 __all__ = [
@@ -89,21 +92,29 @@ def expand_policy_paths(paths: Iterable[Path]) -> list[Path]:
 def read_yaml(path: Path) -> tuple[Any, bytes]:
     """The parsed YAML (ruamel round-trip nodes, which remember their lines) and the file's bytes.
 
-    Raises ``PolicyLoadError`` for a missing file or a syntax error, with the line of the error.
+    Raises ``PolicyLoadError`` for a missing file, one too large to read (judged before reading it), a syntax
+    error, or YAML too costly to build, with the line of the problem.
     """
     display = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            too_large = size_excess(os.fstat(file.fileno()).st_size)  # a pipe says 0: read no more than allowed
+            raw = b"" if too_large else file.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise PolicyLoadError([PolicyProblem(display, None, "", f"cannot read the file: {error.strerror}")]) from None
+    if too_large is not None:
+        raise _refused(display, too_large)
     return parse_yaml(raw, display), raw
 
 
 def parse_yaml(raw: bytes, display: str) -> Any:
     """Parse YAML bytes (from a file, or from git at a ref); syntax errors name ``display`` and the line."""
-    yaml = YAML(typ="rt")
+    excess = size_excess(len(raw))
+    if excess is not None:
+        raise _refused(display, excess)
     try:
-        data = yaml.load(raw)
+        excess = structure_excess(raw)
+        data = None if excess else YAML(typ="rt").load(raw)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -111,7 +122,16 @@ def parse_yaml(raw: bytes, display: str) -> Any:
         raise PolicyLoadError([PolicyProblem(display, line, "", f"YAML syntax: {message}")]) from None
     except YAMLError as error:
         raise PolicyLoadError([PolicyProblem(display, None, "", f"YAML: {error}")]) from None
+    except Exception as error:  # ruamel's constructors on hostile input: `!!set x`, a 13th month, ...
+        message = f"YAML that cannot be read ({type(error).__name__}: {str(error)[:200]})"
+        raise PolicyLoadError([PolicyProblem(display, None, "", message)]) from None
+    if excess is not None:
+        raise _refused(display, excess)
     return data
+
+
+def _refused(display: str, excess: Excess) -> PolicyLoadError:
+    return PolicyLoadError([PolicyProblem(display, excess.line, "", excess.message)])
 
 
 def validate_yaml(model: type[BaseModel], data: Any, path: str) -> Any:
