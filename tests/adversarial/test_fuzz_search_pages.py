@@ -93,7 +93,7 @@ def pages(draw: st.DrawFn, issues: list[dict[str, Any]]) -> tuple[list[Any], lis
     keys = {issue["key"] for issue in intact}
 
     def claims_no_intact_key(value: Any) -> bool:
-        return not (isinstance(value, dict) and value.get("key") in keys)
+        return not (isinstance(value, dict) and isinstance(value.get("key"), str) and value["key"] in keys)
 
     broken = [draw(poisoned(issues[i]).filter(claims_no_intact_key)) for i in chosen[len(chosen) // 2 + 1 :]]
     junk = draw(st.lists(json_values.filter(claims_no_intact_key), max_size=3))
