@@ -11,7 +11,7 @@ issue or end one search with a clear error; it must never crash the sweep, hang 
 - Paging is watched. Cloud pages by ``nextPageToken``; a token it gave before would page for ever (the ``jira``
   client does exactly that), so it ends the search. Data Center pages by ``startAt`` against ``total``; the
   first page says how many pages to expect, and a server that keeps raising ``total`` ends the search once it
-  has sent more pages than that, plus a margin for issues created during the sweep (``SLACK``).
+  has sent more pages than that, plus a margin for issues created during the sweep (``page_limit``).
 """
 
 from __future__ import annotations
@@ -24,14 +24,21 @@ from escalator.core.issue import STATE_PROPERTY_KEY, IssueSnapshot, SnapshotProb
 from escalator.jira.errors import JiraProtocolError, JiraUnexpectedResponse
 from escalator.jira.snapshot import Deployment, snapshot_from_json
 
-__all__ = ["MAX_VALUE_DEPTH", "CloudPaging", "SearchPage", "ServerPaging", "issue_problem", "page_issues", "read_page"]
+__all__ = [
+    "MAX_VALUE_DEPTH",
+    "CloudPaging",
+    "SearchPage",
+    "ServerPaging",
+    "issue_problem",
+    "page_issues",
+    "page_limit",
+    "read_page",
+]
 
 MAX_VALUE_DEPTH = 16
 """Deepest nesting of a custom field or the state property; Jira's deepest (a cascading select) is 3."""
 
 MAX_KEY_LENGTH = 255
-SLACK = (2, 10)
-"""Data Center: pages allowed beyond what the first page announced: at least 2, or a tenth more."""
 
 
 @dataclass(frozen=True)
@@ -208,15 +215,19 @@ class ServerPaging:
         if entries == 0 or self.start >= total:
             return None
         if self.limit is None:
-            announced = -(-total // entries)
-            least, share = SLACK
-            self.limit = announced + max(least, announced // share)
+            self.limit = page_limit(-(-total // entries))
         if self.pages >= self.limit:
             raise JiraProtocolError(
                 f"search page {self.pages}: Jira still announces more issues ({total}) after {self.pages} pages, "
                 f"well beyond what its first page implied; the search stops here"
             )
         return self.start
+
+
+def page_limit(announced: int) -> int:
+    """The pages a Data Center search may take when its first page implied ``announced``: a tenth more, and at
+    least two more, for issues created while the sweep pages (with offsets, they push later issues back)."""
+    return announced + max(2, announced // 10)
 
 
 def _usable_key(key: Any) -> bool:
