@@ -96,6 +96,11 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
     ) as jira:
         searches = {p.policy.name: params.search_jql(p.policy, coverage.clause) for p in policy_runs}
         checks = {p.policy.name: preflight(jira, p.policy, searches[p.policy.name]) for p in policy_runs}  # all first
+        if not jira.seal.signed:
+            logger.warning(
+                "escalation states are unsigned: any Jira user who may edit an issue can forge its state; "
+                "set ESCALATOR_STATE_KEY (or state_key in the Jira Secret block) to seal them"
+            )
         writer: Writer = DryRunWriter() if params.dry_run else JiraWriter(jira, run)
         for policy_run in policy_runs:
             name = policy_run.policy.name
@@ -168,11 +173,15 @@ def sweep_policy(
         # outcome of this policy's sweep and the run goes on; anything else is a bug and stops the run.
         message = str(error) if isinstance(error, JiraError) else f"{type(error).__name__}: {error}"
         logger.error("%s: the sweep stopped: %s", policy.name, message)
-        records, summary = run_records(plan, outcomes, policy_run, run, keys, problems, now=now, error=message)
+        records, summary = run_records(
+            plan, outcomes, policy_run, run, keys, problems, now=now, error=message, states_signed=jira.seal.signed
+        )
         record_audit(records, summary, keys, sink, chain)
         if not isinstance(error, JiraError):
             raise
         return SweepReport.of(policy, plan, outcomes, problems, keys, error=message)
-    records, summary = run_records(plan, outcomes, policy_run, run, keys, problems, now=now)
+    records, summary = run_records(
+        plan, outcomes, policy_run, run, keys, problems, now=now, states_signed=jira.seal.signed
+    )
     record_audit(records, summary, keys, sink, chain)
     return SweepReport.of(policy, plan, outcomes, problems, keys)

@@ -90,10 +90,13 @@ class AuditRecord(BaseModel):
 
 
 def records_for(plan: Plan, outcomes: Iterable[Outcome], git: GitProvenance, run: RunInfo) -> list[AuditRecord]:
-    """One record per escalation (with its outcome), per skipped issue and per deadline breach."""
+    """One record per escalation (with its outcome), per skipped issue and per deadline breach, and one per issue
+    whose data was wrong (its escalation state, say), whatever was decided for it."""
     by_key: Mapping[str, Outcome] = {outcome.issue_key: outcome for outcome in outcomes}
     records: list[AuditRecord] = []
     for decision in plan.decisions:
+        if decision.data_problem is not None:
+            records.append(_problem_record(plan, decision, decision.data_problem, git, run))
         outcome = by_key.get(decision.issue_key)
         status: str
         if decision.outcome == "escalate":
@@ -139,6 +142,21 @@ def _record(
         error=outcome.error if outcome is not None else None,
         warning=outcome.warning if outcome is not None else None,
         **_provenance(identity, git, run),
+    )
+
+
+def _problem_record(plan: Plan, decision: Decision, problem: str, git: GitProvenance, run: RunInfo) -> AuditRecord:
+    """An issue whose data was wrong but that was evaluated all the same (e.g. its state rebuilt)."""
+    return AuditRecord(
+        evaluated_at=plan.now,
+        issue_key=decision.issue_key,
+        outcome="data_problem",
+        decision=decision.outcome,
+        reason_code="data_problem",
+        reason=f"{decision.issue_key}: {problem}",
+        category=decision.category,
+        from_level=decision.from_level,
+        **_provenance(plan.policy, git, run),
     )
 
 

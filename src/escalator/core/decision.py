@@ -38,6 +38,7 @@ ReasonCode = Literal[
     "other_policy",
     "human_override",
     "no_available_owner",
+    "data_problem",
 ]
 ClockStart = Literal["created", "escalated", "human_change"]
 
@@ -96,6 +97,10 @@ class Decision(_Frozen):
     deadline_at: AwareDatetime | None = None
     deadline_breached: bool = False
     human_change_at: AwareDatetime | None = None
+    data_problem: str | None = Field(
+        default=None,
+        description="what was wrong with the issue's data (e.g. its escalation state) and what was done instead",
+    )
 
 
 OutcomeStatus = Literal["applied", "dry_run", "failed", "over_budget", "blocked"]

@@ -5,6 +5,7 @@ policy against this Jira before the first write. Cloud or Data Center is read fr
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import random
@@ -26,6 +27,7 @@ from escalator.jira.retry import RetryPolicy
 from escalator.jira.scope import split_order_by
 from escalator.jira.settings import JiraSettings
 from escalator.jira.snapshot import SYSTEM_FIELDS, Deployment, SnapshotProblem, parse_jira_time, snapshot_from_json
+from escalator.jira.state_seal import StateSeal
 from escalator.jira.transport import Sleep, Transport
 
 __all__ = ["Applied", "JiraAdapter", "SearchPage", "partitioned_pages"]
@@ -53,12 +55,21 @@ class Applied:
 class JiraAdapter:
     """One Jira, one set of credentials. Use ``JiraAdapter.connect(settings)``; close it (or use ``with``)."""
 
-    def __init__(self, transport: Transport, deployment: Deployment, *, notify_on_edit: bool = True) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        deployment: Deployment,
+        *,
+        notify_on_edit: bool = True,
+        seal: StateSeal | None = None,
+    ) -> None:
         self._transport = transport
         self.deployment: Deployment = deployment
         self.notify_on_edit = notify_on_edit
         self.acting_user: str | None = None
         """escalator's own account, learnt by ``preflight``: its changes are not a person's"""
+        self.seal = seal or StateSeal()
+        """opens and seals the escalation state (with the state keys of the settings, if any)"""
 
     @classmethod
     def connect(
@@ -93,7 +104,7 @@ class JiraAdapter:
             transport.close()
             raise JiraUnexpectedResponse(f"{settings.url} did not answer serverInfo like a Jira")
         deployment: Deployment = "cloud" if info.get("deploymentType") == "Cloud" else "server"
-        return cls(transport, deployment, notify_on_edit=notify_on_edit)
+        return cls(transport, deployment, notify_on_edit=notify_on_edit, seal=StateSeal(settings.state_keys))
 
     def __repr__(self) -> str:
         return f"JiraAdapter(url={self._transport.base_url!r}, deployment={self.deployment!r})"
@@ -215,22 +226,21 @@ class JiraAdapter:
         problems: list[SnapshotProblem] = []
         for raw in answer["issues"]:
             try:
-                snapshot, problem = snapshot_from_json(raw, self.deployment, custom, self.acting_user)
+                snapshot = snapshot_from_json(raw, self.deployment, custom, self.acting_user, self.seal)
             except JiraUnexpectedResponse as error:  # one unreadable issue must not stop the sweep
                 key = str(raw.get("key") or "?") if isinstance(raw, dict) else "?"
                 LOG.warning("%s: %s", key, error)
                 problems.append(SnapshotProblem(key, str(error)))
                 continue
             issues.append(snapshot)
-            if problem is not None:
-                LOG.warning("%s: %s", problem.issue_key, problem.problem)
-                problems.append(problem)
+            if snapshot.state_problem is not None:
+                LOG.warning("%s: %s", snapshot.key, snapshot.state_problem)
         return SearchPage(issues, problems)
 
     # --- writes -----------------------------------------------------------------------------------
     def apply(self, decision: Decision, *, run_link: str | None = None) -> Applied:
         """Carry out one escalation: one PUT, plus one notify POST if the decision asks for it."""
-        edit = issue_edit(decision, self.deployment, run_link)
+        edit = issue_edit(decision, self.deployment, run_link, self.seal)
         params = None if self.notify_on_edit else {"notifyUsers": "false"}
         self._transport.put(f"issue/{edit.issue_key}", edit.body, params=params)
         if edit.notification is None:
@@ -257,7 +267,7 @@ class JiraAdapter:
         ``jql``: the query the sweep will search instead of the bare scope (checked and counted)."""
         report = run_preflight(self._transport, self.deployment, policy, jql=jql)
         self.acting_user = report.user
-        return report
+        return dataclasses.replace(report, states_signed=self.seal.signed)
 
 
 def partitioned_pages(sources: list[Iterator[SearchPage]], *, buffered: int = 4) -> Iterator[SearchPage]:

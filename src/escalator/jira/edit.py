@@ -13,6 +13,7 @@ from typing import Any
 from escalator.core.decision import Decision
 from escalator.core.issue import STATE_PROPERTY_KEY
 from escalator.jira.snapshot import Deployment
+from escalator.jira.state_seal import StateSeal
 
 __all__ = ["IssueEdit", "issue_edit", "notification", "user_ref"]
 
@@ -29,8 +30,11 @@ def user_ref(user: str, deployment: Deployment) -> dict[str, str]:
     return {"accountId": user} if deployment == "cloud" else {"name": user}
 
 
-def issue_edit(decision: Decision, deployment: Deployment, run_link: str | None = None) -> IssueEdit:
-    """The write for an ``escalate`` decision; anything else is a programming error (ValueError)."""
+def issue_edit(
+    decision: Decision, deployment: Deployment, run_link: str | None = None, seal: StateSeal | None = None
+) -> IssueEdit:
+    """The write for an ``escalate`` decision; anything else is a programming error (ValueError). ``seal`` signs
+    the state when a state key is set."""
     actions, state = decision.actions, decision.new_state
     if decision.outcome != "escalate" or actions is None or state is None:
         raise ValueError(f"{decision.issue_key}: only an escalation with actions and a new state can be applied")
@@ -46,7 +50,7 @@ def issue_edit(decision: Decision, deployment: Deployment, run_link: str | None 
     body = {
         "fields": fields,
         "update": update,
-        "properties": [{"key": STATE_PROPERTY_KEY, "value": state.model_dump(mode="json")}],
+        "properties": [{"key": STATE_PROPERTY_KEY, "value": (seal or StateSeal()).seal(decision.issue_key, state)}],
     }
     return IssueEdit(decision.issue_key, body, notification(decision, deployment))
 
