@@ -19,9 +19,10 @@ from tasks.report import ARTIFACT_KEY, build_audit_report, publish_audit_report,
 def audit_report(params: ReportParameters = ReportParameters()) -> dict[str, Any]:  # noqa: B008 - a frozen default
     """Counts of what the report found; the report itself is in the artifact and the HTML file."""
     logger = get_run_logger()
-    since, until = params.period(datetime.now(UTC))
+    now = datetime.now(UTC)
+    since, until = params.period(now)
     report = build_audit_report(params, since, until)
-    target = params.html_path(since, until)
+    target = params.html_path(since, until, now)
     html = write_report_html(report, target) if target is not None else None
     markdown = report_markdown(report)
     if html is not None:

@@ -23,7 +23,7 @@ ARTIFACT_KEY = "escalator-audit-report"
 
 
 @task(name="build-audit-report", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=10)
-def build_audit_report(params: ReportParameters, since: datetime, until: datetime) -> AuditReport:
+def build_audit_report(params: ReportParameters, since: datetime, until: datetime | None) -> AuditReport:
     sink_url = resolve_sink_url(params.audit_sink) if params.source == "sink" else None
     return report_for(
         period_records(since, until, params.policies, params.source, sink_url),

@@ -122,17 +122,17 @@ class RecordTally:
             live, dry = self._weekly.setdefault((week_of(at), record.policy, record.to_level), (set(), set()))
             (dry if record.dry_run else live).add(record.issue_key)
             self._owned_population.add(record.issue_key)
+        if record.outcome == "skipped":
+            self._unowned.add((record.policy, record.issue_key))
+        elif record.outcome == "data_problem":
+            self._problem(record)
         if record.dry_run:
-            return
+            return  # what follows happened in Jira: only live runs tell
         if record.outcome == "applied":
             self._live_escalations.append((record.policy, record.issue_key, at))
             self._track(record, level=record.to_level, owner=record.assignee_after)
         elif record.outcome == "deadline_breached":
             self._track(record, level=record.from_level, owner=record.assignee_before)
-        elif record.outcome == "skipped":
-            self._unowned.add((record.policy, record.issue_key))
-        elif record.outcome == "data_problem":
-            self._problem(record)
         if record.outcome == "failed":
             self._failed.append(_write(record, record.error or "unknown error"))
         elif record.warning:

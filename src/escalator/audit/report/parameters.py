@@ -39,12 +39,17 @@ class ReportParameters(BaseModel):
             raise ValueError("since must be before until")
         return self
 
-    def period(self, now: datetime) -> tuple[datetime, datetime]:
-        """[since, until): by default the ``days`` whole UTC days before the last midnight before ``now``."""
-        until = self.until or datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
-        return self.since or until - timedelta(days=self.days), until
+    def period(self, now: datetime) -> tuple[datetime, datetime | None]:
+        """[since, until): by default the ``days`` whole UTC days before the last midnight before ``now``; with
+        only ``since`` given, everything from then on."""
+        midnight = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
+        until = self.until or (None if self.since else midnight)
+        since = self.since or (until or midnight) - timedelta(days=self.days)
+        return since, until
 
-    def html_path(self, since: datetime, until: datetime) -> Path | None:
+    def html_path(self, since: datetime, until: datetime | None, now: datetime) -> Path | None:
+        """``<html_dir>/escalator-audit-report-<since>-to-<until>.html`` (dates, UTC); None without ``html_dir``."""
         if self.html_dir is None:
             return None
-        return Path(self.html_dir) / f"escalator-audit-report-{since:%Y-%m-%d}-to-{until:%Y-%m-%d}.html"
+        end = until or now
+        return Path(self.html_dir) / f"escalator-audit-report-{since:%Y-%m-%d}-to-{end:%Y-%m-%d}.html"
