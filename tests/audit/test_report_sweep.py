@@ -7,7 +7,7 @@ escalation deadline 30d), ``now`` being the test's start and T the live sweep's 
 
 | issue | before the sweeps | live sweep | afterwards |
 |---|---|---|---|
-| AUD-1 | created now-5h, carol assigns dave at now-4h | L1 (alice; frank skipped) | alice comments T+30m, resolves T+2h |
+| AUD-1 | created now-5h, carol assigns dave at now-4h | L1 (alice; frank skipped) | alice comments T+30m, done T+2h |
 | AUD-2 | created now-6h, assigned at now-3h | L1 | alice resolves T+1h |
 | AUD-3 | created now-10h, assigned at now-2h | L1 | nothing: open, within its deadline |
 | AUD-4 | created now-41d assigned to alice, escalated to L1 at now-40d | L2 (bob) | bob resolves T+4h: late |
