@@ -3,12 +3,16 @@ default form. The same sections and numbers as the HTML form (``layout``), with 
 
 from __future__ import annotations
 
+import textwrap
+
 from escalator.audit.report.layout import Bullets, Paragraph, Table, header_lines, sections
 from escalator.audit.report.model import AuditReport
 
 __all__ = ["report_markdown"]
 
 TITLE = "Escalation audit report"
+WIDTH = 80
+"""prose is wrapped to this width, so the markdown reads in a terminal too (renderers join the lines)"""
 
 
 def report_markdown(report: AuditReport) -> str:
@@ -19,7 +23,7 @@ def report_markdown(report: AuditReport) -> str:
         for block in section.blocks:
             lines.append("")
             if isinstance(block, Paragraph):
-                lines.append(_text(block.text))
+                lines += textwrap.wrap(_text(block.text), WIDTH, break_on_hyphens=False)
             elif isinstance(block, Table):
                 if block.title:
                     lines += [f"### {_text(block.title)}", ""]
@@ -27,7 +31,10 @@ def report_markdown(report: AuditReport) -> str:
             elif isinstance(block, Bullets):
                 if block.title:
                     lines += [f"### {_text(block.title)}", ""]
-                lines += [f"- {_text(item)}" for item in block.items]
+                for item in block.items:
+                    lines += textwrap.wrap(
+                        _text(item), WIDTH, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False
+                    )
     return "\n".join(lines) + "\n"
 
 

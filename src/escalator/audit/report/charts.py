@@ -15,9 +15,10 @@ from typing import Any
 from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 from escalator.audit.report.model import DEADLINE_STATUSES, AuditReport, DurationStat
+from escalator.core.decision import format_timedelta
 
 __all__ = ["DEADLINE_LABELS", "charts"]
 
@@ -36,6 +37,17 @@ DEADLINE_LABELS = {
     "open_breached": "open, past deadline",
     "not_judged": "not judged",
 }
+_LOG_TICKS = [
+    (1 / 60, "1m"),
+    (10 / 60, "10m"),
+    (1, "1h"),
+    (8, "8h"),
+    (24, "1d"),
+    (168, "1w"),
+    (720, "30d"),
+    (4320, "180d"),
+]
+"""where a log-scaled time axis is labelled, in hours, and how (matplotlib's own labels are math notation)"""
 _STYLE: dict[Any, Any] = {  # matplotlib types its keys as literals
     "text.parse_math": False,  # text from records is drawn as it is: a "$" starts no math
     "svg.fonttype": "none",
@@ -125,6 +137,7 @@ def _weekly(report: AuditReport, policy: str) -> Figure:
         ax.legend(title="to level", loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         ax.grid(axis="x", visible=False)
     axes[-1].set_xlabel("week starting Monday (UTC)")
+    axes[-1].set_xlim(-0.5, max(len(weeks), 8) - 0.5)  # a few weeks are not drawn as a few walls
     _thin_labels(axes[-1], len(labels))
     return figure
 
@@ -155,12 +168,24 @@ def _histogram(ax: Axes, stat: DurationStat, title: str, unit: str) -> None:
         ax.set_yticks([])
         return
     hours = [sample.total_seconds() / 3600 for sample in stat.samples]
-    ax.hist(hours, bins=min(20, max(5, len(hours))), color=PALETTE[4], edgecolor="white", label=f"{len(hours)} {unit}")
+    if max(hours) > 72:  # a long tail: a log scale keeps both minutes and weeks readable
+        floor = 1 / 60
+        hours = [max(value, floor) for value in hours]
+        bins: list[float] | int = [floor * (max(hours) / floor) ** (n / 20) for n in range(21)]
+        ax.set_xscale("log")
+        ticks = [(at, label) for at, label in _LOG_TICKS if floor <= at <= max(hours) * 1.5]
+        ax.set_xticks([at for at, _ in ticks], [label for _, label in ticks])
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xlabel("time (log scale; under a minute drawn at one minute)")
+    else:
+        bins = min(20, max(5, len(hours)))
+    ax.hist(hours, bins=bins, color=PALETTE[4], edgecolor="white", label=f"{len(hours)} {unit}")
     for value, name, style in ((stat.median, "median", "-"), (stat.p90, "90th percentile", "--")):
         if value is not None:
-            hours_value = value.total_seconds() / 3600
-            ax.axvline(hours_value, color=PALETTE[5], linestyle=style, label=f"{name}: {hours_value:.1f} h")
-    ax.legend(fontsize=9, framealpha=0.95, loc="upper right")
+            text = format_timedelta(value) if value >= timedelta(minutes=1) else f"{value.total_seconds():.0f}s"
+            at = max(value.total_seconds() / 3600, 1 / 60) if ax.get_xscale() == "log" else value.total_seconds() / 3600
+            ax.axvline(at, color=PALETTE[5], linestyle=style, label=f"{name}: {text}")
+    ax.legend(fontsize=9, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=1)
     ax.grid(axis="x", visible=False)
 
 

@@ -52,6 +52,12 @@ class Section:
     blocks: list[Block] = field(default_factory=list)
 
 
+def issue_order(key: str) -> tuple[str, int, str]:
+    """ABC-9 before ABC-10."""
+    project, _, number = key.rpartition("-")
+    return (project, int(number), key) if number.isdigit() else (key, 0, key)
+
+
 def when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else "-"
 
@@ -82,7 +88,7 @@ def header_lines(report: AuditReport) -> list[str]:
     return [
         f"Period: {period.label()}.",
         f"Policies: {policies}. Records read: {report.records}, from {source}.",
-        f'Jira read at {when(period.as_of)} UTC: "still open" means open then. Times are UTC.',
+        f'Times are UTC. Jira read at {when(period.as_of)}: "still open" means open then.',
     ]
 
 
@@ -197,7 +203,7 @@ def _speed(report: AuditReport) -> Section:
 
 
 def _keys(keys: Iterable[str], limit: int = 30) -> str:
-    listed = sorted(set(keys))
+    listed = sorted(set(keys), key=issue_order)
     more = f" and {len(listed) - limit} more" if len(listed) > limit else ""
     return ", ".join(listed[:limit]) + more
 

@@ -43,9 +43,13 @@ class Period(_Frozen):
     as_of: AwareDatetime
 
     def label(self) -> str:
-        since = self.since.strftime("%Y-%m-%d %H:%M UTC") if self.since else "the first record"
-        until = self.until.strftime("%Y-%m-%d %H:%M UTC") if self.until else "the last record"
-        return f"{since} to {until} (end excluded)"
+        since = self.since.strftime("%Y-%m-%d %H:%M UTC") if self.since else None
+        until = self.until.strftime("%Y-%m-%d %H:%M UTC") if self.until else None
+        if since and until:
+            return f"{since} to {until} (end excluded)"
+        if since:
+            return f"from {since} on"
+        return f"before {until}" if until else "every record"
 
 
 class WeeklyEscalations(_Frozen):
