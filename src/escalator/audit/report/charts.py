@@ -17,8 +17,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
 
+from escalator.audit.report.layout import duration
 from escalator.audit.report.model import DEADLINE_STATUSES, AuditReport, DurationStat
-from escalator.core.decision import format_timedelta
 
 __all__ = ["DEADLINE_LABELS", "charts"]
 
@@ -182,7 +182,7 @@ def _histogram(ax: Axes, stat: DurationStat, title: str, unit: str) -> None:
     ax.hist(hours, bins=bins, color=PALETTE[4], edgecolor="white", label=f"{len(hours)} {unit}")
     for value, name, style in ((stat.median, "median", "-"), (stat.p90, "90th percentile", "--")):
         if value is not None:
-            text = format_timedelta(value) if value >= timedelta(minutes=1) else f"{value.total_seconds():.0f}s"
+            text = duration(value) if value >= timedelta(seconds=30) else f"{value.total_seconds():.0f}s"
             at = max(value.total_seconds() / 3600, 1 / 60) if ax.get_xscale() == "log" else value.total_seconds() / 3600
             ax.axvline(at, color=PALETTE[5], linestyle=style, label=f"{name}: {text}")
     ax.legend(fontsize=9, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=1)

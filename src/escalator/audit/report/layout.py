@@ -63,7 +63,10 @@ def when(moment: datetime | None) -> str:
 
 
 def duration(value: timedelta | None) -> str:
-    return format_timedelta(value) if value is not None else "-"
+    """To the nearest minute (Jira's times are milliseconds, the records' microseconds: 1h 29m 59.999s is 1h 30m)."""
+    if value is None:
+        return "-"
+    return format_timedelta(timedelta(minutes=round(value.total_seconds() / 60)))
 
 
 def sections(report: AuditReport) -> list[Section]:
