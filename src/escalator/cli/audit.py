@@ -24,7 +24,9 @@ from escalator.audit.sink import SINK_ENV, AuditSink, AuditSinkError, resolve_si
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Decision records: query and export, one issue's history, verify the audit sink.")
+app = typer.Typer(
+    help="Decision records: query and export, one issue's history, the auditor's report, verify the audit sink."
+)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -29,6 +29,7 @@ from escalator.audit.report.model import (
     PolicyVersion,
     SkippedOwner,
     WeeklyEscalations,
+    issue_order,
 )
 from escalator.core.history import Answer, IssueHistory
 
@@ -208,7 +209,9 @@ class RecordTally:
         did not return) and ``bots``, the accounts escalator writes with (their changes are not a person's)."""
         escalated = tuple(
             _judge(policy, key, issue, histories.get(key), period.as_of)
-            for (policy, key), issue in sorted(self._escalated.items())
+            for (policy, key), issue in sorted(
+                self._escalated.items(), key=lambda item: (item[0][0], issue_order(item[0][1]))
+            )
         )
         return AuditReport(
             period=period,

@@ -15,6 +15,7 @@ from escalator.audit.report.model import (
     DurationStat,
     EscalatedIssue,
     FailedWrite,
+    issue_order,
 )
 from escalator.core.decision import format_timedelta
 
@@ -50,12 +51,6 @@ class Section:
     """stable id: the HTML anchor, and which chart goes with it"""
     title: str
     blocks: list[Block] = field(default_factory=list)
-
-
-def issue_order(key: str) -> tuple[str, int, str]:
-    """ABC-9 before ABC-10."""
-    project, _, number = key.rpartition("-")
-    return (project, int(number), key) if number.isdigit() else (key, 0, key)
 
 
 def when(moment: datetime | None) -> str:

@@ -27,7 +27,14 @@ __all__ = [
     "PolicyVersion",
     "SkippedOwner",
     "WeeklyEscalations",
+    "issue_order",
 ]
+
+
+def issue_order(key: str) -> tuple[str, int, str]:
+    """Issue keys in Jira's order: ABC-9 before ABC-10."""
+    project, _, number = key.rpartition("-")
+    return (project, int(number), key) if number.isdigit() else (key, 0, key)
 
 
 class _Frozen(BaseModel):
