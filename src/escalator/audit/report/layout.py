@@ -19,7 +19,7 @@ from escalator.audit.report.model import (
 )
 from escalator.core.decision import format_timedelta
 
-__all__ = ["Bullets", "Paragraph", "Section", "Table", "duration", "sections", "when"]
+__all__ = ["Bullets", "Paragraph", "Section", "Table", "duration", "header_lines", "sections", "when"]
 
 
 @dataclass(frozen=True)
