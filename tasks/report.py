@@ -3,8 +3,6 @@ its markdown form as the artifact ``escalator-audit-report``."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +11,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from escalator.audit.report.as_html import report_html
-from escalator.audit.report.collect import period_records, report_for, source_label
+from escalator.audit.report.collect import period_records, report_for, source_label, write_whole
 from escalator.audit.report.model import AuditReport
 from escalator.audit.report.parameters import ReportParameters
 from escalator.audit.sink import resolve_sink_url
@@ -40,14 +38,7 @@ def build_audit_report(params: ReportParameters, since: datetime, until: datetim
 def write_report_html(report: AuditReport, path: Path) -> Path:
     """The HTML form, written whole (a temporary file renamed over ``path``); its absolute path."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(report_html(report))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_whole(path, report_html(report))
     return path.resolve()
 
 

@@ -6,9 +6,7 @@ unless the whole report was made.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -42,7 +40,7 @@ def report(
     data problems, failed writes and the policy versions in force."""
     from escalator.audit.report.as_html import report_html
     from escalator.audit.report.as_markdown import report_markdown
-    from escalator.audit.report.collect import period_records, report_for, source_label
+    from escalator.audit.report.collect import period_records, report_for, source_label, write_whole
     from escalator.audit.sink import AuditSinkError, resolve_sink_url
     from escalator.jira.errors import JiraConfigError, JiraError
     from escalator.jira.settings import JiraSettings
@@ -81,19 +79,7 @@ def report(
         sys.stdout.write(text)
         return
     try:
-        _write_whole(output, text)
+        write_whole(output, text)
     except OSError as error:
         _fail(f"cannot write {output}: {error.strerror or error}", 1)
     err.print(f"report over {built.records} records written to {escape(str(output))}")
-
-
-def _write_whole(path: Path, text: str) -> None:
-    """All or nothing: a temporary file beside ``path``, renamed over it once complete."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -6,10 +6,13 @@ it.
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from escalator.audit.query import RecordQuery
 from escalator.audit.record import AuditRecord
@@ -19,7 +22,7 @@ from escalator.audit.sink import AuditSink
 from escalator.core.history import IssueHistory
 from escalator.jira.settings import JiraSettings
 
-__all__ = ["JiraReading", "period_records", "read_histories", "report_for", "source_label"]
+__all__ = ["JiraReading", "period_records", "read_histories", "report_for", "source_label", "write_whole"]
 
 Clock = Callable[[], datetime]
 
@@ -112,3 +115,16 @@ def report_for(
         source=source,
         jira_notes=jira.notes,
     )
+
+
+def write_whole(path: Path, text: str) -> None:
+    """All or nothing: a temporary file beside ``path``, renamed over it once complete (an ``OSError`` when the
+    directory is missing or not writable, and then nothing is left behind)."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
