@@ -173,7 +173,7 @@ def test_records_of_older_schemas_load(version: int) -> None:
     old = AuditRecord.model_validate({**old_data, "schema_version": version})
     assert old.schema_version == version
     assert old.policy_commit is None and old.policy_author is None and old.policy_authored_at is None
-    assert SCHEMA_VERSION == 3 and record("OPS-2").schema_version == 3
+    assert SCHEMA_VERSION == 4 and record("OPS-2").schema_version == 4
 
 
 def test_outcome_values_include_not_applied() -> None:

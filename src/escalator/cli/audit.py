@@ -24,7 +24,9 @@ from escalator.audit.sink import SINK_ENV, AuditSink, AuditSinkError, resolve_si
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Decision records: query and export, one issue's history, verify the audit sink.")
+app = typer.Typer(
+    help="Decision records: query and export, one issue's history, the auditor's report, verify the audit sink."
+)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -138,30 +140,12 @@ def verify(
 
 def _records(wanted: RecordQuery, source: str, sink: str | None) -> Iterator[AuditRecord]:
     if source == "sink":
-        return _sink_records(_sink(sink), wanted)
+        return _sink(sink).matching(wanted)
     if source != "prefect":
         _fail("--from must be prefect or sink")
     from escalator.audit.reader import prefect_records
 
     return prefect_records(wanted)
-
-
-def _sink_records(store: AuditSink, wanted: RecordQuery) -> Iterator[AuditRecord]:
-    """The matching records; a failure to read the sink is an ``AuditSinkError`` (not the output's OSError)."""
-    count = 0
-    records = store.records(wanted.policy)
-    while True:
-        try:
-            record = next(records)
-        except StopIteration:
-            return
-        except OSError as error:
-            raise AuditSinkError(f"cannot read the audit sink {store.url}: {error}") from error
-        if wanted.matches(record):
-            yield record
-            count += 1
-            if wanted.limit is not None and count >= wanted.limit:
-                return
 
 
 def _sink(url: str | None) -> AuditSink:

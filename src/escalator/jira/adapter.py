@@ -18,10 +18,12 @@ from types import TracebackType
 from typing import Any
 
 from escalator.core.decision import Decision
+from escalator.core.history import IssueHistory
 from escalator.core.issue import STATE_PROPERTY_KEY, IssueSnapshot
 from escalator.core.policy import Policy
 from escalator.jira.edit import issue_edit
-from escalator.jira.errors import JiraError, JiraNotFound, JiraUnexpectedResponse
+from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, JiraUnexpectedResponse
+from escalator.jira.history import HISTORY_FIELDS, ISSUE_KEY, history_from_json, keys_jql, missing_keys
 from escalator.jira.preflight import PreflightReport, run_preflight
 from escalator.jira.retry import RetryPolicy
 from escalator.jira.scope import split_order_by
@@ -30,7 +32,7 @@ from escalator.jira.snapshot import SYSTEM_FIELDS, Deployment, SnapshotProblem, 
 from escalator.jira.state_seal import StateSeal
 from escalator.jira.transport import Sleep, Transport
 
-__all__ = ["Applied", "JiraAdapter", "SearchPage", "partitioned_pages"]
+__all__ = ["Applied", "IssueHistories", "JiraAdapter", "SearchPage", "partitioned_pages"]
 
 LOG = logging.getLogger(__name__)
 DEFAULT_PAGE_SIZE = 100  # Cloud trims pages to 100 when fields beyond id/key are asked for
@@ -42,6 +44,17 @@ class SearchPage:
 
     issues: list[IssueSnapshot]
     problems: list[SnapshotProblem]
+
+
+@dataclass(frozen=True)
+class IssueHistories:
+    """The answer to ``issue_histories``: the issues Jira returned, the keys it does not have or does not show
+    escalator, the issues whose data could not be read, and the keys that are not Jira keys at all."""
+
+    found: dict[str, IssueHistory]
+    missing: tuple[str, ...] = ()
+    problems: tuple[SnapshotProblem, ...] = ()
+    invalid: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,11 +208,17 @@ class JiraAdapter:
         return parse_jira_time(issues[0]["fields"]["created"]).astimezone(UTC)
 
     def _cloud_pages(self, body: dict[str, Any], custom: list[str]) -> Iterator[SearchPage]:
+        for answer in self._cloud_answers(body):
+            yield self._page(answer, custom)
+
+    def _cloud_answers(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
         token: str | None = None
         while True:
             request = body if token is None else {**body, "nextPageToken": token}
             answer = self._transport.post("search/jql", request, read=True)
-            yield self._page(answer, custom)
+            if not isinstance(answer, dict) or not isinstance(answer.get("issues"), list):
+                raise JiraUnexpectedResponse("a search answered without an 'issues' list")
+            yield answer
             token = answer.get("nextPageToken")
             if not token or answer.get("isLast") is True:
                 return
@@ -209,14 +228,19 @@ class JiraAdapter:
         # (merge_plans keeps its first decision).
         if not split_order_by(body["jql"])[1]:
             body = {**body, "jql": f"{body['jql']} ORDER BY key ASC"}
+        for answer in self._server_answers(body):
+            yield self._page(answer, custom)
+
+    def _server_answers(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
         start = 0
         while True:
             answer = self._transport.post("search", {**body, "startAt": start}, read=True)
-            page = self._page(answer, custom)
-            yield page
-            start += len(page.issues)
+            if not isinstance(answer, dict) or not isinstance(answer.get("issues"), list):
+                raise JiraUnexpectedResponse("a search answered without an 'issues' list")
+            yield answer
+            start += len(answer["issues"])
             total = answer.get("total")
-            if not page.issues or not isinstance(total, int) or start >= total:
+            if not answer["issues"] or not isinstance(total, int) or start >= total:
                 return
 
     def _page(self, answer: Any, custom: list[str]) -> SearchPage:
@@ -236,6 +260,61 @@ class JiraAdapter:
             if snapshot.state_problem is not None:
                 LOG.warning("%s: %s", snapshot.key, snapshot.state_problem)
         return SearchPage(issues, problems)
+
+    def issue_histories(self, keys: Iterable[str], *, batch: int = DEFAULT_PAGE_SIZE) -> IssueHistories:
+        """What Jira says happened to each of ``keys`` (created, resolved, its changelog and comments): one
+        search per ``batch`` keys (more only when Jira pages the answer, or names keys it does not have, which
+        are then left out and searched for no more). Reads only. Keys that are not Jira keys are never searched."""
+        wanted = sorted(set(keys))
+        invalid = tuple(key for key in wanted if not ISSUE_KEY.fullmatch(key))
+        valid = [key for key in wanted if ISSUE_KEY.fullmatch(key)]
+        found: dict[str, IssueHistory] = {}
+        missing: list[str] = []
+        problems: list[SnapshotProblem] = []
+        for index in range(0, len(valid), batch):
+            chunk = valid[index : index + batch]
+            while chunk:
+                try:
+                    answers = list(self._history_answers(chunk))
+                except JiraBadRequest as error:
+                    absent = missing_keys(error.messages)
+                    if not absent or not set(absent) & set(chunk):
+                        raise
+                    missing += [key for key in chunk if key in absent]
+                    chunk = [key for key in chunk if key not in absent]
+                    continue
+                for answer in answers:
+                    for raw in answer["issues"]:
+                        try:
+                            history = history_from_json(raw, self.deployment)
+                        except JiraUnexpectedResponse as problem:
+                            key = str(raw.get("key") or "?") if isinstance(raw, dict) else "?"
+                            problems.append(SnapshotProblem(key, str(problem)))
+                            continue
+                        found[history.key] = history
+                read = set(found) | {p.issue_key for p in problems}
+                missing += [key for key in chunk if key not in read]  # e.g. moved to another project since
+                break
+        return IssueHistories(found, tuple(sorted(missing)), tuple(problems), invalid)
+
+    def _history_answers(self, keys: list[str]) -> Iterator[dict[str, Any]]:
+        body: dict[str, Any] = {
+            "jql": keys_jql(keys),
+            "maxResults": len(keys),
+            "fields": list(HISTORY_FIELDS),
+            "expand": "changelog",
+        }
+        if self.deployment == "cloud":
+            return self._cloud_answers(body)
+        return self._server_answers({**body, "jql": f"{body['jql']} ORDER BY key ASC"})
+
+    def current_user(self) -> str:
+        """Who these credentials act as: accountId on Cloud, username on Data Center (one request)."""
+        myself = self._transport.get("myself")
+        user = myself.get("accountId" if self.deployment == "cloud" else "name") if isinstance(myself, dict) else None
+        if not isinstance(user, str):
+            raise JiraUnexpectedResponse("myself answered without the user's id")
+        return user
 
     # --- writes -----------------------------------------------------------------------------------
     def apply(self, decision: Decision, *, run_link: str | None = None) -> Applied:
