@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
-from prefect.settings import PREFECT_HOME
+from prefect.settings import PREFECT_HOME, PREFECT_UI_URL
 from prefect.states import Cancelled, Completed, Failed, State
 from prefect.utilities.annotations import quote
 
@@ -66,6 +66,12 @@ def escalate(params: SweepParameters = SweepParameters(), shard: Shard | None = 
     return Completed(message=message, data=data) if succeeded else Failed(message=message, data=data)
 
 
+def run_ui_url() -> str | None:
+    """This run's page in the Prefect UI: ``PREFECT_UI_URL``, which Prefect derives from the API URL of a real
+    server. The ephemeral API has no UI, so there is no link (the comment then names the run by name and id)."""
+    return flow_run.get_flow_run_ui_url() if PREFECT_UI_URL.value() else None
+
+
 def sweep_shard(policy_runs: list[PolicyRun], params: SweepParameters, shard: Shard) -> list[SweepReport]:
     """One shard of a sharded sweep: the plain sweep of the shard's coverage, while this run holds the shard's
     limit (one run per shard across all workers), then the shard's report for the parent."""
@@ -81,7 +87,7 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
     run = RunInfo(
         flow_run_id=flow_run.get_id(),
         flow_run_name=flow_run.get_name(),
-        flow_run_url=flow_run.get_flow_run_ui_url(),
+        flow_run_url=run_ui_url(),
         dry_run=params.dry_run,
     )
     reports: list[SweepReport] = []

@@ -97,8 +97,9 @@ def test_live_sweep_escalates_in_jira_and_records_every_decision(sandbox: Sandbo
         assert state_property.level == row["to_level"]
         assert state_property.policy == "outage-matrix" and state_property.policy_version == "3"
         (comment,) = escalation_comments(sandbox, [key])[key]
-        assert f"to {row['to_level']} ({row['assignee_after']})" in comment
+        assert f"to {row['to_level']} ([~accountid:{row['assignee_after']}])" in comment  # a mention: Jira shows a name
         assert "Run: " in comment and str(state.state_details.flow_run_id) in comment
+        assert "None/" not in comment  # a link to a real UI, or the run's name and id, never a broken link
     for field in (
         "issue_key",
         "category",

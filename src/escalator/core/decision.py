@@ -3,6 +3,7 @@ carried out. Values only; ``escalator.sweep.apply`` acts on them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -20,6 +21,7 @@ __all__ = [
     "Plan",
     "ReasonCode",
     "SkippedOwner",
+    "StatusSummary",
     "Verdict",
 ]
 
@@ -53,6 +55,47 @@ class SkippedOwner(_Frozen):
     reason: str
 
 
+class StatusSummary(_Frozen):
+    """What an escalation e-mail would say. ``at`` is in the calendar's time zone, so the reader sees local time."""
+
+    from_level: str | None
+    to_level: str
+    owner: str
+    at: AwareDatetime
+    why: str
+    assignee_before: str | None
+    priority_before: str | None
+    priority_after: str | None
+    labels_added: tuple[str, ...] = ()
+    skipped: tuple[SkippedOwner, ...] = ()
+    note: str | None = None
+    policy: str
+    policy_version: str
+    category: str
+
+    def text(self, person: Callable[[str], str] = str) -> str:
+        """The summary as comment text; ``person`` writes a person's id (a mention in Jira's wiki markup, say)."""
+        before = person(self.assignee_before) if self.assignee_before else "unassigned"
+        changes = [f"assignee {before} → {person(self.owner)}"]
+        if self.priority_after != self.priority_before:
+            changes.append(f"priority {self.priority_before or 'none'} → {self.priority_after}")
+        if self.labels_added:
+            changes.append("labels +" + ", +".join(self.labels_added))
+        origin = "" if self.from_level is None else f"from {self.from_level} "
+        lines = [
+            f"Escalated {origin}to {self.to_level} ({person(self.owner)}) on {format_instant(self.at)}.",
+            f"Why: {self.why}",
+            f"What changed: {'; '.join(changes)}.",
+        ]
+        if self.skipped:
+            skipped = "; ".join(f"{person(s.owner)} at {s.level} ({s.reason})" for s in self.skipped)
+            lines.append(f"Skipped: {skipped}.")
+        if self.note:
+            lines.append(self.note.strip())
+        lines.append(f"Policy: {self.policy} version {self.policy_version}, category {self.category}.")
+        return "\n".join(lines)
+
+
 class Actions(_Frozen):
     """What the escalation changes on the issue. Fields that stay the same keep their before-value."""
 
@@ -66,6 +109,9 @@ class Actions(_Frozen):
     notify_watchers: bool = False
     notify_users: tuple[str, ...] = ()
     comment: str
+    summary: StatusSummary | None = Field(
+        default=None, description="what ``comment`` says, as values: the Jira adapter writes people as mentions"
+    )
 
     @property
     def notifies(self) -> bool:

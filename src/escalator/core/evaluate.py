@@ -49,6 +49,7 @@ from escalator.core.decision import (
     Plan,
     ReasonCode,
     SkippedOwner,
+    StatusSummary,
     Verdict,
     format_instant,
     format_timedelta,
@@ -58,7 +59,6 @@ from escalator.core.matching import matches
 from escalator.core.policy import Category, Level, Policy, PolicyIdentity, working_window
 from escalator.core.priority import raise_priority
 from escalator.core.state import StateInUse, state_in_use
-from escalator.core.summary import StatusSummary
 
 __all__ = ["evaluate", "merge_plans", "youngest_actionable_age"]
 
@@ -530,6 +530,7 @@ def _actions(summary: StatusSummary, final: Level) -> Actions:
         notify_watchers=final.notify.watchers,
         notify_users=final.notify.users,
         comment=summary.text(),
+        summary=summary,
     )
 
 

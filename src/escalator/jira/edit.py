@@ -15,7 +15,7 @@ from escalator.core.issue import STATE_PROPERTY_KEY
 from escalator.jira.snapshot import Deployment
 from escalator.jira.state_seal import StateSeal
 
-__all__ = ["IssueEdit", "issue_edit", "notification", "user_ref"]
+__all__ = ["IssueEdit", "issue_edit", "mention", "notification", "user_ref"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,11 @@ class IssueEdit:
 def user_ref(user: str, deployment: Deployment) -> dict[str, str]:
     """How a request names a person: accountId on Cloud, username on Data Center."""
     return {"accountId": user} if deployment == "cloud" else {"name": user}
+
+
+def mention(user: str, deployment: Deployment) -> str:
+    """A person in the v2 wiki markup escalator's comments are written in: Jira shows the name, linked."""
+    return f"[~accountid:{user}]" if deployment == "cloud" else f"[~{user}]"
 
 
 def issue_edit(
@@ -43,7 +48,8 @@ def issue_edit(
         fields["assignee"] = user_ref(actions.assignee_to, deployment)
     if actions.priority_to is not None and actions.priority_to != actions.priority_from:
         fields["priority"] = {"name": actions.priority_to}
-    comment = actions.comment if run_link is None else f"{actions.comment}\n\nRun: {run_link}"
+    text = actions.summary.text(person=lambda user: mention(user, deployment)) if actions.summary else actions.comment
+    comment = text if run_link is None else f"{text}\n\nRun: {run_link}"
     update: dict[str, Any] = {"comment": [{"add": {"body": comment}}]}
     if actions.labels_add:
         update["labels"] = [{"add": label} for label in actions.labels_add]
