@@ -94,11 +94,22 @@ def query(
 def show(
     issue_key: Annotated[str, typer.Argument(help="the issue, e.g. PAY-1234")],
     policy: Annotated[str | None, typer.Option("--policy", help="only this policy's steps")] = None,
-    source: SourceOption = "prefect",
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help=f"prefect (the runs' artifacts) or sink (the audit store); default: sink when ${SINK_ENV} or --sink "
+            "is set, else prefect",
+        ),
+    ] = None,
     sink: SinkOption = None,
 ) -> None:
     """The escalation history of one issue across runs: each step, its reason, policy version and run."""
     wanted = RecordQuery(issue_keys=frozenset([issue_key.upper()]), policy=policy)
+    if source is None:
+        source = "sink" if resolve_sink_url(sink) is not None else "prefect"
+    if source == "prefect":
+        _say_when_prefect_starts()
     try:
         steps = sorted(_records(wanted, source, sink), key=lambda r: r.evaluated_at)
     except AuditSinkError as error:
@@ -136,6 +147,18 @@ def verify(
         err.print(f"[red]{escape(problem.kind.upper())}[/] {escape(str(problem))}")
     err.print(f"[red]FAILED[/]: {len(report.problems)} problem(s) in the audit sink {escape(store.url)}")
     raise typer.Exit(1)
+
+
+def _say_when_prefect_starts() -> None:
+    """Without ``PREFECT_API_URL`` the records are read through a temporary local Prefect API, which takes a few
+    seconds to start: say so, so the wait is not mistaken for a hang."""
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        err.print(
+            "Starting a temporary Prefect API to read the decision records (about 10 s; set PREFECT_API_URL to read "
+            f"a running server, or ${SINK_ENV} to read the audit sink) …"
+        )
 
 
 def _records(wanted: RecordQuery, source: str, sink: str | None) -> Iterator[AuditRecord]:
