@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
-from prefect.settings import PREFECT_HOME
+from prefect.settings import PREFECT_HOME, PREFECT_UI_URL
 from prefect.states import Cancelled, Completed, Failed, State
 from prefect.utilities.annotations import quote
 
@@ -66,6 +66,12 @@ def escalate(params: SweepParameters = SweepParameters(), shard: Shard | None = 
     return Completed(message=message, data=data) if succeeded else Failed(message=message, data=data)
 
 
+def run_ui_url() -> str | None:
+    """This run's page in the Prefect UI: ``PREFECT_UI_URL``, which Prefect derives from the API URL of a real
+    server. The ephemeral API has no UI, so there is no link (the comment then names the run by name and id)."""
+    return flow_run.get_flow_run_ui_url() if PREFECT_UI_URL.value() else None
+
+
 def sweep_shard(policy_runs: list[PolicyRun], params: SweepParameters, shard: Shard) -> list[SweepReport]:
     """One shard of a sharded sweep: the plain sweep of the shard's coverage, while this run holds the shard's
     limit (one run per shard across all workers), then the shard's report for the parent."""
@@ -81,7 +87,7 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
     run = RunInfo(
         flow_run_id=flow_run.get_id(),
         flow_run_name=flow_run.get_name(),
-        flow_run_url=flow_run.get_flow_run_ui_url(),
+        flow_run_url=run_ui_url(),
         dry_run=params.dry_run,
     )
     reports: list[SweepReport] = []
@@ -96,6 +102,11 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
     ) as jira:
         searches = {p.policy.name: params.search_jql(p.policy, coverage.clause) for p in policy_runs}
         checks = {p.policy.name: preflight(jira, p.policy, searches[p.policy.name]) for p in policy_runs}  # all first
+        if not jira.seal.signed:
+            logger.warning(
+                "escalation states are unsigned: any Jira user who may edit an issue can forge its state; "
+                "set ESCALATOR_STATE_KEY (or state_key in the Jira Secret block) to seal them"
+            )
         writer: Writer = DryRunWriter() if params.dry_run else JiraWriter(jira, run)
         for policy_run in policy_runs:
             name = policy_run.policy.name
@@ -168,11 +179,15 @@ def sweep_policy(
         # outcome of this policy's sweep and the run goes on; anything else is a bug and stops the run.
         message = str(error) if isinstance(error, JiraError) else f"{type(error).__name__}: {error}"
         logger.error("%s: the sweep stopped: %s", policy.name, message)
-        records, summary = run_records(plan, outcomes, policy_run, run, keys, problems, now=now, error=message)
+        records, summary = run_records(
+            plan, outcomes, policy_run, run, keys, problems, now=now, error=message, states_signed=jira.seal.signed
+        )
         record_audit(records, summary, keys, sink, chain)
         if not isinstance(error, JiraError):
             raise
         return SweepReport.of(policy, plan, outcomes, problems, keys, error=message)
-    records, summary = run_records(plan, outcomes, policy_run, run, keys, problems, now=now)
+    records, summary = run_records(
+        plan, outcomes, policy_run, run, keys, problems, now=now, states_signed=jira.seal.signed
+    )
     record_audit(records, summary, keys, sink, chain)
     return SweepReport.of(policy, plan, outcomes, problems, keys)

@@ -163,6 +163,16 @@ def test_commit_filter_and_show_pair_each_author_with_its_commit(tmp_path: Path)
     assert "PAY-1" in rows
 
 
+def test_show_reads_the_sink_when_one_is_set_and_prefect_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    AuditSink(str(tmp_path / "audit")).append("outage-matrix", [record("PAY-7")], now=T0)
+    monkeypatch.setenv("ESCALATOR_AUDIT_SINK", str(tmp_path / "audit"))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    shown = audit("show", "PAY-7")  # no --from: the sink, and no temporary Prefect API to wait for
+    assert "PAY-7" in shown and "1 recorded step" in shown and "temporary Prefect API" not in shown
+
+
 @pytest.mark.parametrize("version", [1, 2])
 def test_records_of_older_schemas_load(version: int) -> None:
     data = record("OPS-1").model_dump(mode="json")
@@ -173,7 +183,7 @@ def test_records_of_older_schemas_load(version: int) -> None:
     old = AuditRecord.model_validate({**old_data, "schema_version": version})
     assert old.schema_version == version
     assert old.policy_commit is None and old.policy_author is None and old.policy_authored_at is None
-    assert SCHEMA_VERSION == 3 and record("OPS-2").schema_version == 3
+    assert SCHEMA_VERSION == 4 and record("OPS-2").schema_version == 4
 
 
 def test_outcome_values_include_not_applied() -> None:

@@ -69,6 +69,7 @@ def test_every_deployment_is_created_with_its_schedule_and_time_zone(deployed: d
         "all-matrices-sharded",
         "escalate-shard",
         "policy-preview",
+        "weekly-audit-report",
     }
     preview = deployed["policy-preview"]
     assert preview.entrypoint == "flows/preview.py:policy_preview" and preview.schedules == []

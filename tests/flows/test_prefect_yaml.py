@@ -14,7 +14,15 @@ from typing import Any
 import pytest
 import yaml
 
-from escalator.orchestration.deployments import DeploymentConfigError, DeploymentSpec, read_deployments, select, sweeps
+from escalator.audit.report.parameters import ReportParameters
+from escalator.orchestration.deployments import (
+    DeploymentConfigError,
+    DeploymentSpec,
+    read_deployments,
+    select,
+    served,
+    sweeps,
+)
 from escalator.preview.compare import PreviewParameters
 from escalator.sharding.shards import ShardedSweepParameters
 from escalator.sweep.parameters import SweepParameters
@@ -24,6 +32,7 @@ PARAMETERS: dict[str, type[Any]] = {
     "flows/escalate.py:escalate": SweepParameters,
     "flows/escalate_sharded.py:escalate_sharded": ShardedSweepParameters,
     "flows/preview.py:policy_preview": PreviewParameters,
+    "flows/report.py:audit_report": ReportParameters,
 }
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,11 +56,13 @@ def _sweeps(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [d for d in document["deployments"] if d["entrypoint"] == "flows/escalate.py:escalate" and "schedules" in d]
 
 
-def test_a_deployment_per_policy_set_the_sharded_sweep_and_the_preview(document: dict[str, Any]) -> None:
+def test_a_deployment_per_policy_set_the_sharded_sweep_the_preview_and_the_report(document: dict[str, Any]) -> None:
     names = [d["name"] for d in document["deployments"]]
-    assert names == [*SWEEPS, "all-matrices-sharded", "escalate-shard", "policy-preview"]
+    assert names == [*SWEEPS, "all-matrices-sharded", "escalate-shard", "policy-preview", "weekly-audit-report"]
     for deployment in document["deployments"]:
         params = deployment["parameters"]["params"]
+        if "policies" not in params and "sweep" not in params:
+            continue
         for policy in params["sweep"]["policies"] if "sweep" in params else params["policies"]:
             assert (ROOT / policy).exists(), policy
 
@@ -80,6 +91,28 @@ def test_the_preview_deployment_is_unscheduled_on_the_same_pool(document: dict[s
     assert preview["work_pool"] == _sweeps(document)[0]["work_pool"]
     params = PreviewParameters.model_validate(preview["parameters"]["params"])
     assert params.policies == ["policies"] and params.base is None and params.head is None
+
+
+def test_the_audit_report_runs_weekly_over_the_week_before_on_the_same_pool(
+    document: dict[str, Any], specs: list[DeploymentSpec]
+) -> None:
+    from datetime import UTC, datetime
+
+    from prefect.client.schemas.schedules import CronSchedule
+
+    (report,) = [d for d in document["deployments"] if d["name"] == "weekly-audit-report"]
+    assert report["entrypoint"] == "flows/report.py:audit_report" and report["enforce_parameter_schema"] is True
+    assert report["work_pool"] == _sweeps(document)[0]["work_pool"]
+    assert report["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
+    (schedule,) = report["schedules"]
+    CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])
+    assert schedule["cron"] == "0 6 * * 1" and schedule["timezone"] == "UTC"  # Mondays 06:00 UTC
+    params = ReportParameters.model_validate(report["parameters"]["params"])
+    monday = datetime(2026, 3, 9, 6, 0, tzinfo=UTC)
+    assert params.period(monday) == (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 9, tzinfo=UTC))
+    assert params.policies == [] and params.source == "prefect" and params.html_dir == "reports"
+    (spec,) = [s for s in specs if s.name == "weekly-audit-report"]
+    assert spec.is_scheduled_report and not spec.is_sweep and spec.flow_name == "audit-report"
 
 
 def test_every_entrypoint_loads_and_its_parameters_validate_against_the_flow(
@@ -204,8 +237,20 @@ def test_serve_builds_the_unscheduled_preview_too(specs: list[DeploymentSpec], m
     assert preview.schedules == [] and preview.concurrency_limit is None
 
 
+def test_serve_builds_the_weekly_report_with_its_schedule(
+    specs: list[DeploymentSpec], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from escalator.orchestration.deployments import to_runner_deployments
+
+    monkeypatch.chdir(ROOT)
+    (report,) = to_runner_deployments([s for s in served(specs) if s.is_scheduled_report])
+    assert report.entrypoint == "flows/report.py:audit_report" and report.concurrency_limit == 1
+    assert [(s.schedule.cron, s.schedule.timezone) for s in report.schedules] == [("0 6 * * 1", "UTC")]
+
+
 def test_serve_picks_sweep_deployments_by_name(specs: list[DeploymentSpec]) -> None:
-    assert [s.name for s in sweeps(specs)] == SWEEPS  # serve runs the scheduled sweeps
+    assert [s.name for s in sweeps(specs)] == SWEEPS
+    assert [s.name for s in served(specs)] == [*SWEEPS, "weekly-audit-report"]  # serve runs what is scheduled
     assert [s.name for s in select(sweeps(specs), [])] == SWEEPS
     assert [s.name for s in select(specs, ["support-matrix"])] == ["support-matrix"]
     with pytest.raises(DeploymentConfigError, match="no deployment named nope"):

@@ -26,5 +26,8 @@ def test_serve_help_names_its_options() -> None:
 def test_an_unknown_deployment_is_a_clear_error_before_anything_starts() -> None:
     result = escalator("serve", "--deployment", "nightly")
     assert result.returncode == 2
-    assert "no deployment named nightly in prefect.yaml (there are: outage-matrix, support-matrix)" in result.stderr
+    assert (
+        "no deployment named nightly in prefect.yaml (there are: outage-matrix, support-matrix, weekly-audit-report)"
+        in result.stderr
+    )
     assert "Traceback" not in result.stderr

@@ -97,8 +97,9 @@ def test_live_sweep_escalates_in_jira_and_records_every_decision(sandbox: Sandbo
         assert state_property.level == row["to_level"]
         assert state_property.policy == "outage-matrix" and state_property.policy_version == "3"
         (comment,) = escalation_comments(sandbox, [key])[key]
-        assert f"to {row['to_level']} ({row['assignee_after']})" in comment
+        assert f"to {row['to_level']} ([~accountid:{row['assignee_after']}])" in comment  # a mention: Jira shows a name
         assert "Run: " in comment and str(state.state_details.flow_run_id) in comment
+        assert "None/" not in comment  # a link to a real UI, or the run's name and id, never a broken link
     for field in (
         "issue_key",
         "category",
@@ -249,18 +250,22 @@ def test_a_sweep_killed_mid_apply_is_finished_by_the_next_without_repeats(sandbo
     assert report["applied"] < report["evaluated"]
 
 
-def test_an_unreadable_escalation_state_is_reported_and_the_issue_left_alone(sandbox: Sandbox) -> None:
+def test_an_unreadable_escalation_state_is_recorded_and_the_issue_decided_from_its_changelog(
+    sandbox: Sandbox,
+) -> None:
+    """The state cannot be read, and escalator's account never changed the issue (the changelog says so): the
+    issue is a data problem on the record, and is escalated as one never escalated, once."""
     _, (dry,) = sweep(policies=[OUTAGE], dry_run=True)
     victim = dry["outcomes"][0]["issue_key"]
     sandbox.jira().add_issue_property(victim, "escalator.state", {"policy": "outage-matrix", "level": 7})
     state, (report,) = sweep(policies=[OUTAGE])
     assert state.is_completed()
     assert report["data_problems"] == 1
-    assert victim not in {o["issue_key"] for o in report["outcomes"]}
+    assert victim in {o["issue_key"] for o in report["outcomes"] if o["status"] == "applied"}
     rows = records(state.state_details.flow_run_id, "escalator-outage-matrix-decisions")
-    (row,) = [row for row in rows if row["issue_key"] == victim]
-    assert row["outcome"] == "data_problem" and "not evaluated" in row["reason"]
-    assert escalation_comments(sandbox, [victim])[victim] == []
+    (problem,) = [row for row in rows if row["issue_key"] == victim and row["outcome"] == "data_problem"]
+    assert "escalation state is unreadable" in problem["reason"] and "never escalated" in problem["reason"]
+    assert len(escalation_comments(sandbox, [victim])[victim]) == 1
 
 
 def test_a_failed_notification_keeps_the_escalation_and_says_so(sandbox: Sandbox) -> None:

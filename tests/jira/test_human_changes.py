@@ -39,22 +39,23 @@ def test_a_persons_change_is_told_apart_from_escalators_own() -> None:
             change("acc-escalator", "2026-11-17T12:00:00.000+0000", "assignee"),
         ]
     )
-    snapshot, problem = snapshot_from_json(raw, "cloud", (), acting_user="acc-escalator")
-    assert problem is None
+    snapshot = snapshot_from_json(raw, "cloud", (), acting_user="acc-escalator")
+    assert snapshot.state_problem is None
+    assert [c.at.hour for c in snapshot.escalator_changes] == [10, 12]  # escalator's own, for rebuilding a state
     assert snapshot.assignee_changed_at is not None and snapshot.assignee_changed_at.hour == 12
     assert snapshot.human_changed_at is not None and snapshot.human_changed_at.hour == 11
 
 
 def test_without_knowing_escalators_account_no_change_is_called_human() -> None:
     raw = issue_json([change("acc-carol", "2026-11-17T11:00:00.000+0000", "assignee")])
-    snapshot, _ = snapshot_from_json(raw, "cloud", ())
+    snapshot = snapshot_from_json(raw, "cloud", ())
     assert snapshot.human_changed_at is None and snapshot.assignee_changed_at is not None
 
 
 def test_a_truncated_changelog_tells_nothing() -> None:
     raw = issue_json([change("acc-carol", "2026-11-17T11:00:00.000+0000", "assignee")])
     raw["changelog"]["total"] = 150
-    snapshot, _ = snapshot_from_json(raw, "cloud", (), acting_user="acc-escalator")
+    snapshot = snapshot_from_json(raw, "cloud", (), acting_user="acc-escalator")
     assert snapshot.human_changed_at is None and snapshot.assignee_changed_at is None
 
 

@@ -28,19 +28,19 @@ def raw(**fields: Any) -> dict[str, Any]:
 
 
 def test_people_by_deployment() -> None:
-    assert snapshot_from_json(raw(), "cloud")[0].assignee == "acc-a"
-    assert snapshot_from_json(raw(), "server")[0].assignee == "a"
+    assert snapshot_from_json(raw(), "cloud").assignee == "acc-a"
+    assert snapshot_from_json(raw(), "server").assignee == "a"
 
 
 def test_times() -> None:
-    issue, _ = snapshot_from_json(raw(), "cloud")
+    issue = snapshot_from_json(raw(), "cloud")
     assert issue.created == datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
     assert issue.updated == datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
     assert parse_jira_time("2026-11-01T09:30:00+00:00") == datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
 
 
 def test_custom_field_shapes() -> None:
-    issue, _ = snapshot_from_json(
+    issue = snapshot_from_json(
         raw(
             customfield_1={"value": "EU", "id": "10"},
             customfield_2=[{"value": "a"}, {"value": "b"}],
@@ -68,19 +68,19 @@ def history(at: str, field: str) -> dict[str, Any]:
 def test_changelog_times_and_truncation() -> None:
     entries = [history("2026-11-01T10:00:00.000+0000", "assignee"), history("2026-11-01T12:00:00.000+0000", "status")]
     complete = {**raw(), "changelog": {"total": 2, "histories": entries}}
-    issue, _ = snapshot_from_json(complete, "cloud")
+    issue = snapshot_from_json(complete, "cloud")
     assert issue.assignee_changed_at == datetime(2026, 11, 1, 10, tzinfo=UTC)
     assert issue.priority_changed_at is None
     truncated = {**raw(), "changelog": {"total": 150, "histories": entries}}
-    issue, _ = snapshot_from_json(truncated, "cloud")
+    issue = snapshot_from_json(truncated, "cloud")
     assert issue.assignee_changed_at is None  # the core falls back to `updated`, never earlier than the truth
 
 
-@pytest.mark.parametrize("value", [{"level": 1}, "text", [1, 2]])
+@pytest.mark.parametrize("value", [{"level": 1}, "text", [1, 2], {"schema_version": 99, "policy": "p"}])
 def test_unreadable_state_is_a_problem_not_a_crash(value: Any) -> None:
-    issue, problem = snapshot_from_json({**raw(), "properties": {"escalator.state": value}}, "cloud")
+    issue = snapshot_from_json({**raw(), "properties": {"escalator.state": value}}, "cloud")
     assert issue.state is None
-    assert problem is not None and problem.issue_key == "OPS-1"
+    assert issue.state_problem is not None and "escalation state" in issue.state_problem
 
 
 def test_an_issue_without_created_is_an_unexpected_response() -> None:

@@ -8,7 +8,7 @@ says which fields a record was written with, so old records stay readable.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -21,8 +21,9 @@ __all__ = ["SCHEMA_VERSION", "AuditRecord", "RunInfo", "data_problem_record", "r
 
 # 2: git_committed_at. 3: policy_commit, policy_author, policy_authored_at; git_author and git_committed_at now
 # describe git_commit (HEAD: its author and author date), where in 1 and 2 git_author and git_committed_at were
-# the author and committer date of the policy file's last commit.
-SCHEMA_VERSION = 3
+# the author and committer date of the policy file's last commit. 4: deadline_at is set on an issue's first
+# escalation too (its first escalation starts the deadline), so every live escalation names its deadline.
+SCHEMA_VERSION = 4
 
 
 class RunInfo(BaseModel):
@@ -89,11 +90,21 @@ class AuditRecord(BaseModel):
     dry_run: bool = False
 
 
-def records_for(plan: Plan, outcomes: Iterable[Outcome], git: GitProvenance, run: RunInfo) -> list[AuditRecord]:
-    """One record per escalation (with its outcome), per skipped issue and per deadline breach."""
+def records_for(
+    plan: Plan,
+    outcomes: Iterable[Outcome],
+    git: GitProvenance,
+    run: RunInfo,
+    escalation_deadline: timedelta | None = None,
+) -> list[AuditRecord]:
+    """One record per escalation (with its outcome), per skipped issue and per deadline breach, and one per issue
+    whose data was wrong (its escalation state, say), whatever was decided for it. ``escalation_deadline``: the
+    policy's, so that an issue's first escalation records the deadline it starts."""
     by_key: Mapping[str, Outcome] = {outcome.issue_key: outcome for outcome in outcomes}
     records: list[AuditRecord] = []
     for decision in plan.decisions:
+        if decision.data_problem is not None:
+            records.append(_problem_record(plan, decision, decision.data_problem, git, run))
         outcome = by_key.get(decision.issue_key)
         status: str
         if decision.outcome == "escalate":
@@ -104,12 +115,21 @@ def records_for(plan: Plan, outcomes: Iterable[Outcome], git: GitProvenance, run
             status = "deadline_breached"
         else:
             continue
-        records.append(_record(plan, decision, status, outcome, git, run))
+        deadline = decision.deadline_at
+        if deadline is None and decision.new_state is not None and escalation_deadline is not None:
+            deadline = decision.new_state.first_at + escalation_deadline
+        records.append(_record(plan, decision, status, outcome, git, run, deadline))
     return records
 
 
 def _record(
-    plan: Plan, decision: Decision, status: str, outcome: Outcome | None, git: GitProvenance, run: RunInfo
+    plan: Plan,
+    decision: Decision,
+    status: str,
+    outcome: Outcome | None,
+    git: GitProvenance,
+    run: RunInfo,
+    deadline_at: datetime | None,
 ) -> AuditRecord:
     actions = decision.actions
     identity = plan.policy
@@ -134,11 +154,26 @@ def _record(
         elapsed=format_timedelta(decision.elapsed) if decision.elapsed is not None else None,
         window=format_timedelta(decision.window) if decision.window is not None else None,
         clock_started_at=decision.clock_started_at,
-        deadline_at=decision.deadline_at,
+        deadline_at=deadline_at,
         deadline_breached=decision.deadline_breached,
         error=outcome.error if outcome is not None else None,
         warning=outcome.warning if outcome is not None else None,
         **_provenance(identity, git, run),
+    )
+
+
+def _problem_record(plan: Plan, decision: Decision, problem: str, git: GitProvenance, run: RunInfo) -> AuditRecord:
+    """An issue whose data was wrong but that was evaluated all the same (e.g. its state rebuilt)."""
+    return AuditRecord(
+        evaluated_at=plan.now,
+        issue_key=decision.issue_key,
+        outcome="data_problem",
+        decision=decision.outcome,
+        reason_code="data_problem",
+        reason=f"{decision.issue_key}: {problem}",
+        category=decision.category,
+        from_level=decision.from_level,
+        **_provenance(plan.policy, git, run),
     )
 
 

@@ -46,6 +46,7 @@ from urllib.parse import unquote
 import fsspec  # type: ignore[import-untyped]
 from fsspec import AbstractFileSystem
 
+from escalator.audit.query import RecordQuery
 from escalator.audit.record import AuditRecord
 
 __all__ = [
@@ -222,6 +223,24 @@ class AuditSink:
                     yield AuditRecord.model_validate(json.loads(line.text)["record"])
                 except (ValueError, KeyError, TypeError):
                     continue
+
+    def matching(self, query: RecordQuery) -> Iterator[AuditRecord]:
+        """The stored records ``query`` matches, at most ``query.limit``; a failure to read the sink is an
+        ``AuditSinkError`` (so a caller can tell it from a failure to write its output)."""
+        count = 0
+        records = self.records(query.policy)
+        while True:
+            try:
+                record = next(records)
+            except StopIteration:
+                return
+            except OSError as error:
+                raise AuditSinkError(f"cannot read the audit sink {self.url}: {self.scrub(error)}") from None
+            if query.matches(record):
+                yield record
+                count += 1
+                if query.limit is not None and count >= query.limit:
+                    return
 
     def _head(self, policy: str) -> tuple[int, str]:
         """The last ``seq`` and ``hash`` of the chain: its last complete, readable entry (a torn or unreadable

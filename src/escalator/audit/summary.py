@@ -24,6 +24,7 @@ def summary_markdown(
     records_key: str | None = None,
     problems: Sequence[SnapshotProblem] = (),
     error: str | None = None,
+    states_signed: bool | None = None,
 ) -> str:
     identity = plan.policy
     by_outcome = Counter(outcome.status for outcome in outcomes)
@@ -46,6 +47,9 @@ def summary_markdown(
         lines.append(f"- **Flow run:** {run.flow_run_url or run.flow_run_name}")
     if records_key:
         lines.append(f"- **Decision records:** table artifact `{records_key}`")
+    if states_signed is not None:
+        signed = "signed (HMAC-SHA256)" if states_signed else "**unsigned**: no state key is set, see the README"
+        lines.append(f"- **Escalation states:** {signed}")
     if plan.blocked:
         lines += ["", f"> **Blocked:** {plan.blocked}"]
     if error:
@@ -63,6 +67,10 @@ def summary_markdown(
     if problems:
         lines += ["", f"## Issues not evaluated: unreadable data ({len(problems)})", ""]
         lines += [f"- {p.issue_key}: {p.problem}" for p in problems]
+    wrong = [d for d in plan.decisions if d.data_problem]
+    if wrong:
+        lines += ["", f"## Issues with wrong data, evaluated as described ({len(wrong)})", ""]
+        lines += [f"- {d.issue_key}: {d.data_problem}" for d in wrong]
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
         lines += ["", f"## Failed writes ({len(failed)})", ""]

@@ -2,7 +2,7 @@
 
 import typer
 
-from escalator.cli import diff, serve, sweep
+from escalator.cli import audit_report, diff, serve, sweep
 from escalator.cli.audit import app as audit_app
 from escalator.cli.policy import app as policy_app
 from jira_sandbox.cli import app as sandbox_app
@@ -16,6 +16,7 @@ app.command()(sweep.run)
 app.command()(sweep.demo)
 app.command()(serve.serve)
 policy_app.command("diff")(diff.diff)
+audit_app.command("report")(audit_report.report)
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(diff.snapshot_app, name="snapshot")

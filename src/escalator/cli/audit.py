@@ -24,7 +24,9 @@ from escalator.audit.sink import SINK_ENV, AuditSink, AuditSinkError, resolve_si
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Decision records: query and export, one issue's history, verify the audit sink.")
+app = typer.Typer(
+    help="Decision records: query and export, one issue's history, the auditor's report, verify the audit sink."
+)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -92,11 +94,22 @@ def query(
 def show(
     issue_key: Annotated[str, typer.Argument(help="the issue, e.g. PAY-1234")],
     policy: Annotated[str | None, typer.Option("--policy", help="only this policy's steps")] = None,
-    source: SourceOption = "prefect",
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help=f"prefect (the runs' artifacts) or sink (the audit store); default: sink when ${SINK_ENV} or --sink "
+            "is set, else prefect",
+        ),
+    ] = None,
     sink: SinkOption = None,
 ) -> None:
     """The escalation history of one issue across runs: each step, its reason, policy version and run."""
     wanted = RecordQuery(issue_keys=frozenset([issue_key.upper()]), policy=policy)
+    if source is None:
+        source = "sink" if resolve_sink_url(sink) is not None else "prefect"
+    if source == "prefect":
+        _say_when_prefect_starts()
     try:
         steps = sorted(_records(wanted, source, sink), key=lambda r: r.evaluated_at)
     except AuditSinkError as error:
@@ -136,32 +149,26 @@ def verify(
     raise typer.Exit(1)
 
 
+def _say_when_prefect_starts() -> None:
+    """Without ``PREFECT_API_URL`` the records are read through a temporary local Prefect API, which takes a few
+    seconds to start: say so, so the wait is not mistaken for a hang."""
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        err.print(
+            "Starting a temporary Prefect API to read the decision records (about 10 s; set PREFECT_API_URL to read "
+            f"a running server, or ${SINK_ENV} to read the audit sink) …"
+        )
+
+
 def _records(wanted: RecordQuery, source: str, sink: str | None) -> Iterator[AuditRecord]:
     if source == "sink":
-        return _sink_records(_sink(sink), wanted)
+        return _sink(sink).matching(wanted)
     if source != "prefect":
         _fail("--from must be prefect or sink")
     from escalator.audit.reader import prefect_records
 
     return prefect_records(wanted)
-
-
-def _sink_records(store: AuditSink, wanted: RecordQuery) -> Iterator[AuditRecord]:
-    """The matching records; a failure to read the sink is an ``AuditSinkError`` (not the output's OSError)."""
-    count = 0
-    records = store.records(wanted.policy)
-    while True:
-        try:
-            record = next(records)
-        except StopIteration:
-            return
-        except OSError as error:
-            raise AuditSinkError(f"cannot read the audit sink {store.url}: {store.scrub(error)}") from None
-        if wanted.matches(record):
-            yield record
-            count += 1
-            if wanted.limit is not None and count >= wanted.limit:
-                return
 
 
 def _sink(url: str | None) -> AuditSink:

@@ -19,7 +19,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from escalator.orchestration.deployments import PREFECT_FILE, DeploymentConfigError, read_deployments, select, sweeps
+from escalator.orchestration.deployments import (
+    PREFECT_FILE,
+    DeploymentConfigError,
+    DeploymentSpec,
+    read_deployments,
+    select,
+    served,
+)
 from escalator.orchestration.server import PrefectServerError, running_prefect_server
 
 out = Console(highlight=False, soft_wrap=True)
@@ -30,7 +37,8 @@ def serve(
     deployment: Annotated[
         list[str] | None,
         typer.Option(
-            "--deployment", help="a sweep deployment of prefect.yaml to serve; repeat for more (default: all sweeps)"
+            "--deployment",
+            help="a scheduled deployment of prefect.yaml to serve; repeat for more (default: the sweeps and reports)",
         ),
     ] = None,
     port: Annotated[
@@ -38,9 +46,9 @@ def serve(
         typer.Option("--port", help="port of the local Prefect server started when PREFECT_API_URL is unset"),
     ] = None,
 ) -> None:
-    """Run the sweeps of prefect.yaml on their schedules in this process, until Ctrl-C."""
+    """Run the sweeps and audit reports of prefect.yaml on their schedules in this process, until Ctrl-C."""
     try:
-        specs = select(sweeps(read_deployments(PREFECT_FILE)), deployment or [])
+        specs = select(served(read_deployments(PREFECT_FILE)), deployment or [])
     except DeploymentConfigError as error:
         err.print(f"[red]error[/red] {error}")
         raise typer.Exit(2) from None
@@ -65,7 +73,7 @@ def serve(
                 else:
                     out.print(f"Using the Prefect API at {api_url}")
                 with _api_url(api_url), temporary_settings({PREFECT_API_URL: api_url}):
-                    _refuse_worker_deployments([spec.name for spec in specs])
+                    _refuse_worker_deployments(specs)
                     prefect_serve(*deployments)
     except KeyboardInterrupt:
         pass
@@ -75,7 +83,7 @@ def serve(
     out.print("Stopped.")
 
 
-def _refuse_worker_deployments(names: list[str]) -> None:
+def _refuse_worker_deployments(specs: list[DeploymentSpec]) -> None:
     """Serving a deployment that `prefect deploy` created for a work pool would keep its work pool (Prefect
     updates it in place), so workers and this process would both poll its runs. Refuse, and say what to do."""
     from prefect.client.orchestration import get_client
@@ -83,18 +91,19 @@ def _refuse_worker_deployments(names: list[str]) -> None:
 
     pooled = []
     with get_client(sync_client=True) as client:
-        for name in names:
+        for spec in specs:
+            name = f"{spec.flow_name}/{spec.name}"
             try:
-                existing = client.read_deployment_by_name(f"escalate/{name}")
+                existing = client.read_deployment_by_name(name)
             except ObjectNotFound:
                 continue
             if existing.work_pool_name:
-                pooled.append(f"escalate/{name} (work pool {existing.work_pool_name})")
+                pooled.append(f"{name} (work pool {existing.work_pool_name})")
     if pooled:
         err.print(
             f"[red]error[/red] this server runs {', '.join(pooled)} on workers already; serving them here too would "
             "run each sweep from two places. Serve against another server (unset PREFECT_API_URL), or remove them "
-            "first: prefect deployment delete escalate/<name>"
+            "first: prefect deployment delete <flow>/<name>"
         )
         raise typer.Exit(2)
 

@@ -3,6 +3,7 @@ carried out. Values only; ``escalator.sweep.apply`` acts on them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -20,6 +21,7 @@ __all__ = [
     "Plan",
     "ReasonCode",
     "SkippedOwner",
+    "StatusSummary",
     "Verdict",
 ]
 
@@ -38,6 +40,7 @@ ReasonCode = Literal[
     "other_policy",
     "human_override",
     "no_available_owner",
+    "data_problem",
 ]
 ClockStart = Literal["created", "escalated", "human_change"]
 
@@ -50,6 +53,47 @@ class SkippedOwner(_Frozen):
     owner: str
     level: str
     reason: str
+
+
+class StatusSummary(_Frozen):
+    """What an escalation e-mail would say. ``at`` is in the calendar's time zone, so the reader sees local time."""
+
+    from_level: str | None
+    to_level: str
+    owner: str
+    at: AwareDatetime
+    why: str
+    assignee_before: str | None
+    priority_before: str | None
+    priority_after: str | None
+    labels_added: tuple[str, ...] = ()
+    skipped: tuple[SkippedOwner, ...] = ()
+    note: str | None = None
+    policy: str
+    policy_version: str
+    category: str
+
+    def text(self, person: Callable[[str], str] = str) -> str:
+        """The summary as comment text; ``person`` writes a person's id (a mention in Jira's wiki markup, say)."""
+        before = person(self.assignee_before) if self.assignee_before else "unassigned"
+        changes = [f"assignee {before} → {person(self.owner)}"]
+        if self.priority_after != self.priority_before:
+            changes.append(f"priority {self.priority_before or 'none'} → {self.priority_after}")
+        if self.labels_added:
+            changes.append("labels +" + ", +".join(self.labels_added))
+        origin = "" if self.from_level is None else f"from {self.from_level} "
+        lines = [
+            f"Escalated {origin}to {self.to_level} ({person(self.owner)}) on {format_instant(self.at)}.",
+            f"Why: {self.why}",
+            f"What changed: {'; '.join(changes)}.",
+        ]
+        if self.skipped:
+            skipped = "; ".join(f"{person(s.owner)} at {s.level} ({s.reason})" for s in self.skipped)
+            lines.append(f"Skipped: {skipped}.")
+        if self.note:
+            lines.append(self.note.strip())
+        lines.append(f"Policy: {self.policy} version {self.policy_version}, category {self.category}.")
+        return "\n".join(lines)
 
 
 class Actions(_Frozen):
@@ -65,6 +109,9 @@ class Actions(_Frozen):
     notify_watchers: bool = False
     notify_users: tuple[str, ...] = ()
     comment: str
+    summary: StatusSummary | None = Field(
+        default=None, description="what ``comment`` says, as values: the Jira adapter writes people as mentions"
+    )
 
     @property
     def notifies(self) -> bool:
@@ -96,6 +143,10 @@ class Decision(_Frozen):
     deadline_at: AwareDatetime | None = None
     deadline_breached: bool = False
     human_change_at: AwareDatetime | None = None
+    data_problem: str | None = Field(
+        default=None,
+        description="what was wrong with the issue's data (e.g. its escalation state) and what was done instead",
+    )
 
 
 OutcomeStatus = Literal["applied", "dry_run", "failed", "over_budget", "blocked"]

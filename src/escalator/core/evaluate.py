@@ -49,6 +49,7 @@ from escalator.core.decision import (
     Plan,
     ReasonCode,
     SkippedOwner,
+    StatusSummary,
     Verdict,
     format_instant,
     format_timedelta,
@@ -57,7 +58,7 @@ from escalator.core.issue import EscalationState, IssueSnapshot
 from escalator.core.matching import matches
 from escalator.core.policy import Category, Level, Policy, PolicyIdentity, working_window
 from escalator.core.priority import raise_priority
-from escalator.core.summary import StatusSummary
+from escalator.core.state import StateInUse, state_in_use
 
 __all__ = ["evaluate", "merge_plans", "youngest_actionable_age"]
 
@@ -74,7 +75,7 @@ def evaluate(
     if now.tzinfo is None:
         raise ValueError("evaluate needs a timezone-aware 'now'")
     rules = _Rules(policy, now, frozenset(inactive_users))
-    decisions = [rules.decide(issue) for issue in issues]
+    decisions = [rules.decide_isolated(issue) for issue in issues]
     return _plan(decisions, policy, now, identity or PolicyIdentity.of(policy))
 
 
@@ -146,6 +147,8 @@ class _Place:
     key: str
     category: Category
     calendar: Calendar
+    state: EscalationState | None  # the state the rules go by (``escalator.core.state``)
+    state_problem: str | None  # why that is not the stored state
     current: int  # the 1-based level the issue is at, 0 before L1
     deadline_at: datetime | None
     breached: bool
@@ -220,6 +223,7 @@ def _decision(
         clock_started_at=clock.started if clock else None,
         clock_start=clock.start if clock else None,
         human_change_at=clock.human_at if clock else human_at,
+        data_problem=place.state_problem,
         elapsed=due.elapsed if due else None,
         window=due.window if due else None,
         due_at=due.due_at if due else None,
@@ -231,8 +235,8 @@ def _decision(
     )
 
 
-def _no_action(key: str, code: ReasonCode, reason: str) -> Decision:
-    return Decision(issue_key=key, outcome="no_action", reason_code=code, reason=reason)
+def _no_action(key: str, code: ReasonCode, reason: str, data_problem: str | None = None) -> Decision:
+    return Decision(issue_key=key, outcome="no_action", reason_code=code, reason=reason, data_problem=data_problem)
 
 
 class _Rules:
@@ -246,12 +250,21 @@ class _Rules:
         self._categories = {category.name: category for category in policy.categories}
         self._calendars = {category.name: policy.calendar_for(category) for category in policy.categories}
 
+    def decide_isolated(self, issue: IssueSnapshot) -> Decision:
+        """``decide``, with data that no rule can work with (say, dates outside the years a calendar covers)
+        costing this issue alone: it is a data problem, and every other issue is decided as usual."""
+        try:
+            return self.decide(issue)
+        except (ValueError, OverflowError) as error:
+            problem = f"{issue.key} could not be evaluated: {error}"
+            return _no_action(issue.key, "data_problem", problem, data_problem=problem)
+
     def decide(self, issue: IssueSnapshot) -> Decision:
         """The rules in order: each returns the final decision, or what the next rule needs."""
         left_alone = self.rule_1_left_alone(issue)
         if left_alone is not None:
             return left_alone
-        place = self.rule_2_place(issue)
+        place = self.rule_2_place(issue, state_in_use(issue, self.policy, self.now))
         if isinstance(place, Decision):
             return place
         clock = self.rule_4_clock(issue, place)
@@ -281,19 +294,26 @@ class _Rules:
             return _no_action(key, "exempt_status", f"{key} is in status {issue.status!r}, which is exempt.")
         return None
 
-    def rule_2_place(self, issue: IssueSnapshot) -> _Place | Decision:
+    def rule_2_place(self, issue: IssueSnapshot, in_use: StateInUse) -> _Place | Decision:
         """The category (sticky once escalated, another policy's issue left to it) and the current level,
-        with the deadline of rule 3."""
-        key, state = issue.key, issue.state
+        with the deadline of rule 3. ``in_use`` is the state that holds up (``escalator.core.state``)."""
+        key, state, problem = issue.key, in_use.state, in_use.problem
         if state is not None and state.policy != self.policy.name:
-            return _no_action(key, "other_policy", f"{key} was escalated by policy {state.policy!r}, which governs it.")
+            reason = f"{key} was escalated by policy {state.policy!r}, which governs it."
+            return _no_action(key, "other_policy", reason, problem)
         sticky = self._categories.get(state.category) if state is not None else None
+        if state is not None and sticky is None and problem is None:
+            problem = (
+                f"category {state.category!r} of the stored escalation state is not in policy version "
+                f"{self.policy.version}; the issue is matched again"
+            )
         category = sticky or next((c for c in self.policy.categories if matches(c, issue)), None)
         if category is None:
-            return _no_action(key, "no_category", f"{key} matches no category of policy {self.policy.name}.")
+            return _no_action(key, "no_category", f"{key} matches no category of policy {self.policy.name}.", problem)
         deadline_at, breached = self.rule_3_deadline(state)
         current = _current_level(category, state)
-        return _Place(key, category, self._calendars[category.name], current, deadline_at, breached)
+        calendar = self._calendars[category.name]
+        return _Place(key, category, calendar, state, problem, current, deadline_at, breached)
 
     def rule_3_deadline(self, state: EscalationState | None) -> tuple[datetime | None, bool]:
         """When the escalation must be closed by (``escalation_deadline`` after the first escalation), and
@@ -307,7 +327,7 @@ class _Rules:
     def rule_4_clock(self, issue: IssueSnapshot, place: _Place) -> _Clock | Decision:
         """When the current level's clock started: humans win over escalator, and ``on_human_change: stop``
         leaves an issue a person changed alone."""
-        state = issue.state
+        state = place.state
         if state is None:
             return _first_clock(issue)
         human_at = _overridden_at(issue, state, self.now)
@@ -332,7 +352,7 @@ class _Rules:
 
     def rule_6_cooldown(self, issue: IssueSnapshot, place: _Place, clock: _Clock) -> Decision | None:
         """Within ``cooldown`` of its last escalation an issue is not escalated again."""
-        state, cooldown = issue.state, self.policy.cooldown
+        state, cooldown = place.state, self.policy.cooldown
         if state is None or cooldown is None:
             return None
         ends = state.at + cooldown.wall_clock()
@@ -427,7 +447,7 @@ class _Rules:
             levels_passed=passed,
             skipped=skipped,
             actions=_actions(summary, final),
-            new_state=self._new_state(issue.state, place, final, chosen, priority),
+            new_state=self._new_state(place.state, place, final, chosen, priority),
         )
 
     def _skip(self, place: _Place, clock: _Clock, due: _Due, skipped: tuple[SkippedOwner, ...]) -> Decision:
@@ -510,6 +530,7 @@ def _actions(summary: StatusSummary, final: Level) -> Actions:
         notify_watchers=final.notify.watchers,
         notify_users=final.notify.users,
         comment=summary.text(),
+        summary=summary,
     )
 
 

@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 __all__ = [
     "STATE_PROPERTY_KEY",
     "EscalationState",
+    "EscalatorChange",
     "FieldValue",
     "IssueSnapshot",
     "SnapshotProblem",
@@ -41,12 +42,14 @@ class EscalationState(BaseModel):
     """What escalator did to an issue last: written to the issue in the same request as the escalation.
 
     ``assignee_set`` and ``priority_set`` are what escalator left on the issue; when the issue now shows
-    something else, a person changed it since, and escalator does not fight them.
+    something else, a person changed it since, and escalator does not fight them. Any Jira user who may edit the
+    issue may write this property, so the adapter checks its form (and its MAC, when a state key is set) and the
+    core checks it against the issue and the policy (``escalator.core.state``) before trusting it.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: int = 1
+    schema_version: Literal[1] = 1
     policy: str
     policy_version: str
     category: str
@@ -58,6 +61,18 @@ class EscalationState(BaseModel):
     priority_set: str | None = None
     escalations: int = Field(default=1, ge=1, description="how many escalations this issue has had so far")
     run_id: str | None = None
+
+
+class EscalatorChange(BaseModel):
+    """One change escalator's own account made to the issue, read from the changelog: what it set, and when.
+    Only Jira writes the changelog, so these survive when the ``escalator.state`` property is deleted or forged."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at: AwareDatetime
+    assignee: str | None = Field(default=None, description="the person it assigned, if the assignee changed")
+    priority: str | None = Field(default=None, description="the priority it set, if the priority changed")
+    labels_added: tuple[str, ...] = ()
 
 
 class IssueSnapshot(BaseModel):
@@ -92,6 +107,14 @@ class IssueSnapshot(BaseModel):
         "from the changelog; None when nobody did or the changelog was not available",
     )
     state: EscalationState | None = None
+    state_problem: str | None = Field(
+        default=None,
+        description="why the stored escalation state was not used (unreadable, unsigned or a bad MAC, unknown "
+        "schema); the core then rebuilds it from escalator_changes and says so",
+    )
+    escalator_changes: tuple[EscalatorChange, ...] = Field(
+        default=(), description="changes by escalator's own account in the changelog, oldest first"
+    )
 
     @field_validator("labels", "components", mode="after")
     @classmethod

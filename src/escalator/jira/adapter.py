@@ -5,6 +5,7 @@ policy against this Jira before the first write. Cloud or Data Center is read fr
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import random
@@ -17,22 +18,36 @@ from types import TracebackType
 from typing import Any
 
 from escalator.core.decision import Decision
+from escalator.core.history import IssueHistory
 from escalator.core.issue import STATE_PROPERTY_KEY
 from escalator.core.policy import Policy
 from escalator.jira.edit import issue_edit
-from escalator.jira.errors import JiraError, JiraNotFound, JiraUnexpectedResponse
-from escalator.jira.pages import CloudPaging, SearchPage, ServerPaging, page_issues, read_page
+from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, JiraUnexpectedResponse
+from escalator.jira.history import HISTORY_FIELDS, ISSUE_KEY, history_from_json, keys_jql, missing_keys
+from escalator.jira.pages import CloudPaging, SearchPage, ServerPaging, issue_key, page_issues, read_page
 from escalator.jira.preflight import PreflightReport, run_preflight
 from escalator.jira.retry import RetryPolicy
 from escalator.jira.scope import split_order_by
 from escalator.jira.settings import JiraSettings
-from escalator.jira.snapshot import SYSTEM_FIELDS, Deployment, parse_jira_time
+from escalator.jira.snapshot import SYSTEM_FIELDS, Deployment, SnapshotProblem, parse_jira_time
+from escalator.jira.state_seal import StateSeal
 from escalator.jira.transport import Sleep, Transport
 
-__all__ = ["Applied", "JiraAdapter", "SearchPage", "partitioned_pages"]
+__all__ = ["Applied", "IssueHistories", "JiraAdapter", "SearchPage", "partitioned_pages"]
 
 LOG = logging.getLogger(__name__)
 DEFAULT_PAGE_SIZE = 100  # Cloud trims pages to 100 when fields beyond id/key are asked for
+
+
+@dataclass(frozen=True)
+class IssueHistories:
+    """The answer to ``issue_histories``: the issues Jira returned, the keys it does not have or does not show
+    escalator, the issues whose data could not be read, and the keys that are not Jira keys at all."""
+
+    found: dict[str, IssueHistory]
+    missing: tuple[str, ...] = ()
+    problems: tuple[SnapshotProblem, ...] = ()
+    invalid: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,12 +61,21 @@ class Applied:
 class JiraAdapter:
     """One Jira, one set of credentials. Use ``JiraAdapter.connect(settings)``; close it (or use ``with``)."""
 
-    def __init__(self, transport: Transport, deployment: Deployment, *, notify_on_edit: bool = True) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        deployment: Deployment,
+        *,
+        notify_on_edit: bool = True,
+        seal: StateSeal | None = None,
+    ) -> None:
         self._transport = transport
         self.deployment: Deployment = deployment
         self.notify_on_edit = notify_on_edit
         self.acting_user: str | None = None
         """escalator's own account, learnt by ``preflight``: its changes are not a person's"""
+        self.seal = seal or StateSeal()
+        """opens and seals the escalation state (with the state keys of the settings, if any)"""
 
     @classmethod
     def connect(
@@ -86,7 +110,7 @@ class JiraAdapter:
             transport.close()
             raise JiraUnexpectedResponse(f"{settings.url} did not answer serverInfo like a Jira")
         deployment: Deployment = "cloud" if info.get("deploymentType") == "Cloud" else "server"
-        return cls(transport, deployment, notify_on_edit=notify_on_edit)
+        return cls(transport, deployment, notify_on_edit=notify_on_edit, seal=StateSeal(settings.state_keys))
 
     def __repr__(self) -> str:
         return f"JiraAdapter(url={self._transport.base_url!r}, deployment={self.deployment!r})"
@@ -185,12 +209,19 @@ class JiraAdapter:
         return None
 
     def _cloud_pages(self, body: dict[str, Any], custom: list[str]) -> Iterator[SearchPage]:
+        for answer in self._cloud_answers(body):
+            yield self._page(answer, custom)
+
+    def _cloud_answers(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Cloud's answers to one search, each a page (``page_issues`` checks it), paged by ``nextPageToken``
+        as ``CloudPaging`` allows."""
         paging = CloudPaging()
         token: str | None = None
         while True:
             request = body if token is None else {**body, "nextPageToken": token}
             answer = self._transport.post("search/jql", request, read=True)
-            yield self._page(answer, custom)
+            page_issues(answer)
+            yield answer
             token = paging.next_token(answer)
             if token is None:
                 return
@@ -200,23 +231,91 @@ class JiraAdapter:
         # (merge_plans keeps its first decision).
         if not split_order_by(body["jql"])[1]:
             body = {**body, "jql": f"{body['jql']} ORDER BY key ASC"}
+        for answer in self._server_answers(body):
+            yield self._page(answer, custom)
+
+    def _server_answers(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Data Center's answers to one search, each a page (``page_issues`` checks it), paged by ``startAt``
+        as ``ServerPaging`` allows."""
         paging = ServerPaging()
         start: int | None = 0
         while start is not None:
             answer = self._transport.post("search", {**body, "startAt": start}, read=True)
-            yield self._page(answer, custom)
-            start = paging.next_start(answer, len(answer["issues"]))
+            entries = len(page_issues(answer))
+            yield answer
+            start = paging.next_start(answer, entries)
 
     def _page(self, answer: Any, custom: list[str]) -> SearchPage:
-        page = read_page(answer, self.deployment, custom, self.acting_user)
+        page = read_page(answer, self.deployment, custom, self.acting_user, self.seal)
         for problem in page.problems:  # one unreadable issue must not stop the sweep
             LOG.warning("%s: %s", problem.issue_key, problem.problem)
+        for snapshot in page.issues:
+            if snapshot.state_problem is not None:
+                LOG.warning("%s: %s", snapshot.key, snapshot.state_problem)
         return page
+
+    def issue_histories(self, keys: Iterable[str], *, batch: int = DEFAULT_PAGE_SIZE) -> IssueHistories:
+        """What Jira says happened to each of ``keys`` (created, resolved, its changelog and comments): one
+        search per ``batch`` keys (more only when Jira pages the answer, or names keys it does not have, which
+        are then left out and searched for no more). Reads only. Keys that are not Jira keys are never searched."""
+        wanted = sorted(set(keys))
+        invalid = tuple(key for key in wanted if not ISSUE_KEY.fullmatch(key))
+        valid = [key for key in wanted if ISSUE_KEY.fullmatch(key)]
+        found: dict[str, IssueHistory] = {}
+        missing: list[str] = []
+        problems: list[SnapshotProblem] = []
+        for index in range(0, len(valid), batch):
+            chunk = valid[index : index + batch]
+            while chunk:
+                try:
+                    answers = list(self._history_answers(chunk))
+                except JiraBadRequest as error:
+                    absent = missing_keys(error.messages)
+                    if not absent or not set(absent) & set(chunk):
+                        raise
+                    missing += [key for key in chunk if key in absent]
+                    chunk = [key for key in chunk if key not in absent]
+                    continue
+                for answer in answers:
+                    for position, raw in enumerate(answer["issues"]):
+                        if not isinstance(raw, dict):
+                            unread = SnapshotProblem(issue_key(raw, position), "unreadable search result: no object")
+                            problems.append(unread)
+                            continue
+                        try:
+                            history = history_from_json(raw, self.deployment)
+                        except JiraUnexpectedResponse as problem:
+                            problems.append(SnapshotProblem(issue_key(raw, position), str(problem)))
+                            continue
+                        found[history.key] = history
+                read = set(found) | {p.issue_key for p in problems}
+                missing += [key for key in chunk if key not in read]  # e.g. moved to another project since
+                break
+        return IssueHistories(found, tuple(sorted(missing)), tuple(problems), invalid)
+
+    def _history_answers(self, keys: list[str]) -> Iterator[dict[str, Any]]:
+        body: dict[str, Any] = {
+            "jql": keys_jql(keys),
+            "maxResults": len(keys),
+            "fields": list(HISTORY_FIELDS),
+            "expand": "changelog",
+        }
+        if self.deployment == "cloud":
+            return self._cloud_answers(body)
+        return self._server_answers({**body, "jql": f"{body['jql']} ORDER BY key ASC"})
+
+    def current_user(self) -> str:
+        """Who these credentials act as: accountId on Cloud, username on Data Center (one request)."""
+        myself = self._transport.get("myself")
+        user = myself.get("accountId" if self.deployment == "cloud" else "name") if isinstance(myself, dict) else None
+        if not isinstance(user, str):
+            raise JiraUnexpectedResponse("myself answered without the user's id")
+        return user
 
     # --- writes -----------------------------------------------------------------------------------
     def apply(self, decision: Decision, *, run_link: str | None = None) -> Applied:
         """Carry out one escalation: one PUT, plus one notify POST if the decision asks for it."""
-        edit = issue_edit(decision, self.deployment, run_link)
+        edit = issue_edit(decision, self.deployment, run_link, self.seal)
         params = None if self.notify_on_edit else {"notifyUsers": "false"}
         self._transport.put(f"issue/{edit.issue_key}", edit.body, params=params)
         if edit.notification is None:
@@ -243,7 +342,7 @@ class JiraAdapter:
         ``jql``: the query the sweep will search instead of the bare scope (checked and counted)."""
         report = run_preflight(self._transport, self.deployment, policy, jql=jql)
         self.acting_user = report.user
-        return report
+        return dataclasses.replace(report, states_signed=self.seal.signed)
 
 
 def partitioned_pages(sources: list[Iterator[SearchPage]], *, buffered: int = 4) -> Iterator[SearchPage]:

@@ -13,8 +13,9 @@ from typing import Any
 from escalator.core.decision import Decision
 from escalator.core.issue import STATE_PROPERTY_KEY
 from escalator.jira.snapshot import Deployment
+from escalator.jira.state_seal import StateSeal
 
-__all__ = ["IssueEdit", "issue_edit", "notification", "user_ref"]
+__all__ = ["IssueEdit", "issue_edit", "mention", "notification", "user_ref"]
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,16 @@ def user_ref(user: str, deployment: Deployment) -> dict[str, str]:
     return {"accountId": user} if deployment == "cloud" else {"name": user}
 
 
-def issue_edit(decision: Decision, deployment: Deployment, run_link: str | None = None) -> IssueEdit:
-    """The write for an ``escalate`` decision; anything else is a programming error (ValueError)."""
+def mention(user: str, deployment: Deployment) -> str:
+    """A person in the v2 wiki markup escalator's comments are written in: Jira shows the name, linked."""
+    return f"[~accountid:{user}]" if deployment == "cloud" else f"[~{user}]"
+
+
+def issue_edit(
+    decision: Decision, deployment: Deployment, run_link: str | None = None, seal: StateSeal | None = None
+) -> IssueEdit:
+    """The write for an ``escalate`` decision; anything else is a programming error (ValueError). ``seal`` signs
+    the state when a state key is set."""
     actions, state = decision.actions, decision.new_state
     if decision.outcome != "escalate" or actions is None or state is None:
         raise ValueError(f"{decision.issue_key}: only an escalation with actions and a new state can be applied")
@@ -39,14 +48,15 @@ def issue_edit(decision: Decision, deployment: Deployment, run_link: str | None 
         fields["assignee"] = user_ref(actions.assignee_to, deployment)
     if actions.priority_to is not None and actions.priority_to != actions.priority_from:
         fields["priority"] = {"name": actions.priority_to}
-    comment = actions.comment if run_link is None else f"{actions.comment}\n\nRun: {run_link}"
+    text = actions.summary.text(person=lambda user: mention(user, deployment)) if actions.summary else actions.comment
+    comment = text if run_link is None else f"{text}\n\nRun: {run_link}"
     update: dict[str, Any] = {"comment": [{"add": {"body": comment}}]}
     if actions.labels_add:
         update["labels"] = [{"add": label} for label in actions.labels_add]
     body = {
         "fields": fields,
         "update": update,
-        "properties": [{"key": STATE_PROPERTY_KEY, "value": state.model_dump(mode="json")}],
+        "properties": [{"key": STATE_PROPERTY_KEY, "value": (seal or StateSeal()).seal(decision.issue_key, state)}],
     }
     return IssueEdit(decision.issue_key, body, notification(decision, deployment))
 

@@ -23,6 +23,7 @@ from typing import Any
 from escalator.core.issue import STATE_PROPERTY_KEY, IssueSnapshot, SnapshotProblem
 from escalator.jira.errors import JiraProtocolError, JiraUnexpectedResponse
 from escalator.jira.snapshot import Deployment, snapshot_from_json
+from escalator.jira.state_seal import StateSeal
 
 __all__ = [
     "MAX_VALUE_DEPTH",
@@ -60,9 +61,15 @@ def page_issues(answer: Any) -> list[Any]:
 
 
 def read_page(
-    answer: Any, deployment: Deployment, custom_fields: Iterable[str] = (), acting_user: str | None = None
+    answer: Any,
+    deployment: Deployment,
+    custom_fields: Iterable[str] = (),
+    acting_user: str | None = None,
+    seal: StateSeal | None = None,
 ) -> SearchPage:
-    """Every issue of one search answer as a snapshot, or as the problem that kept it from being one."""
+    """Every issue of one search answer as a snapshot (a state it cannot trust is the snapshot's
+    ``state_problem``), or as the problem that kept it from being one. ``acting_user`` and ``seal`` as for
+    ``snapshot_from_json``."""
     custom = list(custom_fields)
     issues: list[IssueSnapshot] = []
     problems: list[SnapshotProblem] = []
@@ -73,13 +80,9 @@ def read_page(
             problems.append(SnapshotProblem(key, f"unreadable search result: {wrong}"))
             continue
         try:
-            snapshot, problem = snapshot_from_json(raw, deployment, custom, acting_user)
+            issues.append(snapshot_from_json(raw, deployment, custom, acting_user, seal))
         except JiraUnexpectedResponse as error:
             problems.append(SnapshotProblem(key, str(error)))
-            continue
-        issues.append(snapshot)
-        if problem is not None:
-            problems.append(problem)
     return SearchPage(issues, problems)
 
 

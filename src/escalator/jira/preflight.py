@@ -28,6 +28,9 @@ class PreflightReport:
     inactive_users: frozenset[str]
     scope_count: int | None
     """issues the scope matches now (approximate on Cloud)"""
+    states_signed: bool = False
+    """whether escalation states are sealed with a state key; unsigned, any Jira user who may edit an issue can
+    forge its state"""
 
 
 def run_preflight(

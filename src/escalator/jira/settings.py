@@ -15,7 +15,16 @@ from collections.abc import Mapping
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from escalator.jira.errors import JiraConfigError
 
@@ -23,7 +32,13 @@ __all__ = ["AuthKind", "JiraSettings"]
 
 AuthKind = Literal["basic", "bearer"]
 
-_ENV = {"url": "JIRA_URL", "email": "JIRA_EMAIL", "api_token": "JIRA_API_TOKEN", "pat": "JIRA_PAT"}
+_ENV = {
+    "url": "JIRA_URL",
+    "email": "JIRA_EMAIL",
+    "api_token": "JIRA_API_TOKEN",
+    "pat": "JIRA_PAT",
+    "state_keys": "ESCALATOR_STATE_KEY",
+}
 
 
 class JiraSettings(BaseModel):
@@ -35,6 +50,28 @@ class JiraSettings(BaseModel):
     api_token: SecretStr | None = None
     pat: SecretStr | None = None
     timeout: float = Field(default=30.0, gt=0, description="seconds per HTTP request (connect and read)")
+    state_keys: tuple[SecretStr, ...] = Field(
+        default=(),
+        validation_alias=AliasChoices("state_keys", "state_key"),  # a Secret block names it state_key
+        description="keys that seal the escalation state (HMAC-SHA256), newest first; none: states are unsigned",
+    )
+
+    @field_validator("state_keys", mode="before")
+    @classmethod
+    def _key_list(cls, value: object) -> object:
+        """``"new,old"`` (the environment variable) or a list (a Secret block's ``state_key``)."""
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("state_keys", mode="after")
+    @classmethod
+    def _long_keys(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        if any(len(key.get_secret_value()) < 32 for key in value):
+            raise ValueError("a state key must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return value
 
     @field_validator("url")
     @classmethod

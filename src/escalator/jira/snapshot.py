@@ -4,8 +4,11 @@ People become accountIds on Cloud and usernames on Data Center. ``assignee_chang
 ``priority_changed_at`` come from the changelog the search expands inline; when Jira truncated that
 changelog (``total`` above the histories returned) they stay None and the core falls back to ``updated``,
 which is never earlier than the real change, so a truncated history can delay an escalation but never
-hasten it. A malformed escalation-state property gives a snapshot without state and a ``SnapshotProblem``;
-a malformed issue (no key, no created time) is Jira's error and raises ``JiraUnexpectedResponse``.
+hasten it. Escalator's own changes in that changelog (``escalator_changes``) let the core rebuild a state that
+was deleted or cannot be trusted. The escalation-state property is opened by a ``StateSeal`` (checked against
+its MAC when a state key is set); one that cannot be trusted gives a snapshot without state and with
+``state_problem`` saying why, and the core decides from the changelog. A malformed issue (no key, no created
+time) is Jira's error and raises ``JiraUnexpectedResponse``.
 """
 
 from __future__ import annotations
@@ -17,8 +20,16 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from escalator.core.issue import STATE_PROPERTY_KEY, EscalationState, FieldValue, IssueSnapshot, SnapshotProblem
+from escalator.core.issue import (
+    STATE_PROPERTY_KEY,
+    EscalationState,
+    EscalatorChange,
+    FieldValue,
+    IssueSnapshot,
+    SnapshotProblem,
+)
 from escalator.jira.errors import JiraUnexpectedResponse
+from escalator.jira.state_seal import StateSeal
 
 __all__ = ["SYSTEM_FIELDS", "Deployment", "SnapshotProblem", "parse_jira_time", "snapshot_from_json"]
 
@@ -53,14 +64,16 @@ def snapshot_from_json(
     deployment: Deployment,
     custom_fields: Iterable[str] = (),
     acting_user: str | None = None,
-) -> tuple[IssueSnapshot, SnapshotProblem | None]:
-    """``acting_user`` is escalator's own account: changes it made are not a person's (``human_changed_at``)."""
+    seal: StateSeal | None = None,
+) -> IssueSnapshot:
+    """``acting_user`` is escalator's own account: changes it made are not a person's (``human_changed_at``) but
+    escalator's (``escalator_changes``). ``seal`` opens the state property (default: plain states, no key)."""
     key = raw.get("key")
     fields = raw.get("fields")
     if not isinstance(key, str) or not isinstance(fields, dict):
         raise JiraUnexpectedResponse(f"a search result without key or fields: {sorted(raw)[:8]}")
     try:
-        state, problem = _state(key, raw.get("properties"))
+        state, state_problem = _state(key, raw.get("properties"), seal or StateSeal())
         changed = _changed_at(raw.get("changelog"), deployment, acting_user)
         status = fields.get("status") or {}
         snapshot = IssueSnapshot(
@@ -81,19 +94,18 @@ def snapshot_from_json(
             priority_changed_at=changed.get("priority"),
             human_changed_at=changed.get("human"),
             state=state,
+            state_problem=state_problem,
+            escalator_changes=_escalator_changes(raw.get("changelog"), deployment, acting_user),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # ValidationError is a ValueError
         raise JiraUnexpectedResponse(f"issue {key}: cannot read its fields ({_short(exc)})") from None
-    return snapshot, problem
+    return snapshot
 
 
-def _state(key: str, properties: Any) -> tuple[EscalationState | None, SnapshotProblem | None]:
+def _state(key: str, properties: Any, seal: StateSeal) -> tuple[EscalationState | None, str | None]:
     if not isinstance(properties, dict) or properties.get(STATE_PROPERTY_KEY) is None:
         return None, None
-    try:
-        return EscalationState.model_validate(properties[STATE_PROPERTY_KEY]), None
-    except ValidationError as exc:
-        return None, SnapshotProblem(key, f"unreadable {STATE_PROPERTY_KEY} property, ignored: {_short(exc)}")
+    return seal.open(key, properties[STATE_PROPERTY_KEY])
 
 
 def _short(exc: Exception) -> str:
@@ -134,6 +146,41 @@ def _option_text(value: Mapping[str, Any]) -> str:
         if isinstance(value.get(attribute), str):
             return str(value[attribute])
     return json.dumps(value, sort_keys=True)
+
+
+def _escalator_changes(changelog: Any, deployment: Deployment, acting_user: str | None) -> tuple[EscalatorChange, ...]:
+    """What ``acting_user`` (escalator's account) set, from the histories Jira returned, oldest first. A truncated
+    changelog still holds the newest histories (Cloud returns the most recent 40), where the last escalations are."""
+    if acting_user is None or not isinstance(changelog, dict) or not isinstance(changelog.get("histories"), list):
+        return ()
+    author_key = "accountId" if deployment == "cloud" else "name"
+    changes = []
+    for history in changelog["histories"]:
+        if not isinstance(history, dict) or (history.get("author") or {}).get(author_key) != acting_user:
+            continue
+        change = _change(parse_jira_time(history["created"]), history.get("items") or ())
+        if change is not None:
+            changes.append(change)
+    return tuple(sorted(changes, key=lambda change: change.at))
+
+
+def _change(at: datetime, items: Iterable[Any]) -> EscalatorChange | None:
+    """One history entry by escalator: the assignee (its id), priority and labels it set; None if it touched none
+    of these fields."""
+    assignee = priority = None
+    labels: tuple[str, ...] = ()
+    touched = False
+    for item in items:
+        field = item.get("fieldId") or item.get("field")
+        if field == "assignee":
+            assignee = item.get("to")  # the accountId on Cloud, the username on Data Center
+        elif field == "priority":
+            priority = item.get("toString")
+        elif field == "labels":
+            before = set(str(item.get("fromString") or "").split())
+            labels = tuple(sorted(set(str(item.get("toString") or "").split()) - before))
+        touched = touched or field in ("assignee", "priority", "labels")
+    return EscalatorChange(at=at, assignee=assignee, priority=priority, labels_added=labels) if touched else None
 
 
 def _changed_at(changelog: Any, deployment: Deployment, acting_user: str | None) -> dict[str, datetime]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from escalator.audit.report.parameters import ReportParameters
 from escalator.preview.compare import PreviewParameters
 from escalator.sharding.shards import SHARD_RUNNER_TAG, ShardedSweepParameters
 from escalator.sweep.parameters import SweepParameters
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PREVIEW_ENTRYPOINT",
+    "REPORT_ENTRYPOINT",
     "SHARDED_ENTRYPOINT",
     "SWEEP_ENTRYPOINT",
     "CronSpec",
@@ -36,6 +38,7 @@ __all__ = [
     "DeploymentSpec",
     "read_deployments",
     "select",
+    "served",
     "sweeps",
     "to_runner_deployments",
 ]
@@ -44,15 +47,18 @@ PREFECT_FILE = Path("prefect.yaml")
 SWEEP_ENTRYPOINT = "flows/escalate.py:escalate"
 PREVIEW_ENTRYPOINT = "flows/preview.py:policy_preview"
 SHARDED_ENTRYPOINT = "flows/escalate_sharded.py:escalate_sharded"
+REPORT_ENTRYPOINT = "flows/report.py:audit_report"
 _PARAMETERS: dict[str, type[BaseModel]] = {
     SWEEP_ENTRYPOINT: SweepParameters,
     PREVIEW_ENTRYPOINT: PreviewParameters,
     SHARDED_ENTRYPOINT: ShardedSweepParameters,
+    REPORT_ENTRYPOINT: ReportParameters,
 }
 _FLOW_NAMES = {
     SWEEP_ENTRYPOINT: "escalate",
     PREVIEW_ENTRYPOINT: "policy-preview",
     SHARDED_ENTRYPOINT: "escalate-sharded",
+    REPORT_ENTRYPOINT: "audit-report",
 }
 
 
@@ -99,9 +105,10 @@ class ConcurrencySpec(BaseModel):
 class DeploymentSpec(BaseModel):
     """One entry of ``deployments:``: a sweep (``flows/escalate.py:escalate``, scheduled, never overlapping); the
     shard runner (the same flow, unscheduled, started by a sharded sweep once per shard); a sharded sweep
-    (``flows/escalate_sharded.py:escalate_sharded``, never overlapping); or the policy preview
-    (``flows/preview.py:policy_preview``, unscheduled: started from the UI or API). ``work_pool`` is only for
-    ``prefect deploy``; ``escalator serve`` runs the scheduled sweeps in its own process and ignores it."""
+    (``flows/escalate_sharded.py:escalate_sharded``, never overlapping); the policy preview
+    (``flows/preview.py:policy_preview``, unscheduled: started from the UI or API); or the audit report
+    (``flows/report.py:audit_report``, scheduled weekly). ``work_pool`` is only for ``prefect deploy``;
+    ``escalator serve`` runs the scheduled sweeps and reports in its own process and ignores it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -157,6 +164,11 @@ class DeploymentSpec(BaseModel):
         return self.entrypoint == SWEEP_ENTRYPOINT and not self.schedules
 
     @property
+    def is_scheduled_report(self) -> bool:
+        """The audit report on a schedule (``flows/report.py``)."""
+        return self.entrypoint == REPORT_ENTRYPOINT and bool(self.schedules)
+
+    @property
     def flow_name(self) -> str:
         """The name of the flow it deploys, as in ``<flow>/<deployment>``."""
         return _FLOW_NAMES[self.entrypoint]
@@ -205,6 +217,11 @@ def select(specs: Sequence[DeploymentSpec], names: Sequence[str]) -> list[Deploy
 def sweeps(specs: Sequence[DeploymentSpec]) -> list[DeploymentSpec]:
     """The scheduled sweeps among ``specs`` (what ``escalator serve`` runs), in file order."""
     return [spec for spec in specs if spec.is_sweep]
+
+
+def served(specs: Sequence[DeploymentSpec]) -> list[DeploymentSpec]:
+    """What ``escalator serve`` runs: the scheduled sweeps and the scheduled audit reports, in file order."""
+    return [spec for spec in specs if spec.is_sweep or spec.is_scheduled_report]
 
 
 def to_runner_deployments(specs: Sequence[DeploymentSpec]) -> list[RunnerDeployment]:

@@ -51,12 +51,17 @@ def run_records(
     *,
     now: datetime,
     error: str | None = None,
+    states_signed: bool | None = None,
 ) -> tuple[list[AuditRecord], str]:
     """The decision records and the markdown summary of one policy's part of a run, also when it stopped."""
     identity, git = policy_run.identity, policy_run.git
-    records = records_for(plan, outcomes, git, run) if plan is not None else []
+    deadline = policy_run.policy.escalation_deadline
+    limit = deadline.wall_clock() if deadline is not None else None
+    records = records_for(plan, outcomes, git, run, limit) if plan is not None else []
     records += [data_problem_record(identity, now, p.issue_key, p.problem, git, run) for p in problems]
     if plan is None:
         return records, failure_markdown(identity, now, git, run, error or "unknown error")
-    summary = summary_markdown(plan, outcomes, git, run, records_key=keys.records, problems=problems, error=error)
+    summary = summary_markdown(
+        plan, outcomes, git, run, records_key=keys.records, problems=problems, error=error, states_signed=states_signed
+    )
     return records, summary

@@ -59,7 +59,7 @@ class SweepReport(SweepCounts):
             failed=count["failed"],
             over_budget=count["over_budget"],
             blocked=plan.blocked if plan else None,
-            data_problems=len(problems),
+            data_problems=len(problems) + (sum(1 for d in plan.decisions if d.data_problem) if plan else 0),
             records_key=keys.records,
             summary_key=keys.summary,
             outcomes=list(outcomes),
