@@ -139,12 +139,14 @@ def running_sandbox(
     db: str = ":memory:",
     user: str = DEFAULT_ADMIN_EMAIL,
     token: str = DEFAULT_ADMIN_TOKEN,
+    strict: bool = True,
     faults: FaultConfig | None = None,
     **fault_options: Any,
 ) -> Iterator[Sandbox]:
     """Start a sandbox (`seed`: None, "demo", or a number of issues in the demo organisation) with the
-    given fault settings (`faults=FaultConfig(...)` or its fields as keywords); stop it on exit."""
-    settings = SandboxSettings(mode=mode, admin_email=user, admin_token=token)
+    given fault settings (`faults=FaultConfig(...)` or its fields as keywords); stop it on exit. It is strict
+    (`strict.py`) unless told otherwise: a request a real Jira would refuse fails the test that sends it."""
+    settings = SandboxSettings(mode=mode, admin_email=user, admin_token=token, strict=strict)
     config = faults or (FaultConfig.model_validate(fault_options) if fault_options else None)
     store = Store(db)
     runtime = build_runtime(settings, store, config)

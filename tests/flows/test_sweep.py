@@ -84,6 +84,7 @@ def test_live_sweep_escalates_in_jira_and_records_every_decision(sandbox: Sandbo
     counts = sandbox.request_counts()
     notified = sum(1 for n in sandbox.outbox())
     assert counts.write == len(applied) + notified, "one PUT per escalation, plus notify where a level asks"
+    assert sandbox.runtime.settings.strict and 400 not in counts.by_status, "every request passed strict mode"
 
     rows = records(state.state_details.flow_run_id, "escalator-outage-matrix-decisions")
     by_key = {row["issue_key"]: row for row in rows}
@@ -304,6 +305,7 @@ def test_a_data_center_sweep_escalates_once(monkeypatch: pytest.MonkeyPatch, tmp
         state, (report,) = sweep(policies=[str(path)])
         assert state.is_completed(), state.message
         assert report["applied"] == report["escalations"] > 10
+        assert server.runtime.settings.strict and 400 not in server.request_counts().by_status
         key = next(o["issue_key"] for o in report["outcomes"])
         assert server.jira().issue(key).fields.assignee.name in {"alice", "bob", "carol"}
         _, (again,) = sweep(policies=[str(path)])

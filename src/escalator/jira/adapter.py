@@ -129,8 +129,8 @@ class JiraAdapter:
             "fields": [*SYSTEM_FIELDS, *custom],
             "properties": [STATE_PROPERTY_KEY],
         }
-        if changelog:
-            body["expand"] = "changelog"
+        if changelog:  # Cloud's search/jql takes expand as a comma-separated string, Data Center's search a list
+            body["expand"] = "changelog" if self.deployment == "cloud" else ["changelog"]
         if self.deployment == "cloud":
             yield from self._cloud_pages(body, custom)
         else:
