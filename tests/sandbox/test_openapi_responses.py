@@ -113,7 +113,9 @@ def test_instance_endpoints(cloud: Sandbox, version: str) -> None:
 def test_users(cloud: Sandbox, server: Sandbox) -> None:
     check(cloud, "GET", "user", "user", 200, params={"accountId": "acc-frank"})
     check(cloud, "GET", "user/search", "user/search", 200, params={"query": "a"})
-    check(cloud, "GET", "user/assignable/search", "user/assignable/search", 200, params={"query": "a"})
+    check(
+        cloud, "GET", "user/assignable/search", "user/assignable/search", 200, params={"query": "a", "project": "OPS"}
+    )
     check(server, "GET", "user", "user", 200, params={"username": "frank"}, version="2")
     check(server, "GET", "user/search", "user/search", 200, params={"username": "a"}, version="2")
 
@@ -164,6 +166,19 @@ def test_issue_endpoints(cloud: Sandbox, issue_key: str, version: str) -> None:
         version=version,
     )
     check(cloud, "GET", "issue/{issueIdOrKey}/changelog", f"issue/{key}/changelog", 200, version=version)
+    check(cloud, "GET", "issue/{issueIdOrKey}/editmeta", f"issue/{key}/editmeta", 200, version=version)
+
+
+@pytest.mark.parametrize("version", ["2", "3"])
+def test_what_a_project_allows(cloud: Sandbox, version: str) -> None:
+    cloud.configure_project("OPS", priorities=["High", "Medium"], denied={"admin": ["ADD_COMMENTS"]})
+    permissions = {"projectKey": "OPS", "permissions": "BROWSE_PROJECTS,EDIT_ISSUES,ASSIGN_ISSUES,ADD_COMMENTS"}
+    check(cloud, "GET", "mypermissions", "mypermissions", 200, version=version, params=permissions)
+    ops = requests.get(f"{cloud.url}/rest/api/2/project/OPS", auth=cloud.auth, timeout=10).json()["id"]
+    check(cloud, "GET", "priority/search", "priority/search", 200, version=version, params={"projectId": ops})
+    check(
+        cloud, "GET", "user/assignable/search", "user/assignable/search", 200, params={"project": "OPS", "query": "b"}
+    )
 
 
 def test_create_endpoints(cloud: Sandbox) -> None:

@@ -252,10 +252,11 @@ class JiraAdapter:
         return missing
 
     # --- checks -----------------------------------------------------------------------------------
-    def preflight(self, policy: Policy, *, jql: str | None = None) -> PreflightReport:
-        """Check the credentials, priorities, people, custom fields and scope of ``policy`` against this Jira;
-        ``jql``: the query the sweep will search instead of the bare scope (checked and counted)."""
-        report = run_preflight(self._transport, self.deployment, policy, jql=jql)
+    def preflight(self, policy: Policy, *, jql: str | None = None, writes: bool = True) -> PreflightReport:
+        """Check the credentials, priorities, people, custom fields and scope of ``policy`` against this Jira,
+        and (``writes``) whether Jira lets escalator write what it asks in each project and issue type of the
+        scope; ``jql``: the query the sweep will search instead of the bare scope (checked and counted)."""
+        report = run_preflight(self._transport, self.deployment, policy, jql=jql, writes=writes)
         self.acting_user = report.user
         return report
 
