@@ -125,12 +125,23 @@ def test_escalators_own_permissions_in_each_project(sandbox: Sandbox, jira: Jira
         f"OPS (Bug, Incident): escalator's account {me} may not assign its issues (Jira permission ASSIGN_ISSUES)",
         f"OPS (Bug, Incident): escalator's account {me} may not comment on its issues (Jira permission ADD_COMMENTS)",
     ]  # and not again as an assignee missing from the edit screen: that is the same problem
-    sandbox.configure_project("OPS", denied={"admin": ["EDIT_ISSUES"]})
+    sandbox.configure_project("OPS", denied={"admin": ["EDIT_ISSUES"]}, unassignable=[person(sandbox, BOB)])
     with pytest.raises(PreflightFailed) as caught:
         jira.preflight(policy(sandbox))
     assert list(caught.value.problems) == [
         f"OPS (Bug, Incident): escalator's account {me} may not edit its issues (nor set their escalation state, "
-        "an issue property) (Jira permission EDIT_ISSUES)"
+        "an issue property) (Jira permission EDIT_ISSUES)",
+        f"OPS (Bug, Incident): owner {person(sandbox, BOB)!r} cannot be assigned issues in OPS",
+    ]  # the edit screen is not asked about: without the edit permission it is empty
+
+
+def test_a_project_escalator_may_not_browse_is_one_problem(sandbox: Sandbox, jira: JiraAdapter) -> None:
+    sandbox.configure_project("OPS", denied={"admin": ["BROWSE_PROJECTS"]}, hidden_fields={"*": ["priority"]})
+    with pytest.raises(PreflightFailed) as caught:
+        jira.preflight(policy(sandbox))
+    assert list(caught.value.problems) == [
+        f"OPS (Bug, Incident): escalator's account {person(sandbox, ADMIN)} may not browse the project "
+        "(Jira permission BROWSE_PROJECTS)"
     ]
 
 

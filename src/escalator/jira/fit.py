@@ -64,10 +64,13 @@ def fit_problems(
             f"(Jira permission {key})"
             for key in denied
         ]
-        problems += _unassignable(transport, deployment, project, reached, unchecked_owners)
+        if "BROWSE_PROJECTS" in denied:
+            continue  # a project escalator cannot see answers nothing more
+        if "ASSIGN_ISSUES" not in denied:  # else who is assignable is moot (and Jira may refuse to say)
+            problems += _unassignable(transport, deployment, project, reached, unchecked_owners)
         if deployment == "cloud":
             problems += _outside_priority_scheme(transport, project, reached, unknown_priorities)
-        if not {"BROWSE_PROJECTS", "EDIT_ISSUES"} & set(denied):
+        if "EDIT_ISSUES" not in denied:
             problems += _off_screen(transport, project, reached, assign_denied="ASSIGN_ISSUES" in denied)
     return problems
 
