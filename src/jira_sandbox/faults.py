@@ -33,10 +33,11 @@ _WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
 
 
 class FaultRule(BaseModel):
-    """One rule. It matches requests by `method` and a regex searched in the path (`path`); of the
-    matching requests it lets `skip` through, then fires on a share `rate` of them (decided per request, see
-    the module's docstring), at most `times` times in all and at most `times_per_request` times for one
-    request (None: no limit). `nth=N` is shorthand for skip N-1, times 1."""
+    """One rule. It matches requests by `method`, a regex searched in the path (`path`) and one searched in
+    the request body (`body`, e.g. `"nextPageToken"` for the pages after the first); of the matching requests
+    it lets `skip` through, then fires on a share `rate` of them (decided per request, see the module's
+    docstring), at most `times` times in all and at most `times_per_request` times for one request (None: no
+    limit). `nth=N` is shorthand for skip N-1, times 1."""
 
     action: Literal["error", "reset", "delay", "slow_body"] = "error"
     status: int = 503
@@ -45,6 +46,7 @@ class FaultRule(BaseModel):
     message: str | None = None
     method: str | None = None
     path: str | None = None
+    body: str | None = None
     rate: float = 1.0
     skip: int = 0
     times: int | None = None
@@ -120,6 +122,7 @@ class FaultInjector:
             self._windows: Counter[tuple[str, int]] = Counter()
             self._issue_writes: dict[str, deque[float]] = {}
             self._patterns = [re.compile(rule.path) if rule.path else None for rule in config.rules]
+            self._bodies = [re.compile(rule.body) if rule.body else None for rule in config.rules]
 
     def update(self, **changes: Any) -> FaultConfig:
         """Change some settings (validated), keeping the rest; resets counters."""
@@ -136,18 +139,31 @@ class FaultInjector:
     def latency_ms(self) -> int:
         return self._config.latency_ms
 
-    def decide(self, method: str, path: str, query: str = "", now: float | None = None) -> FaultDecision | None:
+    @property
+    def reads_bodies(self) -> bool:
+        """Whether a rule looks at request bodies (only then does the middleware read them first)."""
+        return any(rule.body for rule in self._config.rules)
+
+    def decide(
+        self, method: str, path: str, query: str = "", now: float | None = None, body: bytes = b""
+    ) -> FaultDecision | None:
         now = self.clock() if now is None else now
         method = method.upper()
         with self._lock:
-            return self._rules(method, path, query) or self._budget(method, now) or self._issue_limit(method, path, now)
+            return (
+                self._rules(method, path, query, body)
+                or self._budget(method, now)
+                or self._issue_limit(method, path, now)
+            )
 
-    def _rules(self, method: str, path: str, query: str) -> FaultDecision | None:
+    def _rules(self, method: str, path: str, query: str, body: bytes) -> FaultDecision | None:
         for index, rule in enumerate(self._config.rules):
             if rule.method and rule.method.upper() != method:
                 continue
-            pattern = self._patterns[index]
+            pattern, body_pattern = self._patterns[index], self._bodies[index]
             if pattern is not None and not pattern.search(path):
+                continue
+            if body_pattern is not None and not body_pattern.search(body.decode("utf-8", "replace")):
                 continue
             self._matched[index] += 1
             request = (index, method, path, query)

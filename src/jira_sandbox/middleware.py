@@ -1,6 +1,7 @@
 """The ASGI layer in front of `/rest`: logs every request with its status, adds latency, and carries
-out fault decisions (made-up errors, connection resets, delays, trickled bodies). Admin routes
-(`/_sandbox`) pass straight through, unlogged and never faulted.
+out fault decisions (made-up errors, connection resets, delays, trickled bodies), reading the request body
+first only when a rule looks at bodies. Admin routes (`/_sandbox`) pass straight through, unlogged and never
+faulted.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ class SandboxMiddleware:
         latency = self.runtime.faults.latency_ms
         if latency:
             await asyncio.sleep(latency / 1000)
-        decision = self.runtime.faults.decide(method, path, query)
+        body = b""
+        if self.runtime.faults.reads_bodies:
+            body, receive = await _buffered(receive)
+        decision = self.runtime.faults.decide(method, path, query, body=body)
         label = None if decision is None else decision.label
         recorded = False
 
@@ -78,6 +82,29 @@ class SandboxMiddleware:
             await self.app(scope, receive, send)
         else:
             await self.app(scope, receive, _trickling(send, decision.delay_ms))
+
+
+async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
+    """The whole request body, and a `receive` that hands it to the app as if it had not been read."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away: nothing more will come
+            break
+        chunks.append(bytes(message.get("body", b"")))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # after the body: only a disconnect can come
+
+    return body, replay
 
 
 def _trickling(send: Send, delay_ms: int) -> Send:

@@ -63,6 +63,16 @@ def test_status_on_the_nth_request_to_a_path(cloud: Sandbox, status: int) -> Non
     assert get(cloud, "issue/OPS-6").status_code == 200
 
 
+def test_a_rule_may_look_at_the_body(cloud: Sandbox) -> None:
+    cloud.add_fault(status=502, method="POST", path="/search/jql$", body='"nextPageToken"')
+    url = f"{cloud.url}/rest/api/2/search/jql"
+    first = requests.post(url, json={"jql": "project = OPS", "maxResults": 5}, auth=cloud.auth, timeout=10)
+    assert first.status_code == 200 and first.json()["nextPageToken"]
+    page = {"jql": "project = OPS", "maxResults": 5, "nextPageToken": first.json()["nextPageToken"]}
+    assert requests.post(url, json=page, auth=cloud.auth, timeout=10).status_code == 502
+    assert requests.post(url, json={"jql": "project = SUP"}, auth=cloud.auth, timeout=10).status_code == 200
+
+
 def test_503_with_and_without_retry_after(cloud: Sandbox) -> None:
     cloud.add_fault(status=503, retry_after=7, method="GET", path="/myself", times=1)
     cloud.add_fault(status=503, method="GET", path="/myself", times=1)

@@ -153,8 +153,8 @@ class JiraAdapter:
             "fields": [*SYSTEM_FIELDS, *custom],
             "properties": [STATE_PROPERTY_KEY],
         }
-        if changelog:
-            body["expand"] = "changelog"
+        if changelog:  # Cloud's search/jql takes expand as a comma-separated string, Data Center's search a list
+            body["expand"] = "changelog" if self.deployment == "cloud" else ["changelog"]
         if self.deployment == "cloud":
             yield from self._cloud_pages(body, custom)
         else:
@@ -302,7 +302,7 @@ class JiraAdapter:
             "jql": keys_jql(keys),
             "maxResults": len(keys),
             "fields": list(HISTORY_FIELDS),
-            "expand": "changelog",
+            "expand": "changelog" if self.deployment == "cloud" else ["changelog"],  # Data Center's body takes a list
         }
         if self.deployment == "cloud":
             return self._cloud_answers(body)
@@ -341,10 +341,11 @@ class JiraAdapter:
         return missing
 
     # --- checks -----------------------------------------------------------------------------------
-    def preflight(self, policy: Policy, *, jql: str | None = None) -> PreflightReport:
-        """Check the credentials, priorities, people, custom fields and scope of ``policy`` against this Jira;
-        ``jql``: the query the sweep will search instead of the bare scope (checked and counted)."""
-        report = run_preflight(self._transport, self.deployment, policy, jql=jql)
+    def preflight(self, policy: Policy, *, jql: str | None = None, writes: bool = True) -> PreflightReport:
+        """Check the credentials, priorities, people, custom fields and scope of ``policy`` against this Jira,
+        and (``writes``) whether Jira lets escalator write what it asks in each project and issue type of the
+        scope; ``jql``: the query the sweep will search instead of the bare scope (checked and counted)."""
+        report = run_preflight(self._transport, self.deployment, policy, jql=jql, writes=writes)
         self.acting_user = report.user
         return dataclasses.replace(report, states_signed=self.seal.signed)
 
