@@ -32,10 +32,10 @@ from escalator.sweep.jira_writer import JiraWriter
 from escalator.sweep.lock import policy_lock
 from escalator.sweep.parameters import SweepParameters
 from escalator.sweep.policies import PolicyRun
-from escalator.sweep.records import ArtifactKeys, readable_issues, run_records
+from escalator.sweep.records import ArtifactKeys, readable_issues
 from escalator.sweep.report import SweepReport, run_verdict
 from tasks.apply import apply_plan
-from tasks.audit import check_audit_sink, record_audit
+from tasks.audit import PolicyAudit, audit_target, check_audit_sink, policy_audit
 from tasks.evaluate import evaluate_batch
 from tasks.jira import fetch_batch, jira_settings, preflight
 from tasks.policies import load_policies
@@ -76,7 +76,8 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters) -> lis
     )
     reports: list[SweepReport] = []
     budget = params.write_budget  # for the whole run, shared by its policies in order
-    sink = check_audit_sink(params.audit_sink)  # records can be kept, or nothing is written to Jira
+    # The records can be kept, or nothing is written to Jira; the keys come from the environment or a Secret block.
+    sink = audit_target(check_audit_sink(params.audit_sink), params.audit_key_block)
     settings = jira_settings(params.jira_block)
     with JiraAdapter.connect(
         settings, reads_per_second=params.reads_per_second, writes_per_second=params.writes_per_second
@@ -89,7 +90,12 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters) -> lis
             check = checks[name]
             partitions = params.partitions_for(check.scope_count)
             lock = name if params.shard is None else params.shard.limit_name(name)
-            with policy_lock(PREFECT_HOME.value() / "locks", lock):
+            chain = name if params.shard is None else params.shard.chain_name(name)
+            keys = ArtifactKeys.for_policy(policy_run.policy)
+            with (
+                policy_lock(PREFECT_HOME.value() / "locks", lock),
+                policy_audit(sink, chain, keys, policy_run, run) as audit,
+            ):
                 report = sweep_policy(
                     jira,
                     policy_run,
@@ -99,7 +105,7 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters) -> lis
                     params,
                     run,
                     budget,
-                    sink,
+                    audit,
                     partitions,
                 )
             logger.info("%s", report.one_line())
@@ -118,7 +124,7 @@ def sweep_policy(
     params: SweepParameters,
     run: RunInfo,
     budget: int | None,
-    sink: str | None,
+    audit: PolicyAudit,
     partitions: int = 1,
 ) -> SweepReport:
     """One policy's sweep. Its audit is published whatever happens: if it stops part-way, the records of what
@@ -126,8 +132,7 @@ def sweep_policy(
     policy."""
     policy, identity = policy_run.policy, policy_run.identity
     shard = params.shard
-    chain = policy.name if shard is None else shard.chain_name(policy.name)
-    keys = ArtifactKeys.for_policy(policy)
+    keys = audit.keys
     logger = get_run_logger()
     now = datetime.now(UTC)  # the one clock read: every issue of this policy is judged at the same instant
     parts: list[Plan] = []
@@ -135,6 +140,7 @@ def sweep_policy(
     outcomes: list[Outcome] = []
     plan: Plan | None = None
     try:
+        audit.settle(jira)  # first: a killed run's intents reconciled, its unpublished records carried
         if jql != policy.scope:
             logger.info("%s: searching %s", policy.name, jql)
         pages = jira.policy_pages(policy, jql=jql, page_size=params.page_size, partitions=partitions)
@@ -150,17 +156,15 @@ def sweep_policy(
         if allowance and plan.escalations and not plan.blocked:  # the sweep's shards share the blast radius
             plan = plan.model_copy(update={"blocked": take_allowance(allowance, len(plan.escalations))})
         logger.info("%s: %d escalations planned", policy.name, len(plan.escalations))
-        outcomes = apply_plan(quote(plan), writer, budget, params.apply_concurrency)
+        outcomes = apply_plan(quote(plan), audit.journaled(writer, plan), budget, params.apply_concurrency)
     except Exception as error:
         # Whatever stopped the sweep, what was decided and written so far is recorded. Jira failing is an
         # outcome of this policy's sweep and the run goes on; anything else is a bug and stops the run.
         message = str(error) if isinstance(error, JiraError) else f"{type(error).__name__}: {error}"
         logger.error("%s: the sweep stopped: %s", policy.name, message)
-        records, summary = run_records(plan, outcomes, policy_run, run, keys, problems, now=now, error=message)
-        record_audit(records, summary, keys, sink, chain)
+        audit.record(plan, outcomes, problems, now=now, error=message)
         if not isinstance(error, JiraError):
             raise
         return SweepReport.of(policy, plan, outcomes, problems, keys, error=message)
-    records, summary = run_records(plan, outcomes, policy_run, run, keys, problems, now=now)
-    record_audit(records, summary, keys, sink, chain)
+    audit.record(plan, outcomes, problems, now=now)
     return SweepReport.of(policy, plan, outcomes, problems, keys)

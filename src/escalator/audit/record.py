@@ -18,12 +18,22 @@ from escalator.core.decision import Decision, Plan, format_timedelta
 from escalator.core.policy import PolicyIdentity
 from escalator.sweep.apply import Outcome
 
-__all__ = ["SCHEMA_VERSION", "AuditRecord", "RunInfo", "data_problem_record", "records_for"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "AuditRecord",
+    "RunInfo",
+    "breach_ended_record",
+    "data_problem_record",
+    "intent_record",
+    "outcome_record",
+    "records_for",
+]
 
 # 2: git_committed_at. 3: policy_commit, policy_author, policy_authored_at; git_author and git_committed_at now
 # describe git_commit (HEAD: its author and author date), where in 1 and 2 git_author and git_committed_at were
-# the author and committer date of the policy file's last commit.
-SCHEMA_VERSION = 3
+# the author and committer date of the policy file's last commit. 4: breach (a deadline breach recorded when it
+# starts, once a day while it lasts and when it ends: outcome breach_ended) and reconciled_by.
+SCHEMA_VERSION = 4
 
 
 class RunInfo(BaseModel):
@@ -45,7 +55,8 @@ class AuditRecord(BaseModel):
     issue_key: str
     outcome: str = Field(
         description=(
-            "applied, dry_run, failed, over_budget, blocked, not_applied, skipped, deadline_breached or data_problem"
+            "applied, dry_run, failed, over_budget, blocked, not_applied, skipped, deadline_breached, breach_ended "
+            "or data_problem"
         )
     )
     decision: str = Field(description="escalate, no_action or skipped")
@@ -69,6 +80,14 @@ class AuditRecord(BaseModel):
     deadline_breached: bool = False
     error: str | None = None
     warning: str | None = Field(default=None, description="a partial success, e.g. the notification failed")
+    breach: str | None = Field(
+        default=None, description="of a deadline-breach record: started, ongoing (once a day) or ended"
+    )
+    reconciled_by: str | None = Field(
+        default=None,
+        description="the flow run that found this escalation's intent without an outcome (its run was killed) and "
+        "read from Jira whether it was applied",
+    )
     policy: str
     policy_version: str
     policy_sha256: str | None = None
@@ -155,6 +174,33 @@ def data_problem_record(
         reason_code="unreadable_data",
         reason=f"{issue_key} was not evaluated: {problem}",
         **_provenance(identity, git, run),
+    )
+
+
+def outcome_record(plan: Plan, decision: Decision, outcome: Outcome, git: GitProvenance, run: RunInfo) -> AuditRecord:
+    """The record of one escalation's outcome, as ``records_for`` makes it, without walking the whole plan."""
+    return _record(plan, decision, outcome.status, outcome, git, run)
+
+
+def intent_record(plan: Plan, decision: Decision, git: GitProvenance, run: RunInfo) -> AuditRecord:
+    """The record an escalation will have, with outcome ``intent``: stored before its write to Jira."""
+    return _record(plan, decision, "intent", None, git, run)
+
+
+def breach_ended_record(
+    plan: Plan, issue_key: str, deadline_at: datetime, reason_code: str, reason: str, git: GitProvenance, run: RunInfo
+) -> AuditRecord:
+    """The end of a deadline breach: the issue was resolved, escalated or left the policy's search."""
+    return AuditRecord(
+        evaluated_at=plan.now,
+        issue_key=issue_key,
+        outcome="breach_ended",
+        decision="no_action",
+        reason_code=reason_code,
+        reason=reason,
+        deadline_at=deadline_at,
+        breach="ended",
+        **_provenance(plan.policy, git, run),
     )
 
 

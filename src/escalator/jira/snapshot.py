@@ -20,7 +20,14 @@ from pydantic import ValidationError
 from escalator.core.issue import STATE_PROPERTY_KEY, EscalationState, FieldValue, IssueSnapshot, SnapshotProblem
 from escalator.jira.errors import JiraUnexpectedResponse
 
-__all__ = ["SYSTEM_FIELDS", "Deployment", "SnapshotProblem", "parse_jira_time", "snapshot_from_json"]
+__all__ = [
+    "SYSTEM_FIELDS",
+    "Deployment",
+    "SnapshotProblem",
+    "parse_jira_time",
+    "snapshot_from_json",
+    "state_from_properties",
+]
 
 Deployment = Literal["cloud", "server"]
 
@@ -60,7 +67,7 @@ def snapshot_from_json(
     if not isinstance(key, str) or not isinstance(fields, dict):
         raise JiraUnexpectedResponse(f"a search result without key or fields: {sorted(raw)[:8]}")
     try:
-        state, problem = _state(key, raw.get("properties"))
+        state, problem = state_from_properties(key, raw.get("properties"))
         changed = _changed_at(raw.get("changelog"), deployment, acting_user)
         status = fields.get("status") or {}
         snapshot = IssueSnapshot(
@@ -87,7 +94,8 @@ def snapshot_from_json(
     return snapshot, problem
 
 
-def _state(key: str, properties: Any) -> tuple[EscalationState | None, SnapshotProblem | None]:
+def state_from_properties(key: str, properties: Any) -> tuple[EscalationState | None, SnapshotProblem | None]:
+    """The escalation state among an issue's ``properties`` (as Jira returns them), or the problem reading it."""
     if not isinstance(properties, dict) or properties.get(STATE_PROPERTY_KEY) is None:
         return None, None
     try:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from escalator.core.decision import Decision
 
-__all__ = ["DryRunWriter", "Outcome", "OutcomeStatus", "Writer", "apply_decisions"]
+__all__ = ["DryRunWriter", "Outcome", "OutcomeStatus", "Writer", "apply_decisions", "failure_outcome"]
 
 OutcomeStatus = Literal["applied", "dry_run", "failed", "over_budget", "blocked"]
 
@@ -51,6 +51,17 @@ class DryRunWriter:
         return None
 
 
+def failure_outcome(issue_key: str, error: Exception) -> Outcome:
+    """The outcome of a write that raised ``error``."""
+    return Outcome(
+        issue_key=issue_key,
+        status="failed",
+        error=str(error) or type(error).__name__,
+        error_kind=type(error).__name__,
+        retryable=bool(getattr(error, "retryable", False)),
+    )
+
+
 def apply_decisions(
     decisions: Sequence[Decision],
     writer: Writer,
@@ -76,13 +87,7 @@ def apply_decisions(
         try:
             warning = writer.write(decision)
         except Exception as error:  # every failure becomes that decision's outcome
-            return Outcome(
-                issue_key=decision.issue_key,
-                status="failed",
-                error=str(error) or type(error).__name__,
-                error_kind=type(error).__name__,
-                retryable=bool(getattr(error, "retryable", False)),
-            )
+            return failure_outcome(decision.issue_key, error)
         return Outcome(issue_key=decision.issue_key, status=done_status, warning=warning)
 
     outcomes: list[Outcome] = []
