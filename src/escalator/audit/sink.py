@@ -419,10 +419,11 @@ def _acquire(sink: AuditSink, chain: str, holder: str | None, wait: float, poll:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
+                    held = os.pread(descriptor, 500, 0).decode("utf-8", errors="replace").strip()
                     os.close(descriptor)
                     raise AuditSinkError(
                         f"audit chain {chain} in {sink.url!r} has another writer ({path} locked for over "
-                        f"{wait:.0f} s); a chain has one writer at a time"
+                        f"{wait:.0f} s by {held or 'a process'}); a chain has one writer at a time"
                     ) from None
                 time.sleep(poll)
         os.ftruncate(descriptor, 0)

@@ -88,6 +88,7 @@ class ChainReport:
     heads: dict[str, str] = field(default_factory=dict)
     seqs: dict[str, int] = field(default_factory=dict)
     unchecked: dict[str, int] = field(default_factory=dict)
+    unchecked_at: dict[str, str] = field(default_factory=dict)  # the first such line, ``path:line``
     anchors_checked: int = 0
     problems: list[ChainProblem] = field(default_factory=list)
 
@@ -175,6 +176,7 @@ def _verify_chain(
             report.problems.append(_problem(line, "altered", f"seq {seq} ({what}): content does not match its hash"))
         elif verdict == "no-key":
             report.unchecked[chain] = report.unchecked.get(chain, 0) + 1
+            report.unchecked_at.setdefault(chain, f"{line.path}:{line.line_no}")
         if entry.chain is not None and entry.chain != chain:
             report.problems.append(_problem(line, "misplaced", f"seq {seq} belongs to chain {entry.chain}"))
         if entry.version < newest_format:
