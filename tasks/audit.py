@@ -117,8 +117,9 @@ class PolicyAudit:
         try:
             head = append_audit(quote(self.trail), quote(records))
         finally:
-            publish_audit(quote(self.carried + records), summary, self.keys, head)
-            if kept != self.register:
+            sink = self.trail.writer.sink.identity if self.trail.writer is not None else None
+            publish_audit(quote(self.carried + records), summary, self.keys, head, sink)
+            if self.trail.writer is None and kept != self.register:  # without a sink, Prefect keeps the register
                 publish_register(kept, breaches_key(self.trail.chain))
         self.trail.checkpoint(self.run.flow_run_id, kept)
 
@@ -174,12 +175,16 @@ def append_audit(trail: AuditTrail, records: list[AuditRecord]) -> ChainHead | N
 
 @task(name="publish-audit", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
 def publish_audit(
-    records: list[AuditRecord], summary: str, keys: ArtifactKeys, chain_head: ChainHead | None = None
+    records: list[AuditRecord],
+    summary: str,
+    keys: ArtifactKeys,
+    chain_head: ChainHead | None = None,
+    sink: str | None = None,
 ) -> None:
     """The decisions table and the summary; both name the chain's head (description, metadata, summary text), so
     ``escalator audit verify`` can check the sink still reaches it."""
     sunk = f"; {anchor_text(chain_head)}" if chain_head else ""
-    metadata = anchor_metadata(chain_head) if chain_head else None
+    metadata = anchor_metadata(chain_head, sink or "") if chain_head else None
     create_json_table(
         records_json(records) if records else EMPTY_TABLE,
         key=keys.records,

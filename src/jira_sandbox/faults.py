@@ -1,8 +1,8 @@
 """Fault injection: decides, per REST request, whether to answer with a made-up failure instead of
 serving it. Latency, per-second request budgets per method (429 with integer `Retry-After`,
 `X-RateLimit-*`, `RateLimit-Reason`), per-issue write limits, and rules that answer a status (500, 502,
-503 with or without `Retry-After`, 504, 429), reset the connection, delay or trickle the body, at a rate
-or on the Nth matching request. Deterministic for a given `seed` and request order.
+503 with or without `Retry-After`, 504, 429), reset the connection, delay the request or (after serving
+it) its answer, or trickle the body, at a rate or on the Nth matching request. Deterministic for a given `seed` and request order.
 
 This module decides; `middleware.py` carries the decision out on the wire.
 """
@@ -29,7 +29,7 @@ class FaultRule(BaseModel):
     matching requests it lets `skip` through, then fires with probability `rate`, at most `times`
     times (None: no limit). `nth=N` is shorthand for skip N-1, times 1."""
 
-    action: Literal["error", "reset", "delay", "slow_body"] = "error"
+    action: Literal["error", "reset", "delay", "delay_response", "slow_body"] = "error"
     status: int = 503
     retry_after: int | None = None
     reason: str = "jira-burst-based"
@@ -58,7 +58,8 @@ class FaultConfig(BaseModel):
 @dataclass(frozen=True)
 class FaultDecision:
     """What to do instead of (or besides) serving: `error` (status/headers/body), `reset`, `delay`
-    (then serve), `slow_body` (serve, trickling the body over `delay_ms`)."""
+    (then serve), `delay_response` (serve, then hold the whole answer for `delay_ms`: the change is made but the
+    client does not hear of it), `slow_body` (serve, trickling the body over `delay_ms`)."""
 
     action: str
     label: str

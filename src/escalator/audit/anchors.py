@@ -34,9 +34,9 @@ _LEGACY = re.compile(r"chain head ([0-9a-f]{64})")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def anchor_metadata(head: ChainHead) -> dict[str, str]:
-    """The artifact metadata that records ``head``."""
-    return {"audit_chain": head.chain, "audit_seq": str(head.seq), "audit_head": head.digest}
+def anchor_metadata(head: ChainHead, sink: str) -> dict[str, str]:
+    """The artifact metadata that records ``head`` of a chain in ``sink`` (its ``AuditSink.identity``)."""
+    return {"audit_sink": sink, "audit_chain": head.chain, "audit_seq": str(head.seq), "audit_head": head.digest}
 
 
 def anchor_text(head: ChainHead) -> str:
@@ -45,20 +45,21 @@ def anchor_text(head: ChainHead) -> str:
 
 def prefect_anchors(policy: str | None = None, client: SyncPrefectClient | None = None) -> list[HeadAnchor]:
     """Every distinct head recorded in the decisions and summary artifacts (of ``policy``, or of all policies),
-    each with the flow run that recorded it (the newest, when several runs recorded the same head)."""
+    each with the sink it was recorded for and the flow run that recorded it (the newest, when several runs
+    recorded the same head)."""
     if client is None:
         with get_client(sync_client=True) as own:
             return prefect_anchors(policy, own)
-    found: dict[tuple[str, int | None, str], tuple[str, uuid.UUID | None]] = {}
+    found: dict[tuple[str | None, str, int | None, str], tuple[str, uuid.UUID | None]] = {}
     for artifact in _artifacts(client, policy):
         anchor = _anchor(artifact)
         if anchor is not None and anchor not in found:
             found[anchor] = (f"artifact {artifact.key}", artifact.flow_run_id)
     names = _run_names(client, {run for _, run in found.values() if run is not None})
     anchors = []
-    for (chain, seq, digest), (where, run) in found.items():
+    for (sink, chain, seq, digest), (where, run) in found.items():
         source = f"flow run {names.get(run, '?')} ({run}), {where}" if run is not None else where
-        anchors.append(HeadAnchor(chain, seq, digest, source))
+        anchors.append(HeadAnchor(chain, seq, digest, source, sink))
     return anchors
 
 
@@ -83,15 +84,15 @@ def _artifacts(client: SyncPrefectClient, policy: str | None) -> Iterator[Artifa
         offset += len(page)
 
 
-def _anchor(artifact: Artifact) -> tuple[str, int | None, str] | None:
+def _anchor(artifact: Artifact) -> tuple[str | None, str, int | None, str] | None:
     metadata = artifact.metadata_ or {}
     chain, seq, digest = metadata.get("audit_chain"), metadata.get("audit_seq"), metadata.get("audit_head")
     if chain and seq and digest and seq.isdigit() and _HEX64.match(digest):
-        return chain, int(seq), digest
+        return metadata.get("audit_sink"), chain, int(seq), digest
     key = _KEY.match(artifact.key or "")
     legacy = _LEGACY.search(artifact.description or "")
     if key is not None and legacy is not None and not metadata:
-        return key["policy"], None, legacy.group(1)
+        return None, key["policy"], None, legacy.group(1)
     return None
 
 

@@ -123,8 +123,10 @@ class AuditSink:
         except (ValueError, ImportError, OSError) as error:
             raise AuditSinkError(f"audit sink {url!r} cannot be opened: {error}") from error
         self._fs: AbstractFileSystem = fs
-        self._root: str = root.rstrip("/") or "/"
         self.local = isinstance(fs, LocalFileSystem)
+        self._root: str = (os.path.normpath(root) if self.local else root.rstrip("/")) or "/"
+        self.identity: str = str(fs.unstrip_protocol(self._root))
+        """The sink's root as one URL, however it was spelled (recorded with each chain head)"""
 
     def check_writable(self, policies: Iterable[str] | None = None) -> None:
         """Write and remove a probe file and read the head of each chain (``policies``, default every chain in

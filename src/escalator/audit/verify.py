@@ -51,6 +51,7 @@ class HeadAnchor:
     seq: int | None
     digest: str
     source: str
+    sink: str | None = None  # the sink it was recorded for (``AuditSink.identity``); None: whichever is verified
 
     def __str__(self) -> str:
         return f"{self.chain}:{self.seq if self.seq is not None else '?'}:{self.digest}"
@@ -90,6 +91,7 @@ class ChainReport:
     unchecked: dict[str, int] = field(default_factory=dict)
     unchecked_at: dict[str, str] = field(default_factory=dict)  # the first such line, ``path:line``
     anchors_checked: int = 0
+    anchors_elsewhere: dict[str, int] = field(default_factory=dict)  # heads recorded for other sinks, by sink
     problems: list[ChainProblem] = field(default_factory=list)
 
     @property
@@ -107,8 +109,15 @@ def verify_sink(
     """Every chain (or ``policy``'s) checked, and every anchor of those chains; ``NothingToVerify`` when there is
     nothing to check."""
     keyring = keyring or AuditKeyring()
-    wanted = [a for a in anchors if policy is None or _policy_of(a.chain) == policy]
     report = ChainReport()
+    wanted = []
+    for anchor in anchors:
+        if policy is not None and _policy_of(anchor.chain) != policy:
+            continue
+        if anchor.sink is not None and anchor.sink != sink.identity:
+            report.anchors_elsewhere[anchor.sink] = report.anchors_elsewhere.get(anchor.sink, 0) + 1
+            continue
+        wanted.append(anchor)
     problem = sink.root_problem()
     if problem is not None:
         if not wanted:

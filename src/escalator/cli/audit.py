@@ -154,6 +154,8 @@ def verify(
         out.print(f"{escape(name)}: {count} lines, head {name}:{report.seqs[name]}:{report.heads[name]}")
     recorded = "--expect-head" if sink_only else "Prefect and --expect-head"
     out.print(f"{report.anchors_checked} recorded head(s) checked ({recorded})")
+    for other, count in sorted(report.anchors_elsewhere.items()):
+        out.print(f"{count} head(s) recorded for another sink, {escape(other)}, not checked here")
     unchecked = ", ".join(
         f"{escape(name)} ({count}, the first at {escape(report.unchecked_at[name])})"
         for name, count in report.unchecked.items()
