@@ -2,7 +2,8 @@
 serving it. Latency, per-second request budgets per method (429 with integer `Retry-After`,
 `X-RateLimit-*`, `RateLimit-Reason`), per-issue write limits, and rules that answer a status (500, 502,
 503 with or without `Retry-After`, 504, 429), reset the connection, delay the request or (after serving
-it) its answer, or trickle the body, at a rate or on the Nth matching request. Deterministic for a given `seed` and request order.
+it) its answer, or trickle the body, at a rate or on the Nth matching request. Deterministic for a given
+`seed` and request order.
 
 This module decides; `middleware.py` carries the decision out on the wire.
 """
