@@ -113,6 +113,13 @@ class PolicyAudit:
             run=self.run,
         )
         kept = register if not self.run.dry_run else self.register  # a dry run predicts, it does not record
+        if self.carried:
+            reconciled = sum(1 for record in self.carried if record.reconciled_by)
+            summary += (
+                f"\n## Records of earlier runs\n\n{len(self.carried)} records of earlier runs that were stopped "
+                f"before publishing them are published with this run's ({reconciled} of them reconciled with Jira: "
+                "the run was stopped between a write and the record of its outcome).\n"
+            )
         head = None
         try:
             head = append_audit(quote(self.trail), quote(records))

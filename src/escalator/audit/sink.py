@@ -39,7 +39,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -403,7 +403,7 @@ class ChainWriter:
             return self.head
 
 
-def _acquire(sink: AuditSink, chain: str, holder: str | None, wait: float, poll: float) -> Any:
+def _acquire(sink: AuditSink, chain: str, holder: str | None, wait: float, poll: float) -> Callable[[], None]:
     """Take the chain's writer lock; the function that releases it."""
     directory = sink._path(chain)
     who = json.dumps({"holder": holder, "host": socket.gethostname(), "pid": os.getpid(), "since": _now()})
