@@ -165,6 +165,13 @@ def test_a_deleted_chain_directory_fails_against_the_head_kept_outside(tmp_path:
     assert "chain outage-matrix is gone" in output and str(root / "outage-matrix") in output
 
 
+def test_a_deleted_sink_fails_against_the_head_kept_outside(tmp_path: Path) -> None:
+    root, head = build(tmp_path)
+    shutil.rmtree(root)
+    assert "does not exist" in verify(root, code=2)  # nothing to verify, and nothing said it should be there
+    assert "chain outage-matrix is gone" in verify(root, "--expect-head", head, code=1)
+
+
 def test_an_unkeyed_chain_rewritten_consistently_fails_against_the_head_kept_outside(tmp_path: Path) -> None:
     root, head = build(tmp_path)
     _rewrite_chain(root, AuditKeyring(), lambda body: {**body, "to_level": "L9"})

@@ -5,9 +5,10 @@ inside the chain, not a rewrite. With ``ESCALATOR_AUDIT_KEY`` (or a Prefect Secr
 every line carries a MAC and the id of the key (``kid``) that made it.
 
 The text is one or more keys separated by commas or white space, newest first: ``KID:SECRET`` or just ``SECRET``
-(its kid is then derived from it). The first key signs; every key listed verifies, which is how a key is rotated:
-put the new key first, keep the old one after it for as long as lines signed with it must be checked. A secret
-has at least 32 characters (``openssl rand -hex 32``). Secrets never appear in a repr, log line or error message.
+(its kid is then derived from it; such a secret must not contain ``:``). The first key signs; every key listed
+verifies, which is how a key is rotated: put the new key first, keep the old one after it for as long as lines
+signed with it must be checked. A secret has at least 32 characters (``openssl rand -hex 32``). Secrets never
+appear in a repr, log line or error message.
 """
 
 from __future__ import annotations
