@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from escalator.audit.sink import AuditSink, ChainHead
 from escalator.cli.app import app
 from escalator.cli.sweep import load_sweep_flow
 from escalator.sweep.parameters import SweepParameters
-from jira_sandbox.testing import Sandbox, running_sandbox
+from jira_sandbox.testing import Sandbox
 from tests.audit.chainfiles import forged, hash_of, lines_of, write_lines
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -31,19 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 OUTAGE = str(ROOT / "policies" / "outage.yaml")
 SECRET = "c" * 64
 runner = CliRunner()
-
-
-@pytest.fixture()
-def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    with running_sandbox(mode="cloud", seed="demo") as running:
-        monkeypatch.setenv("JIRA_URL", running.url)
-        monkeypatch.setenv("JIRA_EMAIL", running.user)
-        monkeypatch.setenv("JIRA_API_TOKEN", running.token)
-        monkeypatch.delenv("JIRA_PAT", raising=False)
-        monkeypatch.delenv("ESCALATOR_AUDIT_SINK", raising=False)
-        monkeypatch.delenv("ESCALATOR_AUDIT_KEY", raising=False)
-        monkeypatch.chdir(ROOT)
-        yield running
 
 
 def sweep(**params: Any) -> Any:

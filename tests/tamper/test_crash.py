@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,26 +32,13 @@ from escalator.audit.sink import AuditSink
 from escalator.cli.app import app
 from escalator.cli.sweep import load_sweep_flow
 from escalator.sweep.parameters import SweepParameters
-from jira_sandbox.testing import Sandbox, running_sandbox
+from jira_sandbox.testing import Sandbox
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTAGE = str(ROOT / "policies" / "outage.yaml")
 HELD_MS = 600_000  # far longer than the test: the held requests never complete while it runs
-
-
-@pytest.fixture()
-def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    with running_sandbox(mode="cloud", seed="demo") as running:
-        monkeypatch.setenv("JIRA_URL", running.url)
-        monkeypatch.setenv("JIRA_EMAIL", running.user)
-        monkeypatch.setenv("JIRA_API_TOKEN", running.token)
-        monkeypatch.delenv("JIRA_PAT", raising=False)
-        monkeypatch.delenv("ESCALATOR_AUDIT_SINK", raising=False)
-        monkeypatch.delenv("ESCALATOR_AUDIT_KEY", raising=False)
-        monkeypatch.chdir(ROOT)
-        yield running
 
 
 def sweep(**params: Any) -> tuple[Any, dict[str, Any]]:
