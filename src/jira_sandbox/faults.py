@@ -1,8 +1,8 @@
 """Fault injection: decides, per REST request, whether to answer with a made-up failure instead of
 serving it. Latency, per-second request budgets per method (429 with integer `Retry-After`,
 `X-RateLimit-*`, `RateLimit-Reason`), per-issue write limits, and rules that answer a status (500, 502,
-503 with or without `Retry-After`, 504, 429), reset the connection, delay or trickle the body, at a rate
-or on the Nth matching request.
+503 with or without `Retry-After`, 504, 429), reset the connection, delay the request or (after serving
+it) its answer, or trickle the body, at a rate or on the Nth matching request.
 
 Reproducible whatever the order in which concurrent clients' requests arrive: a rule's `rate` is decided per
 request (method, path and query) from the `seed`, the rule and how often that request met the rule before, not
@@ -39,7 +39,7 @@ class FaultRule(BaseModel):
     docstring), at most `times` times in all and at most `times_per_request` times for one request (None: no
     limit). `nth=N` is shorthand for skip N-1, times 1."""
 
-    action: Literal["error", "reset", "delay", "slow_body"] = "error"
+    action: Literal["error", "reset", "delay", "delay_response", "slow_body"] = "error"
     status: int = 503
     retry_after: int | None = None
     reason: str = "jira-burst-based"
@@ -70,7 +70,8 @@ class FaultConfig(BaseModel):
 @dataclass(frozen=True)
 class FaultDecision:
     """What to do instead of (or besides) serving: `error` (status/headers/body), `reset`, `delay`
-    (then serve), `slow_body` (serve, trickling the body over `delay_ms`)."""
+    (then serve), `delay_response` (serve, then hold the whole answer for `delay_ms`: the change is made but the
+    client does not hear of it), `slow_body` (serve, trickling the body over `delay_ms`)."""
 
     action: str
     label: str

@@ -1,7 +1,7 @@
 """The ASGI layer in front of `/rest`: logs every request with its status, adds latency, and carries
-out fault decisions (made-up errors, connection resets, delays, trickled bodies), reading the request body
-first only when a rule looks at bodies. Admin routes (`/_sandbox`) pass straight through, unlogged and never
-faulted.
+out fault decisions (made-up errors, connection resets, delays before serving or before answering, trickled
+bodies), reading the request body first only when a rule looks at bodies. Admin routes (`/_sandbox`) pass
+straight through, unlogged and never faulted.
 """
 
 from __future__ import annotations
@@ -80,6 +80,16 @@ class SandboxMiddleware:
         elif decision.action == "delay":
             await asyncio.sleep(decision.delay_ms / 1000)
             await self.app(scope, receive, send)
+        elif decision.action == "delay_response":
+            held: list[Message] = []
+
+            async def hold(message: Message) -> None:
+                held.append(message)
+
+            await self.app(scope, receive, hold)  # the request is served: its change is made
+            await asyncio.sleep(decision.delay_ms / 1000)
+            for message in held:
+                await send(message)
         else:
             await self.app(scope, receive, _trickling(send, decision.delay_ms))
 

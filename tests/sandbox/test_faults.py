@@ -178,3 +178,27 @@ def test_admin_endpoint(cloud: Sandbox) -> None:
     bad = requests.put(f"{admin}/faults", json={"rules": [{"action": "explode"}]}, auth=cloud.auth, timeout=10)
     assert bad.status_code == 400
     assert set(bad.json()) == {"errorMessages", "errors"}
+
+
+def test_a_delayed_response_makes_the_change_before_the_client_hears_of_it(cloud: Sandbox) -> None:
+    """`delay_response` serves the request, then holds its answer: the state a crash test needs, a write that
+    Jira made and the client has not yet seen succeed."""
+    import contextlib
+    import threading
+
+    cloud.add_fault(action="delay_response", delay_ms=600_000, method="PUT", path=r"/properties/held$", times=1)
+    url = f"{cloud.url}/rest/api/2/issue/OPS-7/properties/held"
+    answered = threading.Event()
+
+    def put() -> None:
+        with contextlib.suppress(requests.RequestException):  # the sandbox drops the held answer when it stops
+            requests.put(url, json={"v": 1}, auth=cloud.auth, timeout=600)
+        answered.set()
+
+    threading.Thread(target=put, daemon=True).start()
+    deadline = time.monotonic() + 30
+    while (seen := get(cloud, "issue/OPS-7/properties/held")).status_code != 200:
+        assert time.monotonic() < deadline, "the held write was never made"
+        time.sleep(0.02)
+    assert seen.json()["value"] == {"v": 1}
+    assert not answered.is_set()  # the change is in, the answer is still held

@@ -19,7 +19,7 @@ from typing import Any
 
 from escalator.core.decision import Decision
 from escalator.core.history import IssueHistory
-from escalator.core.issue import STATE_PROPERTY_KEY, IssueSnapshot
+from escalator.core.issue import STATE_PROPERTY_KEY, EscalationState, IssueSnapshot
 from escalator.core.policy import Policy
 from escalator.jira.edit import issue_edit
 from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, JiraUnexpectedResponse
@@ -28,7 +28,14 @@ from escalator.jira.preflight import PreflightReport, run_preflight
 from escalator.jira.retry import RetryPolicy
 from escalator.jira.scope import split_order_by
 from escalator.jira.settings import JiraSettings
-from escalator.jira.snapshot import SYSTEM_FIELDS, Deployment, SnapshotProblem, parse_jira_time, snapshot_from_json
+from escalator.jira.snapshot import (
+    SYSTEM_FIELDS,
+    Deployment,
+    SnapshotProblem,
+    parse_jira_time,
+    snapshot_from_json,
+    state_from_properties,
+)
 from escalator.jira.state_seal import StateSeal
 from escalator.jira.transport import Sleep, Transport
 
@@ -195,6 +202,14 @@ class JiraAdapter:
             )
             for low, high in bounds
         ]
+
+    def escalation_state(self, key: str) -> tuple[EscalationState | None, str | None]:
+        """The escalation state stored on one issue now (one request), or why it cannot be trusted;
+        ``JiraNotFound`` when the issue is gone or hidden from escalator."""
+        answer = self._transport.get(f"issue/{key}", params={"fields": "status", "properties": STATE_PROPERTY_KEY})
+        if not isinstance(answer, dict):
+            raise JiraUnexpectedResponse(f"issue {key} answered without a JSON object")
+        return state_from_properties(key, answer.get("properties"), self.seal)
 
     def _created_edge(self, jql: str, direction: str) -> datetime | None:
         body = {"jql": f"{jql} ORDER BY created {direction}", "maxResults": 1, "fields": ["created"]}
