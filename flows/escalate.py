@@ -36,10 +36,10 @@ from escalator.sweep.jira_writer import JiraWriter
 from escalator.sweep.lock import policy_lock
 from escalator.sweep.parameters import SweepParameters
 from escalator.sweep.policies import PolicyRun
-from escalator.sweep.records import ArtifactKeys, readable_issues, run_records
+from escalator.sweep.records import ArtifactKeys, readable_issues
 from escalator.sweep.report import SweepReport, run_verdict
 from tasks.apply import apply_plan
-from tasks.audit import check_audit_sink, record_audit
+from tasks.audit import PolicyAudit, audit_target, check_audit_sink, policy_audit
 from tasks.evaluate import evaluate_batch
 from tasks.jira import fetch_batch, jira_settings, preflight
 from tasks.policies import load_policies
@@ -92,7 +92,8 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
     )
     reports: list[SweepReport] = []
     budget = params.write_budget  # for the whole run, shared by its policies in order
-    sink = check_audit_sink(params.audit_sink)  # records can be kept, or nothing is written to Jira
+    # The records can be kept, or nothing is written to Jira; the keys come from the environment or a Secret block.
+    sink = audit_target(check_audit_sink(params.audit_sink), params.audit_key_block)
     settings = jira_settings(params.jira_block)
     with JiraAdapter.connect(
         settings,
@@ -112,7 +113,11 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
             name = policy_run.policy.name
             check = checks[name]
             partitions = params.partitions_for(check.scope_count)
-            with policy_lock(PREFECT_HOME.value() / "locks", coverage.lock_name(name)):
+            keys = ArtifactKeys.for_policy(policy_run.policy)
+            with (
+                policy_lock(PREFECT_HOME.value() / "locks", coverage.lock_name(name)),
+                policy_audit(sink, coverage.chain_name(name), keys, policy_run, run) as audit,
+            ):
                 report = sweep_policy(
                     jira,
                     policy_run,
@@ -122,7 +127,7 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
                     params,
                     run,
                     budget,
-                    sink,
+                    audit,
                     coverage,
                     partitions,
                 )
@@ -142,7 +147,7 @@ def sweep_policy(
     params: SweepParameters,
     run: RunInfo,
     budget: int | None,
-    sink: str | None,
+    audit: PolicyAudit,
     coverage: Coverage,
     partitions: int = 1,
 ) -> SweepReport:
@@ -150,8 +155,7 @@ def sweep_policy(
     was decided and done so far are published with the error; if Jira stopped it, the run goes on to the next
     policy."""
     policy, identity = policy_run.policy, policy_run.identity
-    chain = coverage.chain_name(policy.name)
-    keys = ArtifactKeys.for_policy(policy)
+    keys = audit.keys
     logger = get_run_logger()
     now = datetime.now(UTC)  # the one clock read: every issue of this policy is judged at the same instant
     parts: list[Plan] = []
@@ -159,6 +163,7 @@ def sweep_policy(
     outcomes: list[Outcome] = []
     plan: Plan | None = None
     try:
+        audit.settle(jira)  # first: a killed run's intents reconciled, its unpublished records carried
         if jql != policy.scope:
             logger.info("%s: searching %s", policy.name, jql)
         pages = jira.policy_pages(policy, jql=jql, page_size=params.page_size, partitions=partitions)
@@ -173,21 +178,15 @@ def sweep_policy(
         if not plan.blocked:  # a part of a split sweep may have to share the policy's blast radius
             plan = plan.model_copy(update={"blocked": coverage.admit(policy.name, len(plan.escalations))})
         logger.info("%s: %d escalations planned", policy.name, len(plan.escalations))
-        outcomes = apply_plan(quote(plan), writer, budget, params.apply_concurrency)
+        outcomes = apply_plan(quote(plan), audit.journaled(writer, plan), budget, params.apply_concurrency)
     except Exception as error:
         # Whatever stopped the sweep, what was decided and written so far is recorded. Jira failing is an
         # outcome of this policy's sweep and the run goes on; anything else is a bug and stops the run.
         message = str(error) if isinstance(error, JiraError) else f"{type(error).__name__}: {error}"
         logger.error("%s: the sweep stopped: %s", policy.name, message)
-        records, summary = run_records(
-            plan, outcomes, policy_run, run, keys, problems, now=now, error=message, states_signed=jira.seal.signed
-        )
-        record_audit(records, summary, keys, sink, chain)
+        audit.record(plan, outcomes, problems, now=now, error=message, states_signed=jira.seal.signed)
         if not isinstance(error, JiraError):
             raise
         return SweepReport.of(policy, plan, outcomes, problems, keys, error=message)
-    records, summary = run_records(
-        plan, outcomes, policy_run, run, keys, problems, now=now, states_signed=jira.seal.signed
-    )
-    record_audit(records, summary, keys, sink, chain)
+    audit.record(plan, outcomes, problems, now=now, states_signed=jira.seal.signed)
     return SweepReport.of(policy, plan, outcomes, problems, keys)

@@ -31,6 +31,9 @@ def start(
     ] = None,
     latency_ms: Annotated[int, typer.Option(help="Latency added to every REST request.")] = 0,
     faults: Annotated[Path | None, typer.Option(help="JSON file of fault settings (see README).")] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Check every request against Atlassian's OpenAPI spec; 400 for what it refuses.")
+    ] = False,
 ) -> None:
     """Start a sandbox and serve until interrupted (Ctrl-C or SIGTERM)."""
     import json
@@ -56,7 +59,9 @@ def start(
     fault_config = FaultConfig.model_validate(json.loads(faults.read_text()) if faults else {})
     if latency_ms:
         fault_config = fault_config.model_copy(update={"latency_ms": latency_ms})
-    settings = SandboxSettings(mode="cloud" if mode == "cloud" else "server", admin_email=user, admin_token=token)
+    settings = SandboxSettings(
+        mode="cloud" if mode == "cloud" else "server", admin_email=user, admin_token=token, strict=strict
+    )
     store = Store(db)
     runtime = build_runtime(settings, store, fault_config)
     report = sandbox_seed(runtime, seed)
@@ -67,7 +72,10 @@ def start(
     server = SandboxServer(create_app(runtime), host=host, port=port)
     if report is not None:
         typer.echo(f"Seeded {report.issues} issues ({report.changes} changelog entries, {report.comments} comments).")
-    typer.echo(f"Jira sandbox ({settings.deployment_type} mode) starting on http://{host}:{port}  (state: {db})")
+    strictness = ", strict" if strict else ""
+    typer.echo(
+        f"Jira sandbox ({settings.deployment_type} mode{strictness}) starting on http://{host}:{port}  (state: {db})"
+    )
     typer.echo(f"  credentials: {user} / {token}   (or: Authorization: Bearer {token})")
     typer.echo(f"  try: curl -u {user}:{token} http://{host}:{port}/rest/api/2/myself")
     typer.echo(f"  admin: curl -u {user}:{token} http://{host}:{port}/_sandbox/requests")

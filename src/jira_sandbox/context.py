@@ -1,6 +1,6 @@
 """The per-request context every REST route gets: the runtime, the caller, the REST version and the
-URLs to print; plus the JSON body reader (an async dependency, so routes themselves can stay sync and
-run in the thread pool)."""
+URLs to print (in strict mode, after checking the request against the spec); plus the JSON body reader (an
+async dependency, so routes themselves can stay sync and run in the thread pool)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from jira_sandbox.errors import JiraApiError, bad_request
 from jira_sandbox.jiratime import now_ms
 from jira_sandbox.runtime import SandboxRuntime, runtime_of
 from jira_sandbox.settings import Mode
+from jira_sandbox.strict import check_request
 from jira_sandbox.urls import ApiUrls
 from jira_sandbox.users import User
 
@@ -48,8 +49,14 @@ def api_urls(request: Request) -> ApiUrls:
     return ApiUrls(str(request.base_url), "2" if version == "latest" else version)
 
 
-def api(request: Request, user: Annotated[User, Depends(caller)]) -> Api:
-    return Api(runtime_of(request), user, api_urls(request), now_ms())
+async def api(request: Request, user: Annotated[User, Depends(caller)]) -> Api:
+    """The context of an authenticated request; in strict mode, the request is checked against the spec
+    first (`strict.py`)."""
+    runtime = runtime_of(request)
+    urls = api_urls(request)
+    if runtime.settings.strict:
+        await check_request(request, runtime.settings.mode)
+    return Api(runtime, user, urls, now_ms())
 
 
 async def json_body(request: Request) -> Any:

@@ -2,8 +2,8 @@
 serving it. Latency, per-second request budgets per method (429 with integer `Retry-After`,
 `X-RateLimit-*`, `RateLimit-Reason`), per-issue write limits, and rules that answer a status (500, 502,
 503 with or without `Retry-After`, 504, 429), answer a given body (a malformed page, text that is not JSON,
-a redirect), reset the connection, cut the answer off mid-body, delay or trickle the body, at a rate or on
-the Nth matching request.
+a redirect), reset the connection, cut the answer off mid-body, delay the request or (after serving it) its
+answer, or trickle the body, at a rate or on the Nth matching request.
 
 Reproducible whatever the order in which concurrent clients' requests arrive: a rule's `rate` is decided per
 request (method, path and query) from the `seed`, the rule and how often that request met the rule before, not
@@ -34,28 +34,30 @@ _WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
 
 
 class FaultRule(BaseModel):
-    """One rule. It matches requests by `method` and a regex searched in the path (`path`); of the
-    matching requests it lets `skip` through, then fires on a share `rate` of them (decided per request, see
-    the module's docstring), at most `times` times in all and at most `times_per_request` times for one
-    request (None: no limit). `nth=N` is shorthand for skip N-1, times 1. `answer` sends `status` with
-    `body` (any JSON value) or `text` (sent as it is) and `headers`, whatever the request asked."""
+    """One rule. It matches requests by `method`, a regex searched in the path (`path`) and one searched in
+    the request body (`body`, e.g. `"nextPageToken"` for the pages after the first); of the matching requests
+    it lets `skip` through, then fires on a share `rate` of them (decided per request, see the module's
+    docstring), at most `times` times in all and at most `times_per_request` times for one request (None: no
+    limit). `nth=N` is shorthand for skip N-1, times 1. `answer` sends `status` with `answer_body` (any JSON
+    value) or `answer_text` (sent as it is) and `answer_headers`, whatever the request asked."""
 
-    action: Literal["error", "reset", "delay", "slow_body", "answer", "cut"] = "error"
+    action: Literal["error", "reset", "delay", "delay_response", "slow_body", "answer", "cut"] = "error"
     status: int = 503
     retry_after: int | None = None
     reason: str = "jira-burst-based"
     message: str | None = None
     method: str | None = None
     path: str | None = None
+    body: str | None = None
     rate: float = 1.0
     skip: int = 0
     times: int | None = None
     times_per_request: int | None = Field(default=None, ge=1)
     nth: int | None = None
     delay_ms: int = 0
-    body: Any = None
-    text: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
+    answer_body: Any = None
+    answer_text: str | None = None
+    answer_headers: dict[str, str] = Field(default_factory=dict)
 
 
 class FaultConfig(BaseModel):
@@ -73,8 +75,9 @@ class FaultConfig(BaseModel):
 @dataclass(frozen=True)
 class FaultDecision:
     """What to do instead of (or besides) serving: `error` and `answer` (status/headers/body, `text` when
-    the body is not JSON), `reset`, `delay` (then serve), `slow_body` (serve, trickling the body over
-    `delay_ms`), `cut` (serve, but close the connection halfway through the body)."""
+    the body is not JSON), `reset`, `delay` (then serve), `delay_response` (serve, then hold the whole answer
+    for `delay_ms`: the change is made but the client does not hear of it), `slow_body` (serve, trickling the
+    body over `delay_ms`), `cut` (serve, but close the connection halfway through the body)."""
 
     action: str
     label: str
@@ -127,6 +130,7 @@ class FaultInjector:
             self._windows: Counter[tuple[str, int]] = Counter()
             self._issue_writes: dict[str, deque[float]] = {}
             self._patterns = [re.compile(rule.path) if rule.path else None for rule in config.rules]
+            self._bodies = [re.compile(rule.body) if rule.body else None for rule in config.rules]
 
     def update(self, **changes: Any) -> FaultConfig:
         """Change some settings (validated), keeping the rest; resets counters."""
@@ -143,18 +147,26 @@ class FaultInjector:
     def latency_ms(self) -> int:
         return self._config.latency_ms
 
-    def decide(self, method: str, path: str, query: str = "", now: float | None = None) -> FaultDecision | None:
+    def decide(
+        self, method: str, path: str, query: str = "", now: float | None = None, body: bytes = b""
+    ) -> FaultDecision | None:
         now = self.clock() if now is None else now
         method = method.upper()
         with self._lock:
-            return self._rules(method, path, query) or self._budget(method, now) or self._issue_limit(method, path, now)
+            return (
+                self._rules(method, path, query, body)
+                or self._budget(method, now)
+                or self._issue_limit(method, path, now)
+            )
 
-    def _rules(self, method: str, path: str, query: str) -> FaultDecision | None:
+    def _rules(self, method: str, path: str, query: str, body: bytes) -> FaultDecision | None:
         for index, rule in enumerate(self._config.rules):
             if rule.method and rule.method.upper() != method:
                 continue
-            pattern = self._patterns[index]
+            pattern, body_pattern = self._patterns[index], self._bodies[index]
             if pattern is not None and not pattern.search(path):
+                continue
+            if body_pattern is not None and not body_pattern.search(body.decode("utf-8", "replace")):
                 continue
             self._matched[index] += 1
             request = (index, method, path, query)
@@ -176,7 +188,8 @@ class FaultInjector:
     def _rule_decision(self, index: int, rule: FaultRule) -> FaultDecision:
         label = f"rule{index}:{rule.action}" + (f":{rule.status}" if rule.action in ("error", "answer") else "")
         if rule.action == "answer":
-            return FaultDecision("answer", label, rule.status, dict(rule.headers), rule.body, text=rule.text)
+            given = dict(rule.answer_headers)
+            return FaultDecision("answer", label, rule.status, given, rule.answer_body, text=rule.answer_text)
         if rule.action != "error":
             return FaultDecision(rule.action, label, delay_ms=rule.delay_ms)
         headers: dict[str, str] = {}

@@ -13,22 +13,37 @@ from jira_sandbox import adf, catalog, jiratime
 from jira_sandbox import users as user_store
 from jira_sandbox.errors import JiraApiError, bad_request, field_error, forbidden
 from jira_sandbox.issues import IssueEdit, NewIssue, check_property
+from jira_sandbox.schemes import assignable, hidden_fields, permitted, priority_allowed
 from jira_sandbox.settings import Mode
 from jira_sandbox.users import User
 
 _NOT_SETTABLE = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."
 EDIT_FORBIDDEN = "You do not have permission to edit issues in this project."
 ASSIGN_FORBIDDEN = "You do not have permission to assign issues."
+COMMENT_FORBIDDEN = "You do not have the permission to comment on this issue."
 
 
-def require_edit(user: User) -> None:
-    if not user.can_edit:
+def require_edit(user: User, db: sqlite3.Connection | None = None, project_id: int | None = None) -> None:
+    """403 unless `user` may edit issues (in the project, when given: its permission scheme may deny it)."""
+    if not user.can_edit or (
+        db is not None and project_id is not None and not permitted(db, user, project_id, "EDIT_ISSUES")
+    ):
         raise forbidden(EDIT_FORBIDDEN)
 
 
-def require_assign(user: User) -> None:
-    if not user.can_assign:
+def require_assign(user: User, db: sqlite3.Connection | None = None, project_id: int | None = None) -> None:
+    """403 unless `user` may assign issues (in the project, when given)."""
+    if not user.can_assign or (
+        db is not None and project_id is not None and not permitted(db, user, project_id, "ASSIGN_ISSUES")
+    ):
         raise forbidden(ASSIGN_FORBIDDEN)
+
+
+def require_assignable(db: sqlite3.Connection, account_id: str | None, project_id: int) -> None:
+    """Jira's 400 on `assignee` when the project's issues may not be assigned to this user."""
+    user = None if account_id is None else user_store.by_account_id(db, account_id)
+    if user is not None and not assignable(db, user, project_id):
+        raise field_error("assignee", f"User '{user.display_name}' cannot be assigned issues.")
 
 
 def resolve_assignee(db: sqlite3.Connection, body: Any, mode: Mode, project_lead: str | None) -> str | None:
@@ -131,6 +146,14 @@ class EditReader:
         self.caller = caller
         self.mode = mode
         self.comments: list[str] = []
+        self.project_id = int(edit.issue["project_id"])
+        issue_type = db.execute("SELECT name FROM issue_types WHERE id = ?", (edit.issue["issue_type_id"],)).fetchone()
+        self.hidden = hidden_fields(db, self.project_id, str(issue_type["name"]) if issue_type else "")
+        """fields this project's edit screen leaves out for this issue type: not settable, as in Jira"""
+
+    def _on_screen(self, field: str) -> None:
+        if field in self.hidden:
+            raise field_error(field, _NOT_SETTABLE.format(field))
 
     def project_lead(self) -> str | None:
         row = self.db.execute("SELECT lead FROM projects WHERE id = ?", (self.edit.issue["project_id"],)).fetchone()
@@ -138,13 +161,19 @@ class EditReader:
 
     def set_field(self, field: str, value: Any) -> None:
         edit = self.edit
+        self._on_screen(field)
         if field == "assignee":
-            require_assign(self.caller)
-            edit.set_assignee(resolve_assignee(self.db, value, self.mode, self.project_lead()))
+            require_assign(self.caller, self.db, self.project_id)
+            account_id = resolve_assignee(self.db, value, self.mode, self.project_lead())
+            require_assignable(self.db, account_id, self.project_id)
+            edit.set_assignee(account_id)
         elif field == "reporter":
             edit.set_reporter(resolve_assignee(self.db, value, self.mode, None))
         elif field == "priority":
-            edit.set_priority(_ref_id(self.db, "priorities", "priority", value))
+            priority_id = _ref_id(self.db, "priorities", "priority", value)
+            if not priority_allowed(self.db, self.project_id, priority_id):
+                raise field_error("priority", "The priority selected is invalid.")
+            edit.set_priority(priority_id)
         elif field == "labels":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise field_error("labels", "data was not an array")
@@ -172,6 +201,8 @@ class EditReader:
     def apply_update(self, field: str, operations: Any) -> None:
         if not isinstance(operations, list):
             raise field_error(field, "Operations must be given as a list.")
+        if field != "comment":
+            self._on_screen(field)
         for operation in operations:
             if not isinstance(operation, dict) or len(operation) != 1:
                 raise field_error(field, "Each operation is an object with one verb: set, add, remove or edit.")
@@ -179,6 +210,8 @@ class EditReader:
             if field == "comment":
                 if verb != "add" or not isinstance(value, dict) or "body" not in value:
                     raise field_error("comment", "Comment operations support 'add' with a 'body'.")
+                if not permitted(self.db, self.caller, self.project_id, "ADD_COMMENTS"):
+                    raise forbidden(COMMENT_FORBIDDEN)
                 self.comments.append(_text(value["body"]) or "")
             elif field == "labels" and verb in ("add", "remove"):
                 labels = self.edit.current_labels()

@@ -1,7 +1,8 @@
 """The ASGI layer in front of the app: refuses a request body over the size limit with 413 before any route
 reads it (every path, so an unauthenticated caller cannot fill the memory); and in front of `/rest`, logs
 every request with its status, adds latency, and carries out fault decisions (made-up errors and answers,
-connection resets, answers cut off, delays, trickled bodies). Admin routes (`/_sandbox`) are otherwise passed
+connection resets, answers cut off, delays before serving or before answering, trickled bodies), which may look
+at the request body (read once, within the limit, and handed on to the app). Admin routes (`/_sandbox`) pass
 straight through, unlogged and never faulted.
 """
 
@@ -45,7 +46,8 @@ class SandboxMiddleware:
         latency = self.runtime.faults.latency_ms
         if latency:
             await asyncio.sleep(latency / 1000)
-        decision = self.runtime.faults.decide(method, path, query)
+        body = b"".join(bytes(m.get("body", b"")) for m in received if m["type"] == "http.request")
+        decision = self.runtime.faults.decide(method, path, query, body=body)
         label = None if decision is None else decision.label
         recorded = False
 
@@ -92,6 +94,16 @@ class SandboxMiddleware:
         elif decision.action == "delay":
             await asyncio.sleep(decision.delay_ms / 1000)
             await self.app(scope, receive, send)
+        elif decision.action == "delay_response":
+            held: list[Message] = []
+
+            async def hold(message: Message) -> None:
+                held.append(message)
+
+            await self.app(scope, receive, hold)  # the request is served: its change is made
+            await asyncio.sleep(decision.delay_ms / 1000)
+            for message in held:
+                await send(message)
         else:
             await self.app(scope, receive, _trickling(send, decision.delay_ms))
 

@@ -1,4 +1,5 @@
-"""What a sandbox is started with: its mode (Cloud or Server/DC) and the admin user's credentials.
+"""What a sandbox is started with: its mode (Cloud or Server/DC), the admin user's credentials and whether
+requests are checked against the spec (strict mode).
 
 Immutable; faults (which change at run time) live in `faults.py`, state lives in `store.py`.
 """
@@ -29,6 +30,8 @@ class SandboxSettings:
     admin_name: str = DEFAULT_ADMIN_NAME
     admin_account_id: str = DEFAULT_ADMIN_ACCOUNT_ID
     server_title: str = "Jira Sandbox"
+    strict: bool = False
+    """check every request against Atlassian's spec and refuse what it does not allow (`strict.py`)"""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     def __post_init__(self) -> None:

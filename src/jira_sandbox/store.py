@@ -153,6 +153,10 @@ CREATE TABLE IF NOT EXISTS change_items (
     to_string TEXT,
     PRIMARY KEY (change_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS project_schemes (
+    project_id INTEGER PRIMARY KEY,
+    config TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS notifications (
     id INTEGER PRIMARY KEY,
     issue_key TEXT NOT NULL,

@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from jira_sandbox import issues as issue_store
 from jira_sandbox import jiratime
+from jira_sandbox import schemes as project_schemes
 from jira_sandbox.app import build_runtime, create_app
 from jira_sandbox.faults import FaultConfig, FaultRule
 from jira_sandbox.issue_seeds import IssueSeed, insert_seeds
 from jira_sandbox.requestlog import RequestCounts, RequestRecord
 from jira_sandbox.runtime import SandboxRuntime
+from jira_sandbox.schemes import ProjectSchemes
 from jira_sandbox.seed import SeedReport, seed_demo, seed_issues
 from jira_sandbox.server import SandboxServer
 from jira_sandbox.settings import (
@@ -92,6 +94,19 @@ class Sandbox:
         so what they refuse does not depend on how fast the requests arrive."""
         self.runtime.faults.clock = lambda: at
 
+    # --- projects' schemes --------------------------------------------------------------------------
+    def configure_project(self, key: str, schemes: ProjectSchemes | None = None, **settings: Any) -> None:
+        """Set what project `key` allows (`schemes.ProjectSchemes` or its fields as keywords), e.g.
+        `configure_project("SUP", hidden_fields={"Bug": ["priority"]}, unassignable=["acc-dave"])`."""
+        wanted = schemes or ProjectSchemes.model_validate(settings)
+        with self.runtime.store.transaction() as db:
+            project_schemes.save(db, key, wanted)
+
+    def reset_projects(self) -> None:
+        """Every project back to the defaults: all permissions, assignees, priorities and fields allowed."""
+        with self.runtime.store.transaction() as db:
+            project_schemes.clear(db)
+
     # --- observation ------------------------------------------------------------------------------
     def request_counts(self) -> RequestCounts:
         return self.runtime.requests.counts()
@@ -146,12 +161,16 @@ def running_sandbox(
     user: str = DEFAULT_ADMIN_EMAIL,
     token: str = DEFAULT_ADMIN_TOKEN,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    strict: bool = True,
     faults: FaultConfig | None = None,
     **fault_options: Any,
 ) -> Iterator[Sandbox]:
     """Start a sandbox (`seed`: None, "demo", or a number of issues in the demo organisation) with the
-    given fault settings (`faults=FaultConfig(...)` or its fields as keywords); stop it on exit."""
-    settings = SandboxSettings(mode=mode, admin_email=user, admin_token=token, max_body_bytes=max_body_bytes)
+    given fault settings (`faults=FaultConfig(...)` or its fields as keywords); stop it on exit. It is strict
+    (`strict.py`) unless told otherwise: a request a real Jira would refuse fails the test that sends it."""
+    settings = SandboxSettings(
+        mode=mode, admin_email=user, admin_token=token, strict=strict, max_body_bytes=max_body_bytes
+    )
     config = faults or (FaultConfig.model_validate(fault_options) if fault_options else None)
     store = Store(db)
     runtime = build_runtime(settings, store, config)
@@ -166,11 +185,14 @@ def running_sandbox(
 
 
 def fresh(sandbox: Sandbox) -> Iterator[Sandbox]:
-    """``sandbox`` for one test: no faults and request counters at zero before it, no faults after it."""
+    """``sandbox`` for one test: no faults, default project schemes and request counters at zero before it, no
+    faults and default schemes after it."""
     sandbox.clear_faults()
+    sandbox.reset_projects()
     sandbox.reset_requests()
     yield sandbox
     sandbox.clear_faults()
+    sandbox.reset_projects()
 
 
 def demo_sandbox_fixtures() -> tuple[Any, Any, Any]:

@@ -58,8 +58,8 @@ def test_a_body_that_cannot_be_decoded_stops_that_policy(sandbox: Sandbox) -> No
         method="POST",
         path=SEARCH,
         times=1,
-        text="this is not gzip",
-        headers={"Content-Encoding": "gzip"},
+        answer_text="this is not gzip",
+        answer_headers={"Content-Encoding": "gzip"},
     )
     state, reports = sweep(policies=[OPS, SUP])
     assert_ops_stopped_and_sup_swept(
@@ -75,8 +75,8 @@ def test_a_redirect_loop_stops_that_policy(sandbox: Sandbox) -> None:
         method="POST",
         path=SEARCH,
         times=31,
-        body={},
-        headers={"Location": "/rest/api/2/search/jql"},
+        answer_body={},
+        answer_headers={"Location": "/rest/api/2/search/jql"},
     )
     state, reports = sweep(policies=[OPS, SUP])
     why = "Jira redirected the request in a loop (TooManyRedirects)"
@@ -91,8 +91,8 @@ def test_a_body_that_is_not_json_stops_that_policy(sandbox: Sandbox) -> None:
         method="POST",
         path=SEARCH,
         times=1,
-        text="<html><body>Please log in</body></html>",
-        headers={"Content-Type": "text/html"},
+        answer_text="<html><body>Please log in</body></html>",
+        answer_headers={"Content-Type": "text/html"},
     )
     state, reports = sweep(policies=[OPS, SUP])
     assert_ops_stopped_and_sup_swept(sandbox, state, reports, "HTTP 200 with a body that is not JSON")

@@ -28,7 +28,7 @@ def jira() -> Iterator[tuple[Sandbox, JiraAdapter]]:
 
 def test_a_count_that_is_not_a_number_is_a_preflight_problem(jira: tuple[Sandbox, JiraAdapter]) -> None:
     sandbox, adapter = jira
-    sandbox.add_fault(action="answer", status=200, path=r"/search/approximate-count$", body={"count": "lots"})
+    sandbox.add_fault(action="answer", status=200, path=r"/search/approximate-count$", answer_body={"count": "lots"})
     with pytest.raises(PreflightFailed) as failed:
         adapter.preflight(POLICY)
     (problem,) = failed.value.problems
@@ -50,6 +50,6 @@ def test_a_malformed_answer_to_a_preflight_read_is_a_protocol_error(
     jira: tuple[Sandbox, JiraAdapter], path: str, body: object, why: str
 ) -> None:
     sandbox, adapter = jira
-    sandbox.add_fault(action="answer", status=200, method="GET", path=path, body=body)
+    sandbox.add_fault(action="answer", status=200, method="GET", path=path, answer_body=body)
     with pytest.raises(JiraProtocolError, match=why):
         adapter.preflight(POLICY)

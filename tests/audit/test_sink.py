@@ -18,6 +18,7 @@ from escalator.audit.query import RecordQuery
 from escalator.audit.record import AuditRecord
 from escalator.audit.sink import GENESIS_HASH, AuditSink, AuditSinkError
 from escalator.audit.verify import verify_sink
+from tests.audit.chainfiles import forged
 
 T0 = datetime(2026, 3, 3, 9, 30, tzinfo=UTC)
 
@@ -100,15 +101,10 @@ def test_swapped_records_are_a_reorder(tmp_path: Path) -> None:
 
 
 def test_a_rehashed_forgery_breaks_the_link_to_the_next_line(tmp_path: Path) -> None:
-    from escalator.audit.sink import entry_hash
-
     sink = filled(tmp_path)
     path = tmp_path / "audit/outage-matrix/2026-03-03.jsonl"
     lines = lines_of(path)
-    entry = json.loads(lines[0])
-    entry["record"]["to_level"] = "L9"
-    entry["hash"] = entry_hash(entry["seq"], entry["prev_hash"], entry["record"])
-    lines[0] = json.dumps(entry)
+    lines[0] = forged(lines[0], body={"to_level": "L9"})
     path.write_text("\n".join(lines) + "\n")
     (problem,) = verify_sink(sink).problems
     assert (problem.kind, problem.line_no) == ("broken-link", 2)

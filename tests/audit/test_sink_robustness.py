@@ -39,7 +39,7 @@ def test_non_utf8_bytes_are_one_unreadable_line(tmp_path: Path) -> None:
     (problem,) = verify_sink(sink).problems
     assert (problem.kind, problem.path, problem.line_no) == ("unreadable", str(path), 2)
     assert [r.issue_key for r in sink.records("support-matrix")] == ["SUP-1"]
-    output = audit("verify", "--sink", str(tmp_path / "audit"), code=1)
+    output = audit("verify", "--sink-only", "--sink", str(tmp_path / "audit"), code=1)
     assert "UNREADABLE" in output and f"{path}:2" in output
     rows = audit("--from", "sink", "--sink", str(tmp_path / "audit"), "--format", "jsonl")
     assert "SUP-1" in rows
@@ -47,24 +47,24 @@ def test_non_utf8_bytes_are_one_unreadable_line(tmp_path: Path) -> None:
 
 def test_verify_fails_when_it_checked_nothing(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
-    assert "does not exist" in audit("verify", "--sink", str(missing), code=2)
+    assert "does not exist" in audit("verify", "--sink-only", "--sink", str(missing), code=2)
     a_file = tmp_path / "a-file"
     a_file.write_text("not a sink")
-    assert "not a directory" in audit("verify", "--sink", str(a_file), code=2)
+    assert "not a directory" in audit("verify", "--sink-only", "--sink", str(a_file), code=2)
     empty = tmp_path / "empty"
     (empty / "outage-matrix").mkdir(parents=True)
     (empty / "not-a-chain").mkdir()
     (empty / "outage-matrix/2026-03-03.jsonl").write_text("")
-    assert "nothing verified" in audit("verify", "--sink", str(empty), code=2)
+    assert "nothing verified" in audit("verify", "--sink-only", "--sink", str(empty), code=2)
     with pytest.raises(NothingToVerify, match="nothing verified"):
         verify_sink(AuditSink(str(empty)))
     sink = filled(tmp_path)
     (tmp_path / "audit/stray-dir").mkdir()
     assert "nothing to verify for policy nosuch" in audit(
-        "verify", "--sink", str(tmp_path / "audit"), "--policy", "nosuch", code=2
+        "verify", "--sink-only", "--sink", str(tmp_path / "audit"), "--policy", "nosuch", code=2
     )
     assert sink.policies() == ["outage-matrix", "support-matrix"]
-    output = audit("verify", "--sink", str(tmp_path / "audit"))
+    output = audit("verify", "--sink-only", "--sink", str(tmp_path / "audit"))
     assert "stray-dir" not in output and "OK" in output
 
 
@@ -173,16 +173,20 @@ def test_show_reads_the_sink_when_one_is_set_and_prefect_only_when_asked(
     assert "PAY-7" in shown and "1 recorded step" in shown and "temporary Prefect API" not in shown
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_records_of_older_schemas_load(version: int) -> None:
     data = record("OPS-1").model_dump(mode="json")
-    new_fields = {"policy_commit", "policy_author", "policy_authored_at"}
+    new_fields = {"breach", "reconciled_by"}
+    if version <= 2:
+        new_fields |= {"policy_commit", "policy_author", "policy_authored_at"}
     if version == 1:
         new_fields.add("git_committed_at")
     old_data = {k: v for k, v in data.items() if k not in new_fields}
     old = AuditRecord.model_validate({**old_data, "schema_version": version})
     assert old.schema_version == version
-    assert old.policy_commit is None and old.policy_author is None and old.policy_authored_at is None
+    assert old.breach is None and old.reconciled_by is None
+    if version <= 2:
+        assert old.policy_commit is None and old.policy_author is None and old.policy_authored_at is None
     assert SCHEMA_VERSION == 4 and record("OPS-2").schema_version == 4
 
 

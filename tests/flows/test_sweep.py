@@ -84,6 +84,7 @@ def test_live_sweep_escalates_in_jira_and_records_every_decision(sandbox: Sandbo
     counts = sandbox.request_counts()
     notified = sum(1 for n in sandbox.outbox())
     assert counts.write == len(applied) + notified, "one PUT per escalation, plus notify where a level asks"
+    assert sandbox.runtime.settings.strict and 400 not in counts.by_status, "every request passed strict mode"
 
     rows = records(state.state_details.flow_run_id, "escalator-outage-matrix-decisions")
     by_key = {row["issue_key"]: row for row in rows}
@@ -221,6 +222,19 @@ def test_a_bad_policy_stops_the_run_before_any_request(sandbox: Sandbox, tmp_pat
     assert sandbox.request_counts().total == 0
 
 
+def test_what_jira_would_refuse_stops_the_run_in_preflight_with_nothing_written(sandbox: Sandbox) -> None:
+    """A project whose edit screen lacks priority, and an owner not assignable there: today's Jira would answer
+    one 400 per issue; the run stops before the first write, naming each problem with project and issue type."""
+    sandbox.configure_project("OPS", hidden_fields={"Incident": ["priority"]}, unassignable=["acc-bob"])
+    result = CliRunner().invoke(app, ["run", "--policy", OUTAGE])
+    assert result.exit_code == 1, result.output
+    output = " ".join(result.output.split())  # rich wraps long lines
+    assert "OPS (Incident): the edit screen has no 'priority' field, which the policy writes" in output
+    assert "OPS (Bug, Incident): owner 'acc-bob' cannot be assigned issues in OPS" in output
+    assert "Traceback" not in result.output
+    assert sandbox.request_counts().write == 0
+
+
 def test_a_sweep_killed_mid_apply_is_finished_by_the_next_without_repeats(sandbox: Sandbox) -> None:
     sandbox.update_faults(latency_ms=40)
     api_url = PREFECT_API_URL.value()  # the harness's server, so both runs share one Prefect API
@@ -280,8 +294,9 @@ def test_a_failed_notification_keeps_the_escalation_and_says_so(sandbox: Sandbox
 
 
 def test_jira_failing_mid_fetch_still_publishes_the_audit_and_fails_the_run(sandbox: Sandbox) -> None:
-    # The outage policy's second page fails on every attempt; the support policy after it runs normally.
-    sandbox.add_fault(status=500, method="POST", path="/search/jql$", skip=1, times=5)
+    # The outage policy's second page (the first search with a nextPageToken: the preflight's searches have none)
+    # fails on every attempt; the support policy after it runs normally.
+    sandbox.add_fault(status=500, method="POST", path="/search/jql$", body='"nextPageToken"', times=5)
     state, (outage, support) = sweep(policies=[OUTAGE, str(ROOT / "policies" / "support.yaml")], page_size=20)
     assert state.is_failed() and "outage-matrix stopped" in (state.message or "")
     assert outage["error"] and "HTTP 500" in outage["error"] and outage["applied"] == 0
@@ -309,6 +324,7 @@ def test_a_data_center_sweep_escalates_once(monkeypatch: pytest.MonkeyPatch, tmp
         state, (report,) = sweep(policies=[str(path)])
         assert state.is_completed(), state.message
         assert report["applied"] == report["escalations"] > 10
+        assert server.runtime.settings.strict and 400 not in server.request_counts().by_status
         key = next(o["issue_key"] for o in report["outcomes"])
         assert server.jira().issue(key).fields.assignee.name in {"alice", "bob", "carol"}
         _, (again,) = sweep(policies=[str(path)])

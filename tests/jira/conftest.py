@@ -12,7 +12,7 @@ import pytest
 
 from escalator.jira import JiraAdapter, JiraSettings, RetryPolicy
 from jira_sandbox.demo import DemoUser
-from jira_sandbox.testing import Sandbox, demo_sandbox_fixtures
+from jira_sandbox.testing import Sandbox, demo_sandbox_fixtures, fresh
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 _unique = itertools.count(1)
@@ -35,6 +35,12 @@ def settings_for(sandbox: Sandbox, email: str | None = None, token: str | None =
 
 
 cloud_sandbox, server_sandbox, sandbox = demo_sandbox_fixtures()
+
+
+@pytest.fixture
+def cloud(cloud_sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The Cloud sandbox alone, fresh, for what only Jira Cloud has."""
+    yield from fresh(cloud_sandbox)
 
 
 @pytest.fixture

@@ -63,6 +63,16 @@ def test_status_on_the_nth_request_to_a_path(cloud: Sandbox, status: int) -> Non
     assert get(cloud, "issue/OPS-6").status_code == 200
 
 
+def test_a_rule_may_look_at_the_body(cloud: Sandbox) -> None:
+    cloud.add_fault(status=502, method="POST", path="/search/jql$", body='"nextPageToken"')
+    url = f"{cloud.url}/rest/api/2/search/jql"
+    first = requests.post(url, json={"jql": "project = OPS", "maxResults": 5}, auth=cloud.auth, timeout=10)
+    assert first.status_code == 200 and first.json()["nextPageToken"]
+    page = {"jql": "project = OPS", "maxResults": 5, "nextPageToken": first.json()["nextPageToken"]}
+    assert requests.post(url, json=page, auth=cloud.auth, timeout=10).status_code == 502
+    assert requests.post(url, json={"jql": "project = SUP"}, auth=cloud.auth, timeout=10).status_code == 200
+
+
 def test_503_with_and_without_retry_after(cloud: Sandbox) -> None:
     cloud.add_fault(status=503, retry_after=7, method="GET", path="/myself", times=1)
     cloud.add_fault(status=503, method="GET", path="/myself", times=1)
@@ -168,3 +178,27 @@ def test_admin_endpoint(cloud: Sandbox) -> None:
     bad = requests.put(f"{admin}/faults", json={"rules": [{"action": "explode"}]}, auth=cloud.auth, timeout=10)
     assert bad.status_code == 400
     assert set(bad.json()) == {"errorMessages", "errors"}
+
+
+def test_a_delayed_response_makes_the_change_before_the_client_hears_of_it(cloud: Sandbox) -> None:
+    """`delay_response` serves the request, then holds its answer: the state a crash test needs, a write that
+    Jira made and the client has not yet seen succeed."""
+    import contextlib
+    import threading
+
+    cloud.add_fault(action="delay_response", delay_ms=600_000, method="PUT", path=r"/properties/held$", times=1)
+    url = f"{cloud.url}/rest/api/2/issue/OPS-7/properties/held"
+    answered = threading.Event()
+
+    def put() -> None:
+        with contextlib.suppress(requests.RequestException):  # the sandbox drops the held answer when it stops
+            requests.put(url, json={"v": 1}, auth=cloud.auth, timeout=600)
+        answered.set()
+
+    threading.Thread(target=put, daemon=True).start()
+    deadline = time.monotonic() + 30
+    while (seen := get(cloud, "issue/OPS-7/properties/held")).status_code != 200:
+        assert time.monotonic() < deadline, "the held write was never made"
+        time.sleep(0.02)
+    assert seen.json()["value"] == {"v": 1}
+    assert not answered.is_set()  # the change is in, the answer is still held

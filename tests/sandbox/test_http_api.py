@@ -264,8 +264,10 @@ def test_user_endpoints_by_mode(sandbox: Sandbox) -> None:
         assert (body["name"], body["key"], body["active"]) == ("frank", "frank", False)
         assert "accountId" not in body
         assert_jira_error(call(sandbox, "GET", "user", params={"username": "ghost"}), 404)
-    assignable = call(sandbox, "GET", "user/assignable/search", params={"query": "f", "username": "f"}).json()
+    params = {"query": "f", "username": "f", "project": "SUP"}
+    assignable = call(sandbox, "GET", "user/assignable/search", params=params).json()
     assert assignable == []  # frank is inactive
+    assert_jira_error(call(sandbox, "GET", "user/assignable/search", params={"query": "f"}), 400)  # in which project?
 
 
 @pytest.mark.parametrize(

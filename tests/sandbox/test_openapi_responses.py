@@ -1,64 +1,39 @@
 """Every JSON answer of the endpoints the sandbox serves, validated against the response schema of the
-same operation in Atlassian's OpenAPI spec (`../shared/jira-openapi/swagger-v3.v3.json`, or the file named
-by `JIRA_OPENAPI_SPEC`); error bodies against `ErrorCollection`. Skipped, with the reason, when the spec
-is absent.
+same operation in Atlassian's OpenAPI spec, the copy vendored in `src/jira_sandbox/spec/` (read through
+`jira_sandbox.contract`, which turns OpenAPI 3.0 into JSON Schema); error bodies against `ErrorCollection`.
 
-OpenAPI 3.0 is turned into JSON Schema: `nullable` becomes a null alternative, and the changelog item's
-`from`/`fromString`/`to`/`toString` (typed `string` in the spec, `null` on the wire when a field was empty)
-are allowed to be null. `additionalProperties: false` is kept, so an invented key fails."""
+One allowance on top of the spec: the changelog item's `from`/`fromString`/`to`/`toString` (typed `string` in
+the spec, `null` on the wire when a field was empty) may be null. `additionalProperties: false` is kept, so an
+invented key fails."""
 
 from __future__ import annotations
 
-import json
-import os
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from jsonschema import Draft202012Validator
 
+from jira_sandbox.contract import contract, json_schema, read_spec
 from jira_sandbox.testing import Sandbox
 
-SPEC = Path(
-    os.environ.get("JIRA_OPENAPI_SPEC", Path(__file__).resolve().parents[3] / "shared/jira-openapi/swagger-v3.v3.json")
-)
 NULL_ON_THE_WIRE = {"ChangeDetails": ("from", "fromString", "to", "toString")}
-
-pytestmark = pytest.mark.skipif(
-    not SPEC.is_file(), reason=f"Jira OpenAPI spec not found at {SPEC} (set JIRA_OPENAPI_SPEC)"
-)
-
-
-def _convert(node: Any) -> Any:
-    if isinstance(node, list):
-        return [_convert(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    converted = {
-        key: _convert(value)
-        for key, value in node.items()
-        if key not in ("nullable", "example", "xml", "discriminator", "readOnly", "writeOnly", "x-changes")
-        and not (key in ("exclusiveMinimum", "exclusiveMaximum") and isinstance(value, bool))
-    }
-    if node.get("nullable"):
-        return {"anyOf": [converted, {"type": "null"}]}
-    return converted
 
 
 @cache
-def _spec() -> dict[str, Any]:
-    spec = json.loads(SPEC.read_text())
-    schemas = {name: _convert(schema) for name, schema in spec["components"]["schemas"].items()}
+def _components() -> dict[str, Any]:
+    schemas = dict(contract().components["schemas"])
     for name, fields in NULL_ON_THE_WIRE.items():
+        properties = dict(schemas[name]["properties"])
         for field in fields:
-            schemas[name]["properties"][field] = {"anyOf": [schemas[name]["properties"][field], {"type": "null"}]}
-    return {"paths": spec["paths"], "components": {"schemas": schemas}}
+            properties[field] = {"anyOf": [properties[field], {"type": "null"}]}
+        schemas[name] = {**schemas[name], "properties": properties}
+    return {"schemas": schemas}
 
 
 def response_schema(path: str, method: str, status: int) -> dict[str, Any]:
-    operation = _spec()["paths"][path][method.lower()]
+    operation = read_spec()["paths"][path][method.lower()]
     content = operation["responses"][str(status)].get("content", {}).get("application/json", {})
     schema = content.get("schema")
     assert schema, f"the spec has no JSON schema for {method} {path} {status}"
@@ -66,7 +41,7 @@ def response_schema(path: str, method: str, status: int) -> dict[str, Any]:
 
 
 def validate(body: Any, schema: dict[str, Any]) -> None:
-    root = {**_convert(schema), "components": _spec()["components"]}
+    root = {**json_schema(schema), "components": _components()}
     errors = sorted(Draft202012Validator(root).iter_errors(body), key=lambda e: list(e.path))
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
 
@@ -138,7 +113,9 @@ def test_instance_endpoints(cloud: Sandbox, version: str) -> None:
 def test_users(cloud: Sandbox, server: Sandbox) -> None:
     check(cloud, "GET", "user", "user", 200, params={"accountId": "acc-frank"})
     check(cloud, "GET", "user/search", "user/search", 200, params={"query": "a"})
-    check(cloud, "GET", "user/assignable/search", "user/assignable/search", 200, params={"query": "a"})
+    check(
+        cloud, "GET", "user/assignable/search", "user/assignable/search", 200, params={"query": "a", "project": "OPS"}
+    )
     check(server, "GET", "user", "user", 200, params={"username": "frank"}, version="2")
     check(server, "GET", "user/search", "user/search", 200, params={"username": "a"}, version="2")
 
@@ -189,6 +166,19 @@ def test_issue_endpoints(cloud: Sandbox, issue_key: str, version: str) -> None:
         version=version,
     )
     check(cloud, "GET", "issue/{issueIdOrKey}/changelog", f"issue/{key}/changelog", 200, version=version)
+    check(cloud, "GET", "issue/{issueIdOrKey}/editmeta", f"issue/{key}/editmeta", 200, version=version)
+
+
+@pytest.mark.parametrize("version", ["2", "3"])
+def test_what_a_project_allows(cloud: Sandbox, version: str) -> None:
+    cloud.configure_project("OPS", priorities=["High", "Medium"], denied={"admin": ["ADD_COMMENTS"]})
+    permissions = {"projectKey": "OPS", "permissions": "BROWSE_PROJECTS,EDIT_ISSUES,ASSIGN_ISSUES,ADD_COMMENTS"}
+    check(cloud, "GET", "mypermissions", "mypermissions", 200, version=version, params=permissions)
+    ops = requests.get(f"{cloud.url}/rest/api/2/project/OPS", auth=cloud.auth, timeout=10).json()["id"]
+    check(cloud, "GET", "priority/search", "priority/search", 200, version=version, params={"projectId": ops})
+    check(
+        cloud, "GET", "user/assignable/search", "user/assignable/search", 200, params={"project": "OPS", "query": "b"}
+    )
 
 
 def test_create_endpoints(cloud: Sandbox) -> None:

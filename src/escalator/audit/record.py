@@ -17,12 +17,23 @@ from escalator.authoring.provenance import GitProvenance
 from escalator.core.decision import Decision, Outcome, Plan, format_timedelta
 from escalator.core.policy import PolicyIdentity
 
-__all__ = ["SCHEMA_VERSION", "AuditRecord", "RunInfo", "data_problem_record", "records_for"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "AuditRecord",
+    "RunInfo",
+    "breach_ended_record",
+    "data_problem_record",
+    "intent_record",
+    "outcome_record",
+    "records_for",
+]
 
 # 2: git_committed_at. 3: policy_commit, policy_author, policy_authored_at; git_author and git_committed_at now
 # describe git_commit (HEAD: its author and author date), where in 1 and 2 git_author and git_committed_at were
 # the author and committer date of the policy file's last commit. 4: deadline_at is set on an issue's first
-# escalation too (its first escalation starts the deadline), so every live escalation names its deadline.
+# escalation too (its first escalation starts the deadline), so every live escalation names its deadline; breach
+# (a deadline breach recorded when it starts, once a day while it lasts and when it ends: outcome breach_ended)
+# and reconciled_by.
 SCHEMA_VERSION = 4
 
 
@@ -45,7 +56,8 @@ class AuditRecord(BaseModel):
     issue_key: str
     outcome: str = Field(
         description=(
-            "applied, dry_run, failed, over_budget, blocked, not_applied, skipped, deadline_breached or data_problem"
+            "applied, dry_run, failed, over_budget, blocked, not_applied, skipped, deadline_breached, breach_ended "
+            "or data_problem"
         )
     )
     decision: str = Field(description="escalate, no_action or skipped")
@@ -69,6 +81,14 @@ class AuditRecord(BaseModel):
     deadline_breached: bool = False
     error: str | None = None
     warning: str | None = Field(default=None, description="a partial success, e.g. the notification failed")
+    breach: str | None = Field(
+        default=None, description="of a deadline-breach record: started, ongoing (once a day) or ended"
+    )
+    reconciled_by: str | None = Field(
+        default=None,
+        description="the flow run that found this escalation's intent without an outcome (its run was killed) and "
+        "read from Jira whether it was applied",
+    )
     policy: str
     policy_version: str
     policy_sha256: str | None = None
@@ -115,11 +135,15 @@ def records_for(
             status = "deadline_breached"
         else:
             continue
-        deadline = decision.deadline_at
-        if deadline is None and decision.new_state is not None and escalation_deadline is not None:
-            deadline = decision.new_state.first_at + escalation_deadline
-        records.append(_record(plan, decision, status, outcome, git, run, deadline))
+        records.append(_record(plan, decision, status, outcome, git, run, _deadline(decision, escalation_deadline)))
     return records
+
+
+def _deadline(decision: Decision, escalation_deadline: timedelta | None) -> datetime | None:
+    """The deadline the decision names, or, for a first escalation, the one it starts."""
+    if decision.deadline_at is None and decision.new_state is not None and escalation_deadline is not None:
+        return decision.new_state.first_at + escalation_deadline
+    return decision.deadline_at
 
 
 def _record(
@@ -189,6 +213,42 @@ def data_problem_record(
         reason_code="unreadable_data",
         reason=f"{issue_key} was not evaluated: {problem}",
         **_provenance(identity, git, run),
+    )
+
+
+def outcome_record(
+    plan: Plan,
+    decision: Decision,
+    outcome: Outcome,
+    git: GitProvenance,
+    run: RunInfo,
+    escalation_deadline: timedelta | None = None,
+) -> AuditRecord:
+    """The record of one escalation's outcome, as ``records_for`` makes it, without walking the whole plan."""
+    return _record(plan, decision, outcome.status, outcome, git, run, _deadline(decision, escalation_deadline))
+
+
+def intent_record(
+    plan: Plan, decision: Decision, git: GitProvenance, run: RunInfo, escalation_deadline: timedelta | None = None
+) -> AuditRecord:
+    """The record an escalation will have, with outcome ``intent``: stored before its write to Jira."""
+    return _record(plan, decision, "intent", None, git, run, _deadline(decision, escalation_deadline))
+
+
+def breach_ended_record(
+    plan: Plan, issue_key: str, deadline_at: datetime, reason_code: str, reason: str, git: GitProvenance, run: RunInfo
+) -> AuditRecord:
+    """The end of a deadline breach: the issue was resolved, escalated or left the policy's search."""
+    return AuditRecord(
+        evaluated_at=plan.now,
+        issue_key=issue_key,
+        outcome="breach_ended",
+        decision="no_action",
+        reason_code=reason_code,
+        reason=reason,
+        deadline_at=deadline_at,
+        breach="ended",
+        **_provenance(plan.policy, git, run),
     )
 
 

@@ -11,16 +11,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from escalator.audit.export import FORMATS, Format, write_records
+from escalator.audit.keys import AUDIT_KEY_ENV, AuditKeyError, load_keyring
 from escalator.audit.query import RecordQuery
 from escalator.audit.record import AuditRecord
 from escalator.audit.sink import SINK_ENV, AuditSink, AuditSinkError, resolve_sink_url
+
+if TYPE_CHECKING:
+    from escalator.audit.verify import HeadAnchor
 
 __all__ = ["app"]
 
@@ -125,28 +129,77 @@ def show(
 @app.command()
 def verify(
     sink: SinkOption = None,
-    policy: Annotated[str | None, typer.Option("--policy", help="only this policy's chain")] = None,
+    policy: Annotated[str | None, typer.Option("--policy", help="only this policy's chains")] = None,
+    sink_only: Annotated[
+        bool, typer.Option("--sink-only", help="check the sink alone, not against the heads recorded in Prefect")
+    ] = False,
+    expect_head: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--expect-head", help="CHAIN:SEQ:HASH, a head you wrote down; the sink must reach it (repeatable)"
+        ),
+    ] = None,
+    key_block: Annotated[
+        str | None,
+        typer.Option("--key-block", help=f"a Prefect Secret block holding the keys (default: ${AUDIT_KEY_ENV})"),
+    ] = None,
 ) -> None:
-    """Check the audit sink's hash chains; exits 1 and names file:line of every gap, reorder, alteration or
-    unreadable line; exits 2 when there is nothing to verify (no sink, no such policy, no records)."""
-    from escalator.audit.verify import NothingToVerify, verify_sink
+    """Check the audit sink's chains, and that they still reach every head recorded in Prefect and every
+    --expect-head. Exits 1 naming file:line (or the chain) of every problem; exits 2 when there is nothing to
+    verify, or keyed lines could not be checked for want of their key."""
+    from escalator.audit.verify import NothingToVerify, parse_expected_head, verify_sink
 
     store = _sink(sink)
     try:
-        report = verify_sink(store, policy)
+        anchors = [parse_expected_head(text) for text in expect_head or []]
+        keyring = load_keyring(key_block)
+    except (ValueError, AuditKeyError) as error:
+        _fail(str(error))
+    if not sink_only:
+        anchors += _prefect_anchors(policy)
+    try:
+        report = verify_sink(store, policy, keyring=keyring, anchors=anchors)
     except NothingToVerify as error:
         _fail(str(error))
     except (OSError, AuditSinkError) as error:
         _fail(f"cannot read the audit sink {store.url}: {store.scrub(error)}")
     for name, count in report.records.items():
-        out.print(f"{escape(name)}: {count} records, head {report.heads[name][:16]}")
-    if report.ok:
-        out.print("[green]OK[/]: every chain is complete and unaltered.")
-        return
-    for problem in report.problems:
-        err.print(f"[red]{escape(problem.kind.upper())}[/] {escape(store.scrub(problem))}")
-    err.print(f"[red]FAILED[/]: {len(report.problems)} problem(s) in the audit sink {escape(store.url)}")
-    raise typer.Exit(1)
+        out.print(f"{escape(name)}: {count} lines, head {name}:{report.seqs[name]}:{report.heads[name]}")
+    recorded = "--expect-head" if sink_only else "Prefect and --expect-head"
+    out.print(f"{report.anchors_checked} recorded head(s) checked ({recorded})")
+    for other, count in sorted(report.anchors_elsewhere.items()):
+        out.print(f"{count} head(s) recorded for another sink, {escape(other)}, not checked here")
+    unchecked = ", ".join(
+        f"{escape(name)} ({count}, the first at {escape(report.unchecked_at[name])})"
+        for name, count in report.unchecked.items()
+    )
+    if unchecked:
+        err.print(
+            f"NOT VERIFIED: lines signed with a key not given here could not be checked: {unchecked}; "
+            f"set ${AUDIT_KEY_ENV} (or --key-block) with their keys"
+        )
+    if not report.ok:
+        for problem in report.problems:
+            err.print(f"[red]{escape(problem.kind.upper())}[/] {escape(store.scrub(problem))}")
+        err.print(f"[red]FAILED[/]: {len(report.problems)} problem(s) in the audit sink {escape(store.url)}")
+        raise typer.Exit(1)
+    if unchecked:
+        raise typer.Exit(2)
+    done = "." if sink_only else ", and reaches every recorded head."
+    out.print(f"[green]OK[/]: every chain is complete and unaltered{done}")
+
+
+def _prefect_anchors(policy: str | None) -> list[HeadAnchor]:
+    """Every head recorded in Prefect; exit 2 when Prefect cannot be read (``--sink-only`` skips it)."""
+    from escalator.audit.anchors import prefect_anchors
+
+    try:
+        return prefect_anchors(policy)
+    except Exception as error:  # any failure to reach or read Prefect means the same to the auditor
+        _fail(
+            f"cannot read the heads recorded in Prefect: {type(error).__name__}: {error}; "
+            "use --sink-only to check the sink alone"
+        )
 
 
 def _say_when_prefect_starts() -> None:

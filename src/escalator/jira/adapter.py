@@ -19,7 +19,7 @@ from typing import Any
 
 from escalator.core.decision import Decision
 from escalator.core.history import IssueHistory
-from escalator.core.issue import STATE_PROPERTY_KEY
+from escalator.core.issue import STATE_PROPERTY_KEY, EscalationState
 from escalator.core.policy import Policy
 from escalator.jira.edit import issue_edit
 from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, JiraUnexpectedResponse
@@ -29,7 +29,13 @@ from escalator.jira.preflight import PreflightReport, run_preflight
 from escalator.jira.retry import RetryPolicy
 from escalator.jira.scope import split_order_by
 from escalator.jira.settings import JiraSettings
-from escalator.jira.snapshot import SYSTEM_FIELDS, Deployment, SnapshotProblem, parse_jira_time
+from escalator.jira.snapshot import (
+    SYSTEM_FIELDS,
+    Deployment,
+    SnapshotProblem,
+    parse_jira_time,
+    state_from_properties,
+)
 from escalator.jira.state_seal import StateSeal
 from escalator.jira.transport import Sleep, Transport
 
@@ -148,8 +154,8 @@ class JiraAdapter:
             "fields": [*SYSTEM_FIELDS, *custom],
             "properties": [STATE_PROPERTY_KEY],
         }
-        if changelog:
-            body["expand"] = "changelog"
+        if changelog:  # Cloud's search/jql takes expand as a comma-separated string, Data Center's search a list
+            body["expand"] = "changelog" if self.deployment == "cloud" else ["changelog"]
         if self.deployment == "cloud":
             yield from self._cloud_pages(body, custom)
         else:
@@ -190,6 +196,14 @@ class JiraAdapter:
             )
             for low, high in bounds
         ]
+
+    def escalation_state(self, key: str) -> tuple[EscalationState | None, str | None]:
+        """The escalation state stored on one issue now (one request), or why it cannot be trusted;
+        ``JiraNotFound`` when the issue is gone or hidden from escalator."""
+        answer = self._transport.get(f"issue/{key}", params={"fields": "status", "properties": STATE_PROPERTY_KEY})
+        if not isinstance(answer, dict):
+            raise JiraUnexpectedResponse(f"issue {key} answered without a JSON object")
+        return state_from_properties(key, answer.get("properties"), self.seal)
 
     def _created_edge(self, jql: str, direction: str) -> datetime | None:
         body = {"jql": f"{jql} ORDER BY created {direction}", "maxResults": 1, "fields": ["created"]}
@@ -298,7 +312,7 @@ class JiraAdapter:
             "jql": keys_jql(keys),
             "maxResults": len(keys),
             "fields": list(HISTORY_FIELDS),
-            "expand": "changelog",
+            "expand": "changelog" if self.deployment == "cloud" else ["changelog"],  # Data Center's body takes a list
         }
         if self.deployment == "cloud":
             return self._cloud_answers(body)
@@ -337,10 +351,11 @@ class JiraAdapter:
         return missing
 
     # --- checks -----------------------------------------------------------------------------------
-    def preflight(self, policy: Policy, *, jql: str | None = None) -> PreflightReport:
-        """Check the credentials, priorities, people, custom fields and scope of ``policy`` against this Jira;
-        ``jql``: the query the sweep will search instead of the bare scope (checked and counted)."""
-        report = run_preflight(self._transport, self.deployment, policy, jql=jql)
+    def preflight(self, policy: Policy, *, jql: str | None = None, writes: bool = True) -> PreflightReport:
+        """Check the credentials, priorities, people, custom fields and scope of ``policy`` against this Jira,
+        and (``writes``) whether Jira lets escalator write what it asks in each project and issue type of the
+        scope; ``jql``: the query the sweep will search instead of the bare scope (checked and counted)."""
+        report = run_preflight(self._transport, self.deployment, policy, jql=jql, writes=writes)
         self.acting_user = report.user
         return dataclasses.replace(report, states_signed=self.seal.signed)
 

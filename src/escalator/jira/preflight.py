@@ -1,5 +1,7 @@
 """Before the first write of a run: does the policy fit this Jira? Checks the credentials, the priorities,
-the people, the custom fields and the scope JQL, collects every problem, and raises them together.
+the people, the custom fields and the scope JQL, then (for a run that writes) what Jira can refuse in each
+project and issue type the scope reaches (``fit.py``: permissions, assignable owners, priority schemes, edit
+screens), collects every problem, and raises them together. Reads only.
 
 Inactive owners are not a problem here: they are reported, and the core skips them
 (``evaluate(..., inactive_users=report.inactive_users)``).
@@ -12,6 +14,8 @@ from typing import Any
 
 from escalator.core.policy import Policy
 from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, JiraProtocolError, PreflightFailed
+from escalator.jira.fit import fit_problems
+from escalator.jira.samples import scope_samples
 from escalator.jira.snapshot import Deployment
 from escalator.jira.transport import Transport
 
@@ -34,10 +38,12 @@ class PreflightReport:
 
 
 def run_preflight(
-    transport: Transport, deployment: Deployment, policy: Policy, *, jql: str | None = None
+    transport: Transport, deployment: Deployment, policy: Policy, *, jql: str | None = None, writes: bool = True
 ) -> PreflightReport:
     """The report, or ``PreflightFailed`` listing every problem. Reads only; never writes. ``jql`` is the
-    query the sweep will search (the scope narrowed), counted instead of the bare scope."""
+    query the sweep will search (the scope narrowed), counted instead of the bare scope. ``writes=False`` (a
+    caller that only reads, e.g. a snapshot) leaves out what only writing needs: permissions, assignable
+    owners, priority schemes and edit screens."""
     problems: list[str] = []
     myself = _object(transport.get("myself"), "myself")  # a 401 here is the whole answer: raised as it is
     user = str(myself.get("accountId") if deployment == "cloud" else myself.get("name"))
@@ -47,6 +53,7 @@ def run_preflight(
         problems.append(f"priority {name!r} does not exist in this Jira (it has: {', '.join(known)})")
 
     inactive: set[str] = set()
+    missing: set[str] = set()
     for owner in sorted(policy.all_owners()):
         params = {"accountId": owner} if deployment == "cloud" else {"username": owner}
         try:
@@ -54,6 +61,7 @@ def run_preflight(
         except JiraNotFound:
             who = "accountId" if deployment == "cloud" else "username"
             problems.append(f"user {owner!r} does not exist in this Jira (owners are given by {who})")
+            missing.add(owner)
             continue
         if not found.get("active", True):
             inactive.add(owner)
@@ -71,6 +79,17 @@ def run_preflight(
         problems.append(f"{what} is not valid: {'; '.join(exc.messages) or exc}")
     except JiraError as exc:
         problems.append(f"the scope JQL could not be checked: {exc}")
+
+    if writes and count is not None:  # where the scope reaches, is everything escalator writes allowed?
+        problems += fit_problems(
+            transport,
+            deployment,
+            policy,
+            scope_samples(transport, deployment, jql or policy.scope),
+            account=user,
+            unchecked_owners=frozenset(inactive | missing),
+            unknown_priorities=frozenset(policy.all_priorities() - set(known)),
+        )
 
     if problems:
         raise PreflightFailed(problems)

@@ -31,7 +31,14 @@ from escalator.core.issue import (
 from escalator.jira.errors import JiraUnexpectedResponse
 from escalator.jira.state_seal import StateSeal
 
-__all__ = ["SYSTEM_FIELDS", "Deployment", "SnapshotProblem", "parse_jira_time", "snapshot_from_json"]
+__all__ = [
+    "SYSTEM_FIELDS",
+    "Deployment",
+    "SnapshotProblem",
+    "parse_jira_time",
+    "snapshot_from_json",
+    "state_from_properties",
+]
 
 Deployment = Literal["cloud", "server"]
 
@@ -73,7 +80,7 @@ def snapshot_from_json(
     if not isinstance(key, str) or not isinstance(fields, dict):
         raise JiraUnexpectedResponse(f"a search result without key or fields: {sorted(raw)[:8]}")
     try:
-        state, state_problem = _state(key, raw.get("properties"), seal or StateSeal())
+        state, state_problem = state_from_properties(key, raw.get("properties"), seal or StateSeal())
         changed = _changed_at(raw.get("changelog"), deployment, acting_user)
         status = fields.get("status") or {}
         snapshot = IssueSnapshot(
@@ -102,7 +109,8 @@ def snapshot_from_json(
     return snapshot
 
 
-def _state(key: str, properties: Any, seal: StateSeal) -> tuple[EscalationState | None, str | None]:
+def state_from_properties(key: str, properties: Any, seal: StateSeal) -> tuple[EscalationState | None, str | None]:
+    """The escalation state among an issue's ``properties`` (as Jira returns them), or why it cannot be trusted."""
     if not isinstance(properties, dict) or properties.get(STATE_PROPERTY_KEY) is None:
         return None, None
     return seal.open(key, properties[STATE_PROPERTY_KEY])

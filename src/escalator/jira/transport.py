@@ -147,7 +147,8 @@ class Transport:
             if attempt == attempts:
                 raise _exhausted(status, None, where, attempt, retry_after, problem)
             wait = self.retry.delay(status, retry_after, attempt, self._rng)
-            LOG.warning("Jira %s: %s; retry %d of %d in %.1fs", where, problem, attempt, attempts - 1, wait)
+            asked = "" if retry_after is None else f" (Retry-After {retry_after:g}s)"
+            LOG.warning("Jira %s: %s%s; retry %d of %d in %.1fs", where, problem, asked, attempt, attempts - 1, wait)
             self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 

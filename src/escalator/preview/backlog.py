@@ -97,7 +97,7 @@ def take_snapshot(jira: JiraAdapter, policies: Sequence[Policy], now: datetime) 
     page. A failed read raises (``JiraError``); it never becomes an empty backlog."""
     inactive: set[str] = set()
     for policy in policies:
-        inactive |= jira.preflight(policy).inactive_users  # also tells the adapter who escalator is
+        inactive |= jira.preflight(policy, writes=False).inactive_users  # also tells the adapter who escalator is
     by_scope: dict[str, list[Policy]] = {}
     for policy in policies:
         by_scope.setdefault(policy.scope, []).append(policy)

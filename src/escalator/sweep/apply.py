@@ -13,7 +13,7 @@ from typing import Protocol
 
 from escalator.core.decision import Decision, Outcome, OutcomeStatus
 
-__all__ = ["DryRunWriter", "Writer", "apply_decisions"]
+__all__ = ["DryRunWriter", "Writer", "apply_decisions", "failure_outcome"]
 
 
 class Writer(Protocol):
@@ -32,6 +32,17 @@ class DryRunWriter:
 
     def write(self, decision: Decision) -> str | None:
         return None
+
+
+def failure_outcome(issue_key: str, error: Exception) -> Outcome:
+    """The outcome of a write that raised ``error``."""
+    return Outcome(
+        issue_key=issue_key,
+        status="failed",
+        error=str(error) or type(error).__name__,
+        error_kind=type(error).__name__,
+        retryable=bool(getattr(error, "retryable", False)),
+    )
 
 
 def apply_decisions(
@@ -59,13 +70,7 @@ def apply_decisions(
         try:
             warning = writer.write(decision)
         except Exception as error:  # every failure becomes that decision's outcome
-            return Outcome(
-                issue_key=decision.issue_key,
-                status="failed",
-                error=str(error) or type(error).__name__,
-                error_kind=type(error).__name__,
-                retryable=bool(getattr(error, "retryable", False)),
-            )
+            return failure_outcome(decision.issue_key, error)
         return Outcome(issue_key=decision.issue_key, status=done_status, warning=warning)
 
     outcomes: list[Outcome] = []

@@ -32,6 +32,11 @@ class SweepParameters(BaseModel):
         description="append the decision records to this append-only store too (a path or fsspec URL); "
         "default: $ESCALATOR_AUDIT_SINK, none when unset",
     )
+    audit_key_block: str | None = Field(
+        default=None,
+        description="name of a Prefect Secret block holding the audit chain keys (as ESCALATOR_AUDIT_KEY does: "
+        "KID:SECRET, newest first); default: $ESCALATOR_AUDIT_KEY, unkeyed chains when unset",
+    )
     page_size: int = Field(default=100, ge=1, le=1000)
     pages_per_batch: int = Field(default=20, ge=1, description="pages fetched per Prefect task run")
     apply_concurrency: int = Field(default=4, ge=1, le=32, description="writes in flight at once")

@@ -1,5 +1,6 @@
-"""The admin endpoint, outside `/rest` (never faulted, never logged): fault settings, the request log
-and counters, the notification outbox, seeding and imports. Needs an administrator's credentials,
+"""The admin endpoint, outside `/rest` (never faulted, never logged): fault settings, projects' schemes
+(permissions, assignees, priorities, edit screens), the request log and counters, the notification outbox,
+seeding and imports. Needs an administrator's credentials,
 except `health`."""
 
 from __future__ import annotations
@@ -7,8 +8,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, TypeAdapter
 
+from jira_sandbox import catalog, jiratime, schemes
 from jira_sandbox import issues as issue_store
-from jira_sandbox import jiratime
 from jira_sandbox.auth import admin_caller
 from jira_sandbox.context import JsonBody
 from jira_sandbox.errors import bad_request
@@ -61,6 +62,34 @@ def patch_faults(request: Request, body: JsonBody) -> Response:
 @router.delete("/faults", dependencies=[Depends(admin_caller)])
 def clear_faults(request: Request) -> Response:
     _runtime(request).faults.configure(FaultConfig())
+    return no_content()
+
+
+@router.get("/projects/{key}/schemes", dependencies=[Depends(admin_caller)])
+def get_schemes(request: Request, key: str) -> Response:
+    with _runtime(request).store.transaction() as db:
+        project_id = catalog.find_project_id(db, key)
+        if project_id is None:
+            raise bad_request(f"no project {key!r}")
+        return json_response(schemes.load(db, project_id))
+
+
+@router.put("/projects/{key}/schemes", dependencies=[Depends(admin_caller)])
+def put_schemes(request: Request, key: str, body: JsonBody) -> Response:
+    """Replace a project's permission, assignee, priority and screen settings (`schemes.ProjectSchemes`)."""
+    wanted = schemes.ProjectSchemes.model_validate(body or {})
+    with _runtime(request).store.transaction() as db:
+        try:
+            schemes.save(db, key, wanted)
+        except ValueError as error:
+            raise bad_request(str(error)) from None
+    return no_content()
+
+
+@router.delete("/projects/schemes", dependencies=[Depends(admin_caller)])
+def clear_schemes(request: Request) -> Response:
+    with _runtime(request).store.transaction() as db:
+        schemes.clear(db)
     return no_content()
 
 

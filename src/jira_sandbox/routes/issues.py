@@ -14,21 +14,23 @@ from jira_sandbox import users as user_store
 from jira_sandbox.context import Api, ApiContext, JsonBody
 from jira_sandbox.errors import JiraApiError, bad_request, forbidden
 from jira_sandbox.issue_input import (
+    COMMENT_FORBIDDEN,
     EditReader,
     read_new_issue,
     read_properties,
     require_assign,
+    require_assignable,
     require_edit,
     resolve_assignee,
 )
 from jira_sandbox.issue_view import FieldSelection, IssueRenderer
 from jira_sandbox.issues import IssueEdit
 from jira_sandbox.responses import json_response, no_content
+from jira_sandbox.schemes import permitted
 
 router = APIRouter(prefix="/rest/api/{api_version}")
 
 NOTIFY_FORBIDDEN = "To discard the user notification either admin or project admin permissions are required."
-COMMENT_FORBIDDEN = "You do not have the permission to comment on this issue."
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -83,7 +85,7 @@ def edit_issue(
     _notify_flag(ctx, notifyUsers)
     with ctx.runtime.store.transaction() as db:
         issue = issue_store.find_issue(db, issue_key)
-        require_edit(ctx.caller)
+        require_edit(ctx.caller, db, issue["project_id"])
         edit = IssueEdit(db, issue, ctx.caller.account_id, ctx.now)
         reader = EditReader(db, edit, ctx.caller, ctx.mode)
         fields = body.get("fields") or {}
@@ -148,9 +150,10 @@ def create_issues(ctx: ApiContext, body: JsonBody) -> Response:
 def assign_issue(issue_key: str, ctx: ApiContext, body: JsonBody) -> Response:
     with ctx.runtime.store.transaction() as db:
         issue = issue_store.find_issue(db, issue_key)
-        require_assign(ctx.caller)
+        require_assign(ctx.caller, db, issue["project_id"])
         lead = db.execute("SELECT lead FROM projects WHERE id = ?", (issue["project_id"],)).fetchone()["lead"]
         account_id = resolve_assignee(db, body, ctx.mode, lead)
+        require_assignable(db, account_id, issue["project_id"])
         edit = IssueEdit(db, issue, ctx.caller.account_id, ctx.now)
         edit.set_assignee(account_id)
         edit.save()
@@ -178,7 +181,7 @@ def add_comment(issue_key: str, ctx: ApiContext, body: JsonBody) -> Response:
         raise JiraApiError(400, [], {"comment": "Comment body can not be empty!"})
     with ctx.runtime.store.transaction() as db:
         issue = issue_store.find_issue(db, issue_key)
-        if not ctx.caller.can_edit:
+        if not permitted(db, ctx.caller, issue["project_id"], "ADD_COMMENTS"):
             raise forbidden(COMMENT_FORBIDDEN)
         comment_id = issue_store.add_comment(db, issue, ctx.caller.account_id, plain, ctx.now)
         row = db.execute("SELECT * FROM comments WHERE id = ?", (comment_id,)).fetchone()
@@ -207,7 +210,7 @@ def set_property(issue_key: str, property_key: str, ctx: ApiContext, body: JsonB
         raise bad_request("The property value cannot be empty.")
     with ctx.runtime.store.transaction() as db:
         issue = issue_store.find_issue(db, issue_key)
-        require_edit(ctx.caller)
+        require_edit(ctx.caller, db, issue["project_id"])
         created = issue_store.set_property(db, issue["id"], property_key, body)
     return json_response({}, 201) if created else json_response({}, 200)
 
@@ -216,7 +219,7 @@ def set_property(issue_key: str, property_key: str, ctx: ApiContext, body: JsonB
 def delete_property(issue_key: str, property_key: str, ctx: ApiContext) -> Response:
     with ctx.runtime.store.transaction() as db:
         issue = issue_store.find_issue(db, issue_key)
-        require_edit(ctx.caller)
+        require_edit(ctx.caller, db, issue["project_id"])
         issue_store.delete_property(db, issue["id"], property_key)
     return no_content()
 

@@ -3,11 +3,11 @@ mode), myself, fields, priorities, statuses, resolutions, issue types and projec
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from jira_sandbox import catalog, jiratime
+from jira_sandbox import catalog, jiratime, schemes
 from jira_sandbox import users as user_store
 from jira_sandbox.context import Api, ApiContext, api_urls
 from jira_sandbox.errors import JiraApiError
@@ -67,8 +67,19 @@ def priorities(ctx: ApiContext) -> Response:
 
 
 @router.get("/priority/search")
-def priority_search(ctx: ApiContext, startAt: int = 0, maxResults: int = 50) -> Response:
+def priority_search(
+    ctx: ApiContext,
+    startAt: int = 0,
+    maxResults: int = 50,
+    projectId: Annotated[list[str] | None, Query()] = None,
+) -> Response:
+    """Every priority, or (`projectId`) those the projects' priority schemes allow."""
     rows = _rows(ctx, "SELECT * FROM priorities ORDER BY sequence")
+    if projectId:
+        with ctx.runtime.store.transaction() as db:
+            allowed = [schemes.load(db, int(pid))["priorities"] for pid in projectId if pid.isdigit()]
+        if allowed and all(ids is not None for ids in allowed):
+            rows = [row for row in rows if any(row["id"] in ids for ids in allowed if ids is not None)]
     page = rows[startAt : startAt + maxResults]
     return json_response(
         {

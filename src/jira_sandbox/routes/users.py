@@ -1,10 +1,13 @@
 """Users: `user` (Cloud `accountId`, Server `username`/`key`), `user/search` (always a JSON array) and
-`user/assignable/search`. Cloud rejects `username` (GDPR strict mode) as Jira Cloud does."""
+`user/assignable/search` (in a project, honouring its schemes). Cloud rejects `username` (GDPR strict mode)
+as Jira Cloud does."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from jira_sandbox import catalog, schemes
+from jira_sandbox import issues as issue_store
 from jira_sandbox import users as user_store
 from jira_sandbox.context import ApiContext
 from jira_sandbox.errors import JiraApiError, bad_request
@@ -81,13 +84,25 @@ def assignable_users(
     query: str | None = None,
     username: str | None = None,
     accountId: str | None = None,
+    project: str | None = None,
+    issueKey: str | None = None,
     startAt: int = 0,
     maxResults: int = 50,
 ) -> Response:
+    """Active users whose name, email (or, on Data Center, username) starts with the query, or the one
+    `accountId`, who may be assigned issues of `project` (or of `issueKey`'s project)."""
     with ctx.runtime.store.transaction() as db:
+        if project is not None:
+            project_id = catalog.find_project_id(db, project)
+            if project_id is None:
+                raise JiraApiError(404, [f"No project could be found with key '{project}'."])
+        elif issueKey is not None:
+            project_id = int(issue_store.find_issue(db, issueKey)["project_id"])
+        else:
+            raise bad_request("The project or issue key is required.")
         if accountId:
             user = user_store.by_account_id(db, accountId)
-            found = [user] if user is not None and user.active else []
+            found = [user] if user is not None else []
         else:
             found = user_store.search(
                 db,
@@ -95,7 +110,8 @@ def assignable_users(
                 match_username=not ctx.is_cloud,
                 include_active=True,
                 include_inactive=False,
-                start_at=startAt,
-                max_results=maxResults,
+                start_at=0,
+                max_results=10_000,
             )
+        found = [user for user in found if schemes.assignable(db, user, project_id)][startAt : startAt + maxResults]
     return json_response([user_store.render(user, ctx.mode, ctx.urls) for user in found])
