@@ -133,7 +133,7 @@ def search_answer(sandbox: Sandbox, jql: str) -> dict[str, Any]:
         "maxResults": 100,
         "fields": list(SYSTEM_FIELDS),
         "properties": [STATE_PROPERTY_KEY],
-        "expand": "changelog",
+        "expand": "changelog" if sandbox.mode == "cloud" else ["changelog"],  # as the adapter sends it
     }
     path = "search/jql" if sandbox.mode == "cloud" else "search"
     response = requests.post(f"{sandbox.url}/rest/api/2/{path}", json=body, auth=sandbox.auth, timeout=10)
