@@ -32,6 +32,9 @@ HERE = Path(__file__).resolve().parent
 OPS = str(HERE / "policies" / "ops.yaml")
 SUP = str(HERE / "policies" / "sup.yaml")
 FAST_RETRY = RetryPolicy(base_delay=0.01, max_delay=0.05)
+OPS_PAGES = r"project = OPS\b.*escalator\.state"
+"""Matches the body of the OPS policy's page searches only (they ask for the state property; the preflight's
+sample searches and counts do not): a fault rule with ``body=OPS_PAGES`` attacks those pages and nothing else."""
 
 OPS_ISSUES = 4
 SUP_ISSUES = 2

@@ -12,7 +12,7 @@ import pytest
 
 from jira_sandbox.testing import Sandbox
 
-from .conftest import FAST_RETRY, OPS, SUP, artifact, escalated, expected, in_jira, keys_of, sweep
+from .conftest import FAST_RETRY, OPS, OPS_PAGES, SUP, artifact, escalated, expected, in_jira, keys_of, sweep
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -36,7 +36,7 @@ def assert_ops_stopped_and_sup_swept(sandbox: Sandbox, state: Any, reports: list
 
 
 def test_an_answer_cut_off_once_is_retried(sandbox: Sandbox) -> None:
-    sandbox.add_fault(action="cut", method="POST", path=SEARCH, times=1)
+    sandbox.add_fault(body=OPS_PAGES, action="cut", method="POST", path=SEARCH, times=1)
     state, _ = sweep(policies=[OPS, SUP])
     assert state.is_completed(), state.message
     ops = keys_of(sandbox, "OPS")
@@ -45,7 +45,7 @@ def test_an_answer_cut_off_once_is_retried(sandbox: Sandbox) -> None:
 
 
 def test_an_answer_cut_off_every_time_stops_that_policy(sandbox: Sandbox) -> None:
-    sandbox.add_fault(action="cut", method="POST", path=SEARCH, times=FAST_RETRY.attempts)
+    sandbox.add_fault(body=OPS_PAGES, action="cut", method="POST", path=SEARCH, times=FAST_RETRY.attempts)
     state, reports = sweep(policies=[OPS, SUP])
     why = f"the answer was cut off (ChunkedEncodingError), still failing after {FAST_RETRY.attempts} attempts"
     assert_ops_stopped_and_sup_swept(sandbox, state, reports, why)
@@ -53,6 +53,7 @@ def test_an_answer_cut_off_every_time_stops_that_policy(sandbox: Sandbox) -> Non
 
 def test_a_body_that_cannot_be_decoded_stops_that_policy(sandbox: Sandbox) -> None:
     sandbox.add_fault(
+        body=OPS_PAGES,
         action="answer",
         status=200,
         method="POST",
@@ -70,6 +71,7 @@ def test_a_body_that_cannot_be_decoded_stops_that_policy(sandbox: Sandbox) -> No
 def test_a_redirect_loop_stops_that_policy(sandbox: Sandbox) -> None:
     # requests follows 30 redirects, then gives up: 31 answers, each sending it back where it came from
     sandbox.add_fault(
+        body=OPS_PAGES,
         action="answer",
         status=307,
         method="POST",
@@ -86,6 +88,7 @@ def test_a_redirect_loop_stops_that_policy(sandbox: Sandbox) -> None:
 
 def test_a_body_that_is_not_json_stops_that_policy(sandbox: Sandbox) -> None:
     sandbox.add_fault(
+        body=OPS_PAGES,
         action="answer",
         status=200,
         method="POST",

@@ -19,6 +19,7 @@ from jira_sandbox.testing import Sandbox
 
 from .conftest import (
     OPS,
+    OPS_PAGES,
     SUP,
     artifact,
     decision_rows,
@@ -54,7 +55,9 @@ def serve_broken_page(sandbox: Sandbox, mutate: Mutation) -> str:
     answer = search_answer(sandbox, "project = OPS ORDER BY key ASC")
     victim = str(answer["issues"][1]["key"])
     mutate(answer["issues"])
-    sandbox.add_fault(action="answer", status=200, method="POST", path=SEARCH, times=1, answer_body=answer)
+    sandbox.add_fault(
+        body=OPS_PAGES, action="answer", status=200, method="POST", path=SEARCH, times=1, answer_body=answer
+    )
     return victim
 
 
@@ -149,7 +152,9 @@ NOT_PAGES: dict[str, tuple[Any, str]] = {
 @pytest.mark.parametrize("attack", sorted(NOT_PAGES))
 def test_a_page_that_is_not_a_page_stops_that_policy_only(sandbox: Sandbox, attack: str) -> None:
     body, why = NOT_PAGES[attack]
-    sandbox.add_fault(action="answer", status=200, method="POST", path=SEARCH, times=1, answer_body=body)
+    sandbox.add_fault(
+        body=OPS_PAGES, action="answer", status=200, method="POST", path=SEARCH, times=1, answer_body=body
+    )
     state, reports = sweep(policies=[OPS, SUP])
     assert_ops_stopped_and_sup_swept(sandbox, state, reports, why)
 
@@ -158,11 +163,9 @@ def test_a_repeated_next_page_token_ends_the_search(sandbox: Sandbox) -> None:
     """The jira client would page such a search for ever; the sweep stops it at the first repeat."""
     answer = search_answer(sandbox, "project = OPS ORDER BY key ASC")
     page = {**answer, "nextPageToken": "page-2", "isLast": False}
-    sandbox.add_fault(action="answer", status=200, method="POST", path=SEARCH, times=2, answer_body=page)
-    sandbox.reset_requests()
+    sandbox.add_fault(body=OPS_PAGES, action="answer", status=200, method="POST", path=SEARCH, answer_body=page)
     state, reports = sweep(policies=[OPS, SUP])
-    searches = [r for r in sandbox.requests() if r.method == "POST" and r.path.endswith("/search/jql")]
-    assert len(searches) == 3  # OPS twice, then SUP once
+    assert sandbox.request_counts().faults == 2, "OPS's search was not stopped at its second page"
     assert_ops_stopped_and_sup_swept(sandbox, state, reports, "gives the nextPageToken of page 1 again")
 
 
@@ -170,7 +173,9 @@ def test_not_last_without_a_token_ends_the_search(sandbox: Sandbox) -> None:
     """``isLast: false`` with no token: more issues that cannot be asked for are not quietly left out."""
     answer = search_answer(sandbox, "project = OPS ORDER BY key ASC")
     page = {**answer, "isLast": False}
-    sandbox.add_fault(action="answer", status=200, method="POST", path=SEARCH, times=1, answer_body=page)
+    sandbox.add_fault(
+        body=OPS_PAGES, action="answer", status=200, method="POST", path=SEARCH, times=1, answer_body=page
+    )
     state, reports = sweep(policies=[OPS, SUP])
     assert_ops_stopped_and_sup_swept(sandbox, state, reports, "is not the last (isLast: false) but has no token")
 
@@ -190,15 +195,11 @@ def test_more_pages_than_the_first_page_announced_end_the_search(
         answer = search_answer(sandbox, "project = OPS ORDER BY key ASC")
         first = {**answer, "total": 2, "issues": answer["issues"][:1]}
         later = {**answer, "total": 1000, "issues": answer["issues"][1:2]}
-        # requests 1 and 2 are the preflight counts of both policies; 3 is OPS's first page
-        sandbox.add_fault(action="answer", status=200, method="POST", path=r"/search$", nth=3, answer_body=first)
-        sandbox.add_fault(
-            action="answer", status=200, method="POST", path=r"/search$", skip=2, times=3, answer_body=later
-        )
-        sandbox.reset_requests()
+        # OPS's first page, then every later one
+        sandbox.add_fault(body=OPS_PAGES, action="answer", status=200, path=r"/search$", times=1, answer_body=first)
+        sandbox.add_fault(body=OPS_PAGES, action="answer", status=200, path=r"/search$", answer_body=later)
         state, reports = sweep(policies=policies)
-        searches = [r for r in sandbox.requests() if r.method == "POST" and r.path.endswith("/search")]
-        assert len(searches) == 2 + 4 + 1  # two counts, OPS's four pages, SUP's one
+        assert sandbox.request_counts().faults == 4, "OPS's search did not stop at its fourth page"
         assert state.is_failed()
         ops_report, sup_report = reports
         assert "after 4 pages, well beyond what its first page implied" in (ops_report["error"] or "")
