@@ -168,7 +168,7 @@ def sweep_policy(
             logger.info("%s: searching %s", policy.name, jql)
         pages = jira.policy_pages(policy, jql=jql, page_size=params.page_size, partitions=partitions)
         fetched = 0
-        while batch := fetch_batch(pages, params.pages_per_batch):
+        while batch := fetch_batch(pages, params.pages_per_batch, policy.name):
             issues, page_problems = readable_issues(batch)
             problems.extend(page_problems)
             fetched += len(issues) + len(page_problems)
@@ -178,7 +178,8 @@ def sweep_policy(
         if not plan.blocked:  # a part of a split sweep may have to share the policy's blast radius
             plan = plan.model_copy(update={"blocked": coverage.admit(policy.name, len(plan.escalations))})
         logger.info("%s: %d escalations planned", policy.name, len(plan.escalations))
-        outcomes = apply_plan(quote(plan), audit.journaled(writer, plan), budget, params.apply_concurrency)
+        applying = apply_plan.with_options(task_run_name=f"apply[{policy.name}]")  # named by policy in the UI
+        outcomes = applying(quote(plan), audit.journaled(writer, plan), budget, params.apply_concurrency)
     except Exception as error:
         # Whatever stopped the sweep, what was decided and written so far is recorded. Jira failing is an
         # outcome of this policy's sweep and the run goes on; anything else is a bug and stops the run.

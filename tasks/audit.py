@@ -13,7 +13,9 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
+import orjson
 from prefect import get_client, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.actions import ArtifactCreate
@@ -25,7 +27,7 @@ from prefect.utilities.context import get_task_and_flow_run_ids
 from escalator.audit.anchors import anchor_metadata, anchor_text
 from escalator.audit.breaches import OpenBreach, breach_notices, register_from, register_rows
 from escalator.audit.keys import load_keyring
-from escalator.audit.record import AuditRecord, RunInfo
+from escalator.audit.record import AuditRecord, RunInfo, table_columns
 from escalator.audit.sink import AuditSink, ChainHead, resolve_sink_url
 from escalator.audit.trail import AuditTarget, AuditTrail
 from escalator.core.decision import Outcome, Plan
@@ -76,7 +78,8 @@ class PolicyAudit:
     def settle(self, jira: JiraAdapter) -> None:
         """Before anything else: reconcile a killed run's pending intents against Jira, find records that never
         reached Prefect (published with this run's), and read the open deadline breaches."""
-        self.carried = settle_audit(quote(self.trail), jira, self.keys.records, self.run)
+        settle = settle_audit.with_options(task_run_name=f"settle-audit[{self.trail.chain}]")
+        self.carried = settle(quote(self.trail), jira, self.keys.records, self.run)
         if self.trail.writer is not None:
             self.register = self.trail.register()
         else:
@@ -133,10 +136,13 @@ class PolicyAudit:
             )
         head = None
         try:
-            head = append_audit(quote(self.trail), quote(records))
+            head = append_audit.with_options(task_run_name=f"append-audit[{self.trail.chain}]")(
+                quote(self.trail), quote(records)
+            )
         finally:
             sink = self.trail.writer.sink.identity if self.trail.writer is not None else None
-            publish_audit(quote(self.carried + records), summary, self.keys, head, sink)
+            publish = publish_audit.with_options(task_run_name=f"publish-audit[{self.trail.chain}]")
+            publish(quote(self.carried + records), summary, self.keys, head, sink)
             if self.trail.writer is None and kept != self.register:  # without a sink, Prefect keeps the register
                 publish_register(kept, breaches_key(self.trail.chain))
         self.trail.checkpoint(self.run.flow_run_id, kept)
@@ -251,8 +257,15 @@ EMPTY_TABLE = json.dumps([{"issue_key": "none", "outcome": "no escalation, skip,
 
 
 def records_json(records: list[AuditRecord]) -> str:
-    """The records as a JSON array of rows, one record serialised at a time."""
-    return "[" + ",".join(record.model_dump_json() for record in records) + "]"
+    """The records as a JSON array of rows, one record serialised at a time, their columns in the order an auditor
+    reads them (the Prefect UI shows a table's columns in the order of its first row's keys)."""
+    columns = table_columns()
+    return "[" + ",".join(orjson.dumps(_in_order(record, columns)).decode() for record in records) + "]"
+
+
+def _in_order(record: AuditRecord, columns: tuple[str, ...]) -> dict[str, Any]:
+    row = record.model_dump(mode="json")
+    return {name: row[name] for name in columns}
 
 
 def create_json_table(rows_json: str, *, key: str, description: str, metadata: dict[str, str] | None = None) -> None:

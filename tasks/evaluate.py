@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from escalator.core import IssueSnapshot, Plan, Policy, PolicyIdentity, evaluate
 
 
-@task(name="evaluate", cache_policy=NO_CACHE)
+@task(name="evaluate", task_run_name="evaluate[{policy.name}]", cache_policy=NO_CACHE)
 def evaluate_batch(
     issues: list[IssueSnapshot],
     policy: Policy,

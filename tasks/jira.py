@@ -21,15 +21,16 @@ def jira_settings(block: str | None) -> JiraSettings:
     return JiraSettings.from_secret(Secret.load(block).get(), f"Secret block {block!r}")
 
 
-@task(name="preflight", cache_policy=NO_CACHE)
+@task(name="preflight", task_run_name="preflight[{policy.name}]", cache_policy=NO_CACHE)
 def preflight(jira: JiraAdapter, policy: Policy, jql: str) -> PreflightReport:
     """Check ``policy`` against this Jira, and count the issues ``jql`` (its narrowed scope) matches."""
     return jira.preflight(policy, jql=jql)
 
 
-@task(name="fetch-issues", cache_policy=NO_CACHE)
-def fetch_batch(pages: Iterator[SearchPage], max_pages: int) -> list[SearchPage]:
-    """Up to ``max_pages`` more pages from a streaming search (one task run per batch, not per page)."""
+@task(name="fetch-issues", task_run_name="fetch-issues[{policy}]", cache_policy=NO_CACHE)
+def fetch_batch(pages: Iterator[SearchPage], max_pages: int, policy: str) -> list[SearchPage]:
+    """Up to ``max_pages`` more pages from a streaming search (one task run per batch, not per page); ``policy``
+    names the task run in the UI's timeline."""
     batch: list[SearchPage] = []
     for page in pages:
         batch.append(page)

@@ -88,6 +88,20 @@ def test_live_sweep_escalates_in_jira_and_records_every_decision(sandbox: Sandbo
 
     rows = records(state.state_details.flow_run_id, "escalator-outage-matrix-decisions")
     by_key = {row["issue_key"]: row for row in rows}
+    columns = list(rows[0])  # the Prefect UI shows them in this order: what an auditor reads first comes first
+    assert columns[:10] == [
+        "issue_key",
+        "outcome",
+        "decision",
+        "from_level",
+        "to_level",
+        "assignee_before",
+        "assignee_after",
+        "priority_before",
+        "priority_after",
+        "reason",
+    ]
+    assert columns[-10] == "schema_version" and columns[-1] == "policy_authored_at"
     jira = sandbox.jira()
     for key in applied[:12]:
         row = by_key[key]
@@ -409,3 +423,19 @@ def test_the_shards_of_a_sweep_share_each_policys_blast_radius(sandbox: Sandbox)
     assert second_state.is_failed() and second["dry_run"] == 0
     assert "other shards of this sweep already planned" in second["blocked"]
     assert taken == planned["project-sup"], "a blocked plan takes nothing"
+
+
+def test_task_runs_are_named_by_policy(sandbox: Sandbox) -> None:
+    """With several policies in a run, the UI's timeline says which policy each step belongs to."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    state, _ = sweep(policies=[ALL], dry_run=True)
+    assert state.is_completed(), state.message
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+        )
+    names = {run.name for run in runs}
+    for policy in ("outage-matrix", "support-matrix"):
+        for step in ("preflight", "fetch-issues", "evaluate", "apply", "publish-audit"):
+            assert f"{step}[{policy}]" in names, (step, policy, sorted(names))

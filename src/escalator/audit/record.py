@@ -26,6 +26,7 @@ __all__ = [
     "intent_record",
     "outcome_record",
     "records_for",
+    "table_columns",
 ]
 
 # 2: git_committed_at. 3: policy_commit, policy_author, policy_authored_at; git_author and git_committed_at now
@@ -108,6 +109,39 @@ class AuditRecord(BaseModel):
     flow_run_id: str | None = None
     flow_run_name: str | None = None
     dry_run: bool = False
+
+
+TABLE_FIRST = (
+    "issue_key",
+    "outcome",
+    "decision",
+    "from_level",
+    "to_level",
+    "assignee_before",
+    "assignee_after",
+    "priority_before",
+    "priority_after",
+    "reason",
+)
+TABLE_LAST = (
+    "schema_version",
+    "policy_sha256",
+    "policy_path",
+    "git_commit",
+    "git_dirty",
+    "git_author",
+    "git_committed_at",
+    "policy_commit",
+    "policy_author",
+    "policy_authored_at",
+)
+
+
+def table_columns() -> tuple[str, ...]:
+    """The record's fields in the order an auditor reads a decisions table: issue, decision, levels, assignee,
+    priority and reason first; the schema version, hashes and git provenance last. (Exports keep schema order.)"""
+    middle = [name for name in AuditRecord.model_fields if name not in TABLE_FIRST + TABLE_LAST]
+    return (*TABLE_FIRST, *middle, *TABLE_LAST)
 
 
 def records_for(

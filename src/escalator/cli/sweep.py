@@ -121,7 +121,7 @@ def print_reports(reports: list[SweepReport], *, title: str) -> None:
         )
     out.print(table)
     for r in reports:
-        out.print(f"{r.policy}: decision records in artifact {r.records_key}, summary in {r.summary_key}")
+        out.print(f"{r.policy}: decision records in artifact {r.records_key},\n  summary in {r.summary_key}")
         if r.data_problems:
             out.print(f"[yellow]{r.policy}: {r.data_problems} issue(s) not evaluated: unreadable data[/yellow]")
         if r.blocked:
