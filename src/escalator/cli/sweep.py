@@ -46,15 +46,26 @@ def _quiet_prefect() -> None:
 
     setup_logging()
     for handler in logging.getLogger().handlers:
-        if isinstance(handler, PrefectConsoleHandler):
-            handler.addFilter(_without_traceback)
+        if isinstance(handler, PrefectConsoleHandler) and not isinstance(handler.formatter, _WithoutTraceback):
+            handler.setFormatter(_WithoutTraceback(handler.formatter or logging.Formatter()))
     logging.getLogger("prefect.task_runs").setLevel(logging.WARNING)
 
 
-def _without_traceback(record: logging.LogRecord) -> bool:
-    record.exc_info = None
-    record.exc_text = None
-    return True
+class _WithoutTraceback(logging.Formatter):
+    """The console's formatter, leaving tracebacks out. The record itself is left as it is (a filter that cleared
+    its ``exc_info`` would take the traceback from every other handler too, the API's and a log file's)."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return self.inner.format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
 
 
 def load_sweep_flow() -> Callable[..., Any]:
