@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from jira_sandbox.testing import Sandbox
 
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
@@ -20,3 +26,22 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def demo_jira(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """A Cloud sandbox with the demo organisation, escalator pointed at it through the JIRA_* variables, none of
+    escalator's own keys or sink inherited from the environment, and the project root as working directory."""
+    from jira_sandbox.testing import running_sandbox
+
+    with running_sandbox(mode="cloud", seed="demo") as running:
+        monkeypatch.setenv("JIRA_URL", running.url)
+        monkeypatch.setenv("JIRA_EMAIL", running.user)
+        monkeypatch.setenv("JIRA_API_TOKEN", running.token)
+        for name in ("JIRA_PAT", "ESCALATOR_STATE_KEY", "ESCALATOR_AUDIT_KEY", "ESCALATOR_AUDIT_SINK"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.chdir(ROOT)
+        yield running

@@ -18,7 +18,8 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from escalator.cli.sweep import load_sweep_flow
 from escalator.jira import RetryPolicy
 from escalator.sweep.parameters import SweepParameters
-from jira_sandbox.testing import Sandbox, running_sandbox
+from jira_sandbox.testing import Sandbox
+from tests.conftest import demo_jira
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -30,13 +31,7 @@ FAST_RETRY = RetryPolicy(base_delay=0.05, max_delay=0.4)
 
 @pytest.fixture()
 def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    with running_sandbox(mode="cloud", seed="demo") as running:
-        monkeypatch.setenv("JIRA_URL", running.url)
-        monkeypatch.setenv("JIRA_EMAIL", running.user)
-        monkeypatch.setenv("JIRA_API_TOKEN", running.token)
-        monkeypatch.delenv("JIRA_PAT", raising=False)
-        monkeypatch.delenv("ESCALATOR_STATE_KEY", raising=False)
-        monkeypatch.chdir(ROOT)
+    with demo_jira(monkeypatch) as running:
         yield running
 
 

@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from escalator.cli.app import app
 from escalator.cli.sweep import load_sweep_flow
 from escalator.sweep.parameters import SweepParameters
-from jira_sandbox.testing import Sandbox, running_sandbox
+from jira_sandbox.testing import Sandbox
+from tests.conftest import demo_jira
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -29,13 +30,8 @@ runner = CliRunner()
 
 @pytest.fixture()
 def sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Sandbox]:
-    with running_sandbox(mode="cloud", seed="demo") as running:
-        monkeypatch.setenv("JIRA_URL", running.url)
-        monkeypatch.setenv("JIRA_EMAIL", running.user)
-        monkeypatch.setenv("JIRA_API_TOKEN", running.token)
-        monkeypatch.delenv("JIRA_PAT", raising=False)
+    with demo_jira(monkeypatch) as running:
         monkeypatch.setenv("ESCALATOR_AUDIT_SINK", str(tmp_path / "audit"))
-        monkeypatch.chdir(ROOT)
         yield running
 
 

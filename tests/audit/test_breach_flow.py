@@ -19,7 +19,8 @@ from escalator.audit.entry import parse_entry
 from escalator.audit.sink import AuditSink
 from escalator.cli.sweep import load_sweep_flow
 from escalator.sweep.parameters import SweepParameters
-from jira_sandbox.testing import Sandbox, running_sandbox
+from jira_sandbox.testing import Sandbox
+from tests.conftest import demo_jira
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -29,13 +30,7 @@ OUTAGE = ROOT / "policies" / "outage.yaml"
 
 @pytest.fixture()
 def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    with running_sandbox(mode="cloud", seed="demo") as running:
-        monkeypatch.setenv("JIRA_URL", running.url)
-        monkeypatch.setenv("JIRA_EMAIL", running.user)
-        monkeypatch.setenv("JIRA_API_TOKEN", running.token)
-        monkeypatch.delenv("JIRA_PAT", raising=False)
-        monkeypatch.delenv("ESCALATOR_AUDIT_SINK", raising=False)
-        monkeypatch.chdir(ROOT)
+    with demo_jira(monkeypatch) as running:
         yield running
 
 

@@ -30,6 +30,7 @@ from escalator.cli.sweep import load_sweep_flow
 from escalator.jira import RetryPolicy
 from escalator.sweep.parameters import SweepParameters
 from jira_sandbox.testing import Sandbox, running_sandbox
+from tests.conftest import demo_jira
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -40,12 +41,7 @@ ALL = str(ROOT / "policies")
 
 @pytest.fixture()
 def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    with running_sandbox(mode="cloud", seed="demo") as running:
-        monkeypatch.setenv("JIRA_URL", running.url)
-        monkeypatch.setenv("JIRA_EMAIL", running.user)
-        monkeypatch.setenv("JIRA_API_TOKEN", running.token)
-        monkeypatch.delenv("JIRA_PAT", raising=False)
-        monkeypatch.chdir(ROOT)
+    with demo_jira(monkeypatch) as running:
         yield running
 
 

@@ -8,19 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from jira_sandbox.testing import Sandbox, running_sandbox
+from jira_sandbox.testing import Sandbox
+from tests.conftest import demo_jira
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()
 def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    with running_sandbox(mode="cloud", seed="demo") as running:
-        monkeypatch.setenv("JIRA_URL", running.url)
-        monkeypatch.setenv("JIRA_EMAIL", running.user)
-        monkeypatch.setenv("JIRA_API_TOKEN", running.token)
-        monkeypatch.delenv("JIRA_PAT", raising=False)
-        monkeypatch.delenv("ESCALATOR_AUDIT_SINK", raising=False)
-        monkeypatch.delenv("ESCALATOR_AUDIT_KEY", raising=False)
-        monkeypatch.chdir(ROOT)
+    with demo_jira(monkeypatch) as running:
         yield running
