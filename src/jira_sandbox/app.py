@@ -16,7 +16,7 @@ from jira_sandbox.errors import JiraApiError
 from jira_sandbox.faults import FaultConfig, FaultInjector
 from jira_sandbox.middleware import SandboxMiddleware
 from jira_sandbox.responses import json_response
-from jira_sandbox.routes import admin, issues, meta, permissions, search, users
+from jira_sandbox.routes import admin, changelogs, issues, meta, permissions, search, users
 from jira_sandbox.runtime import SandboxRuntime
 from jira_sandbox.seed import install_base
 from jira_sandbox.settings import SandboxSettings
@@ -37,7 +37,7 @@ def build_runtime(
 def create_app(runtime: SandboxRuntime) -> FastAPI:
     app = FastAPI(title="Jira sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = runtime
-    for module in (meta, users, issues, permissions, search, admin):
+    for module in (meta, users, issues, changelogs, permissions, search, admin):
         app.include_router(module.router)
 
     @app.exception_handler(JiraApiError)

@@ -14,11 +14,14 @@ LOG_LIMIT = 100_000
 
 
 def classify(method: str, path: str) -> RequestKind:
-    """`search` for search pages and counts, `write` for any other POST/PUT/DELETE, `other` for reads."""
+    """`search` for search pages and counts, `write` for any other POST/PUT/DELETE, `other` for reads (the
+    bulk changelog read, a POST, among them)."""
     parts = path.split("/")
     # /rest/api/{version}/search..., or anything else
     if len(parts) > 4 and parts[1] == "rest" and parts[2] == "api" and parts[4] == "search":
         return "search"
+    if len(parts) > 5 and parts[1] == "rest" and parts[2] == "api" and parts[4:6] == ["changelog", "bulkfetch"]:
+        return "other"
     if method.upper() in ("POST", "PUT", "DELETE", "PATCH"):
         return "write"
     return "other"

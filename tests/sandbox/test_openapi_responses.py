@@ -224,6 +224,14 @@ def test_search_endpoints(cloud: Sandbox, server: Sandbox, issue_key: str) -> No
     )
 
 
+def test_bulk_changelogs(cloud: Sandbox, issue_key: str) -> None:
+    body = {"issueIdsOrKeys": ["OPS-1", "OPS-2", issue_key], "fieldIds": ["assignee", "status"], "maxResults": 2}
+    page = check(cloud, "POST", "changelog/bulkfetch", "changelog/bulkfetch", 200, json=body)
+    assert page["issueChangeLogs"] and page["nextPageToken"]
+    last = check(cloud, "POST", "changelog/bulkfetch", "changelog/bulkfetch", 200, json={**body, "maxResults": 10000})
+    assert "nextPageToken" not in last
+
+
 def test_error_bodies(cloud: Sandbox, server: Sandbox) -> None:
     base = f"{cloud.url}/rest/api/2"
     answers = [

@@ -1,7 +1,8 @@
 """JQL search, both ways. Cloud: `search/jql` (GET/POST; `nextPageToken` absent on the last page;
 `fields` default `id`; `properties` inline; `maxResults` 1..5000, trimmed to 100 when fields beyond
-id/key are asked for) and `search/approximate-count`; the legacy `search` answers 410. Server/DC:
-`search` (GET/POST) with `startAt`/`maxResults`/`total`; `search/jql` does not exist there (404)."""
+id/key are asked for; an embedded changelog cut to its newest 40 histories, as Cloud cuts it) and
+`search/approximate-count`; the legacy `search` answers 410. Server/DC: `search` (GET/POST) with
+`startAt`/`maxResults`/`total` and the whole changelog; `search/jql` does not exist there (404)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from jira_sandbox.issue_view import FieldSelection, IssueRenderer
 from jira_sandbox.jql import TranslationContext, parse, translate
 from jira_sandbox.jql.ast import Query as JqlQuery
 from jira_sandbox.responses import json_response
+from jira_sandbox.routes.changelogs import cut_embedded_changelog
 
 router = APIRouter(prefix="/rest/api/{api_version}")
 
@@ -96,6 +98,8 @@ def _enhanced_search(ctx: Api, params: dict[str, Any]) -> Response:
         issues, renderer = _render(
             ctx, db, page_ids, params.get("fields"), "id", params.get("expand"), params.get("properties")
         )
+        for issue in issues:  # Cloud embeds only the newest histories (JRACLOUD-96459)
+            cut_embedded_changelog(issue)
         body: dict[str, Any] = {"issues": issues}
         end = offset + len(page_ids)
         if end < len(ids):
