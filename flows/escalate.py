@@ -32,11 +32,12 @@ from escalator.sharding.coverage import ShardCoverage
 from escalator.sharding.shards import SHARD_RUNNER_TAG, Shard
 from escalator.sweep.apply import DryRunWriter, Writer
 from escalator.sweep.coverage import Coverage
+from escalator.sweep.histories import with_histories
 from escalator.sweep.jira_writer import JiraWriter
 from escalator.sweep.lock import policy_lock
 from escalator.sweep.parameters import SweepParameters
 from escalator.sweep.policies import PolicyRun
-from escalator.sweep.records import ArtifactKeys, readable_issues
+from escalator.sweep.records import ArtifactKeys
 from escalator.sweep.report import SweepReport, run_verdict
 from tasks.apply import apply_plan
 from tasks.audit import PolicyAudit, audit_target, check_audit_sink, policy_audit
@@ -166,10 +167,10 @@ def sweep_policy(
         audit.settle(jira)  # first: a killed run's intents reconciled, its unpublished records carried
         if jql != policy.scope:
             logger.info("%s: searching %s", policy.name, jql)
-        pages = jira.policy_pages(policy, jql=jql, page_size=params.page_size, partitions=partitions)
+        pages = jira.policy_pages(policy, jql=jql, page_size=params.page_size, partitions=partitions, changelog=False)
         fetched = 0
         while batch := fetch_batch(pages, params.pages_per_batch, policy.name):
-            issues, page_problems = readable_issues(batch)
+            issues, page_problems = with_histories(jira, batch, policy, now)  # the changelog where it matters
             problems.extend(page_problems)
             fetched += len(issues) + len(page_problems)
             parts.append(evaluate_batch(quote(issues), policy, now, inactive_users, identity))

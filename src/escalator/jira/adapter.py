@@ -11,7 +11,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -21,10 +21,19 @@ from escalator.core.decision import Decision
 from escalator.core.history import IssueHistory
 from escalator.core.issue import STATE_PROPERTY_KEY, EscalationState
 from escalator.core.policy import Policy
+from escalator.jira.changelogs import BULK_ISSUES, CHANGELOG_FIELDS, ChangelogRead, add_bulk_page, whole_changelog
 from escalator.jira.edit import issue_edit
 from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, JiraUnexpectedResponse
 from escalator.jira.history import HISTORY_FIELDS, ISSUE_KEY, history_from_json, keys_jql, missing_keys
-from escalator.jira.pages import CloudPaging, SearchPage, ServerPaging, issue_key, page_issues, read_page
+from escalator.jira.pages import (
+    CloudPaging,
+    SearchPage,
+    ServerPaging,
+    changelog_problem,
+    issue_key,
+    page_issues,
+    read_page,
+)
 from escalator.jira.preflight import PreflightReport, run_preflight
 from escalator.jira.retry import RetryPolicy
 from escalator.jira.scope import split_order_by
@@ -162,20 +171,30 @@ class JiraAdapter:
             yield from self._server_pages(body, custom)
 
     def policy_pages(
-        self, policy: Policy, *, jql: str | None = None, page_size: int = DEFAULT_PAGE_SIZE, partitions: int = 1
+        self,
+        policy: Policy,
+        *,
+        jql: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        partitions: int = 1,
+        changelog: bool = True,
     ) -> Iterator[SearchPage]:
         """``search_pages`` for ``jql`` (default: the policy's scope; a sweep narrows it, see ``scope.py``) with
         the policy's custom fields; with ``partitions`` > 1 the query is cut into that many disjoint slices by
-        creation time, paged concurrently (see ``partitioned_pages``)."""
+        creation time, paged concurrently (see ``partitioned_pages``). A sweep reads without the ``changelog``
+        and asks for the whole changelog of the issues that need it (``complete_changelogs``)."""
         fields = policy.fields_read()
         jql = jql or policy.scope
         if partitions > 1:
             slices = self.created_slices(jql, partitions)
             if slices is not None and len(slices) > 1:
                 return partitioned_pages(
-                    [self.search_pages(part, custom_fields=fields, page_size=page_size) for part in slices]
+                    [
+                        self.search_pages(part, custom_fields=fields, page_size=page_size, changelog=changelog)
+                        for part in slices
+                    ]
                 )
-        return self.search_pages(jql, custom_fields=fields, page_size=page_size)
+        return self.search_pages(jql, custom_fields=fields, page_size=page_size, changelog=changelog)
 
     def created_slices(self, jql: str, count: int) -> list[str] | None:
         """``jql`` cut into about ``count`` disjoint JQL slices that together match exactly what it matches:
@@ -267,6 +286,93 @@ class JiraAdapter:
             if snapshot.state_problem is not None:
                 LOG.warning("%s: %s", snapshot.key, snapshot.state_problem)
         return page
+
+    def complete_changelogs(self, ids: Mapping[str, str | None]) -> ChangelogRead:
+        """The whole changelog of each issue (by key, with Jira's id from the search where known), as much of it
+        as the core reads (``changelogs.py``): on Cloud by ``changelog/bulkfetch``, 1,000 issues a request and the
+        fields of ``CHANGELOG_FIELDS`` only; on Data Center by a search of 100 keys a request, whose embedded
+        changelog is whole. Reads only."""
+        read = ChangelogRead()
+        if not ids:
+            return read
+        if self.deployment == "cloud":
+            self._bulk_changelogs(ids, read)
+        else:
+            self._searched_changelogs(list(ids), read)
+        return read
+
+    def _bulk_changelogs(self, ids: Mapping[str, str | None], read: ChangelogRead) -> None:
+        keys_by_id = {issue_id: key for key, issue_id in ids.items() if issue_id is not None}
+        read.problems += [
+            SnapshotProblem(key, "Jira's search gave no issue id to ask for its changelog by")
+            for key, issue_id in ids.items()
+            if issue_id is None
+        ]
+        wanted = sorted(keys_by_id, key=int)
+        histories: dict[str, list[Any]] = {}
+        for index in range(0, len(wanted), BULK_ISSUES):
+            body: dict[str, Any] = {
+                "issueIdsOrKeys": wanted[index : index + BULK_ISSUES],
+                "fieldIds": list(CHANGELOG_FIELDS),
+                "maxResults": 10000,
+            }
+            paging = CloudPaging()
+            token: str | None = None
+            while True:
+                answer = self._transport.post(
+                    "changelog/bulkfetch", body if token is None else {**body, "nextPageToken": token}, read=True
+                )
+                read.requests += 1
+                add_bulk_page(answer, keys_by_id, histories)
+                token = paging.next_token(answer)
+                if token is None:
+                    break
+        for key in keys_by_id.values():
+            found = whole_changelog(key, histories.get(key, []))
+            if isinstance(found, SnapshotProblem):
+                read.problems.append(found)
+            else:
+                read.found[key] = found
+
+    def _searched_changelogs(self, keys: list[str], read: ChangelogRead) -> None:
+        valid = [key for key in keys if ISSUE_KEY.fullmatch(key)]
+        read.problems += [
+            SnapshotProblem(key, "not a Jira issue key: its changelog cannot be asked for")
+            for key in keys
+            if not ISSUE_KEY.fullmatch(key)
+        ]
+        for index in range(0, len(valid), DEFAULT_PAGE_SIZE):
+            chunk = valid[index : index + DEFAULT_PAGE_SIZE]
+            while chunk:
+                body = {
+                    "jql": keys_jql(chunk),
+                    "maxResults": len(chunk),
+                    "fields": ["created"],
+                    "expand": ["changelog"],
+                }
+                try:
+                    answers = list(self._server_answers(body))
+                except JiraBadRequest as error:  # an issue deleted or moved since the search: asked for no more
+                    absent = missing_keys(error.messages)
+                    if not absent or not set(absent) & set(chunk):
+                        raise
+                    chunk = [key for key in chunk if key not in absent]
+                    read.requests += 1
+                    continue
+                read.requests += len(answers)
+                for answer in answers:
+                    for position, raw in enumerate(answer["issues"]):
+                        key = issue_key(raw, position)
+                        changelog = raw.get("changelog") if isinstance(raw, dict) else None
+                        if key not in chunk:
+                            continue
+                        if not isinstance(changelog, dict):
+                            read.problems.append(SnapshotProblem(key, "Jira's answer has no changelog"))
+                        elif (problem := changelog_problem(changelog)) is not None:
+                            read.problems.append(SnapshotProblem(key, f"unreadable changelog: {problem}"))
+                        else:
+                            read.found[key] = changelog
+                break
 
     def issue_histories(self, keys: Iterable[str], *, batch: int = DEFAULT_PAGE_SIZE) -> IssueHistories:
         """What Jira says happened to each of ``keys`` (created, resolved, its changelog and comments): one

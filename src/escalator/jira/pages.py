@@ -17,7 +17,7 @@ issue or end one search with a clear error; it must never crash the sweep, hang 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from escalator.core.issue import STATE_PROPERTY_KEY, IssueSnapshot, SnapshotProblem
@@ -30,6 +30,7 @@ __all__ = [
     "CloudPaging",
     "SearchPage",
     "ServerPaging",
+    "changelog_problem",
     "issue_problem",
     "page_issues",
     "page_limit",
@@ -44,10 +45,12 @@ MAX_KEY_LENGTH = 255
 
 @dataclass(frozen=True)
 class SearchPage:
-    """One page of a search: its issues, and the problems found in their data (never dropped silently)."""
+    """One page of a search: its issues, and the problems found in their data (never dropped silently), and
+    Jira's id of each issue read (by key), which the changelog operations answer by."""
 
     issues: list[IssueSnapshot]
     problems: list[SnapshotProblem]
+    ids: dict[str, str] = field(default_factory=dict)
 
 
 def page_issues(answer: Any) -> list[Any]:
@@ -73,6 +76,7 @@ def read_page(
     custom = list(custom_fields)
     issues: list[IssueSnapshot] = []
     problems: list[SnapshotProblem] = []
+    ids: dict[str, str] = {}
     for position, raw in enumerate(page_issues(answer)):
         key = issue_key(raw, position)
         wrong = issue_problem(raw, deployment, custom)
@@ -83,7 +87,10 @@ def read_page(
             issues.append(snapshot_from_json(raw, deployment, custom, acting_user, seal))
         except JiraUnexpectedResponse as error:
             problems.append(SnapshotProblem(key, str(error)))
-    return SearchPage(issues, problems)
+            continue
+        if isinstance(raw.get("id"), str) and raw["id"].isdigit():
+            ids[key] = raw["id"]
+    return SearchPage(issues, problems, ids)
 
 
 def issue_key(raw: Any, position: int) -> str:
@@ -132,7 +139,7 @@ def issue_problem(raw: Any, deployment: Deployment, custom_fields: Iterable[str]
     for name in custom_fields:
         if _depth(fields.get(name)) > MAX_VALUE_DEPTH:
             return f"fields.{name}: nested deeper than {MAX_VALUE_DEPTH} levels"
-    return _properties_problem(raw.get("properties")) or _changelog_problem(raw.get("changelog"))
+    return _properties_problem(raw.get("properties")) or changelog_problem(raw.get("changelog"))
 
 
 def _properties_problem(properties: Any) -> str | None:
@@ -145,7 +152,8 @@ def _properties_problem(properties: Any) -> str | None:
     return None
 
 
-def _changelog_problem(changelog: Any) -> str | None:
+def changelog_problem(changelog: Any) -> str | None:
+    """What keeps ``changelog`` (``{"histories": [...], ...}``, as a search embeds it) from being read, or None."""
     if changelog is None:
         return None
     if not isinstance(changelog, dict):

@@ -35,6 +35,7 @@ __all__ = [
     "SYSTEM_FIELDS",
     "Deployment",
     "SnapshotProblem",
+    "history_fields",
     "parse_jira_time",
     "snapshot_from_json",
     "state_from_properties",
@@ -107,6 +108,23 @@ def snapshot_from_json(
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # ValidationError is a ValueError
         raise JiraUnexpectedResponse(f"issue {key}: cannot read its fields ({_short(exc)})") from None
     return snapshot
+
+
+def history_fields(changelog: Any, deployment: Deployment, acting_user: str | None) -> dict[str, Any]:
+    """The snapshot's fields that come from the changelog (``{"histories": [...], "total": n}`` as a search embeds
+    it), for a snapshot read without one: ``snapshot.model_copy(update=history_fields(...))`` is the snapshot
+    ``snapshot_from_json`` makes from the issue with that changelog inline. ``JiraUnexpectedResponse`` when it
+    cannot be read."""
+    try:
+        changed = _changed_at(changelog, deployment, acting_user)
+        return {
+            "assignee_changed_at": changed.get("assignee"),
+            "priority_changed_at": changed.get("priority"),
+            "human_changed_at": changed.get("human"),
+            "escalator_changes": _escalator_changes(changelog, deployment, acting_user),
+        }
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise JiraUnexpectedResponse(f"cannot read the changelog ({_short(exc)})") from None
 
 
 def state_from_properties(key: str, properties: Any, seal: StateSeal) -> tuple[EscalationState | None, str | None]:

@@ -1,0 +1,82 @@
+"""Which issues need their changelog for a decision: a sweep reads its pages without the changelog and asks Jira for
+the history of these issues alone (Jira Cloud embeds at most an issue's 40 newest histories in a search anyway).
+
+Read without its changelog, an issue is decided as if nobody had changed its assignee or priority and escalator had
+never changed it: its clock starts as early as its fields allow (at creation, or at the stored state's escalation).
+The changelog can only start a clock later (a person's change, rule 4), rebuild a missing or replayed state from
+escalator's own changes (``state.py``), or show a person's override. So, rule by rule:
+
+- an issue that rule 1 leaves alone (resolved, exempt) is decided without any history: not needed;
+- an issue with a stored escalation state (trusted or not) may have been changed by a person since escalator
+  changed it (humans win), or carry a state put back: always needed;
+- an issue without a state is due only once the working time since its clock started reaches a window, and its
+  clock never starts before creation; a state rebuilt from escalator's changes keeps the category the issue
+  matches (any category, when it matches none) and restarts the clock after creation. So it is needed once the
+  working time since creation reaches the shortest window (any level, or the unassigned window) of its category
+  (of every category when it matches none), or once the escalation deadline has passed since creation.
+
+An issue that needs no history is therefore decided, with or without it, with the same outcome, reason code,
+levels, actions and state; only the clock it names may differ (the earliest possible instead of a person's later
+change). One case is found later than with the whole changelog: an issue whose stored state was deleted, while it
+cannot yet be due; its data problem is recorded from the sweep in which it could first be due.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from escalator.core.calendar import Calendar
+from escalator.core.evaluate import _Rules  # rule 1, as the evaluation applies it
+from escalator.core.issue import IssueSnapshot
+from escalator.core.matching import matches
+from escalator.core.policy import Category, Policy, working_window
+
+__all__ = ["HistoryNeed"]
+
+
+class HistoryNeed:
+    """``needs(issue)`` for one policy at one instant, with each category's shortest window worked out once."""
+
+    def __init__(self, policy: Policy, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("HistoryNeed needs a timezone-aware 'now'")
+        self.policy = policy
+        self.now = now
+        self._rules = _Rules(policy, now, frozenset())
+        self._shortest: dict[str, tuple[Calendar, timedelta]] = {}
+        for category in policy.categories:
+            calendar = policy.calendar_for(category)
+            windows = [level.window for level in category.levels]
+            if category.unassigned_window is not None:
+                windows.append(category.unassigned_window)
+            self._shortest[category.name] = (calendar, min(working_window(window, calendar) for window in windows))
+        # Working time never exceeds wall time: younger than every shortest window, no category can be due.
+        self._young = min((window for _, window in self._shortest.values()), default=timedelta.max)
+        deadline = policy.escalation_deadline
+        self._deadline = deadline.wall_clock() if deadline is not None else None
+
+    def needs(self, issue: IssueSnapshot) -> bool:
+        """Whether the decision about ``issue`` (read without its changelog) can depend on its changelog."""
+        if self._rules.rule_1_left_alone(issue) is not None:
+            return False
+        if issue.state is not None or issue.state_problem is not None:
+            return True
+        age = self.now - issue.created
+        if self._deadline is not None and age > self._deadline:
+            return True
+        if age < self._young:
+            return False
+        return any(self._could_be_due(issue, category) for category in self._categories(issue))
+
+    def _categories(self, issue: IssueSnapshot) -> list[Category]:
+        matched = next((category for category in self.policy.categories if matches(category, issue)), None)
+        return [matched] if matched is not None else list(self.policy.categories)
+
+    def _could_be_due(self, issue: IssueSnapshot, category: Category) -> bool:
+        calendar, shortest = self._shortest[category.name]
+        if self.now - issue.created < shortest:
+            return False
+        try:
+            return calendar.business_time_between(issue.created, self.now) >= shortest
+        except (ValueError, OverflowError):  # the evaluation makes this a data problem, from the full history
+            return True
