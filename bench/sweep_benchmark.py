@@ -28,6 +28,7 @@ Run from the project root: ``make bench``, or ``uv run --frozen python bench/swe
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -105,6 +106,8 @@ def window_minutes(created: list[int], share: float) -> int:
 
 def run_case(runner: str, count: int, share: float, limits: Limits, workdir: Path) -> dict[str, Any]:
     """One runner on a fresh sandbox seeded with ``count`` issues; its own numbers plus the sandbox's counts."""
+    from history_check import compare_plans  # bench/, the script's own folder
+
     from jira_sandbox.faults import FaultConfig
     from jira_sandbox.testing import running_sandbox
 
@@ -120,6 +123,11 @@ def run_case(runner: str, count: int, share: float, limits: Limits, workdir: Pat
         policy.write_text(POLICY.format(name="bench-sweep", scope=SCOPE, window=window, owner=OWNER))
         warm_up = workdir / "warm-up.yaml"
         warm_up.write_text(POLICY.format(name="bench-warm-up", scope=WARM_UP_SCOPE, window=window, owner=OWNER))
+        plans = (
+            compare_plans(sandbox.url, sandbox.user, sandbox.token, policy, limits.page_size)
+            if runner == "flow"
+            else None
+        )
         env = {**os.environ, "JIRA_URL": sandbox.url, "JIRA_EMAIL": sandbox.user, "JIRA_API_TOKEN": sandbox.token}
         env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -138,7 +146,11 @@ def run_case(runner: str, count: int, share: float, limits: Limits, workdir: Pat
             result: dict[str, Any] = json.loads(child.stdout.readline())
             child.wait()
         counts = sandbox.request_counts()
+        changelog_reads = sum(record.path.endswith("/changelog/bulkfetch") for record in sandbox.requests())
+    if plans is not None:
+        result["plans"] = plans
     result.update(
+        changelog_reads=changelog_reads,
         open=len(created),
         window_min=window,
         search=counts.search,
@@ -199,6 +211,27 @@ def report(rows: list[dict[str, Any]], limits: Limits) -> str:
     return "\n".join(lines)
 
 
+def history_report(rows: list[dict[str, Any]]) -> str:
+    """The changelog read where it can change a decision, per row: the flow run's bulk changelog requests, and the
+    plan check (``history_check.py``) of the selective read against every issue's whole changelog."""
+    lines = [
+        "| N | workload | histories needed | bulkfetch requests (flow run) | whole-changelog requests | same plan |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        flow, plans = row["flow"], row["flow"].get("plans", {})
+        cells = [
+            f"{row['n']:,}",
+            row["workload"],
+            f"{plans.get('histories_needed', 0):,} of {plans.get('issues', 0):,}",
+            f"{flow['changelog_reads']:,}",
+            f"{plans.get('whole_history_requests', 0):,}",
+            "yes" if plans.get("same_plan") else f"NO: {plans.get('differences')}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated issue counts (default 1000,10000)")
@@ -252,6 +285,8 @@ def main() -> None:
         f"(PUT, DELETE each), page size {limits.page_size}"
     )
     print(report(rows, limits))
+    print()
+    print(history_report(rows))
     if args.json:
         args.json.write_text(json.dumps({"limits": limits.__dict__, "rows": rows}, indent=2))
 
@@ -323,8 +358,8 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
     from escalator.jira.adapter import JiraAdapter
     from escalator.jira.settings import JiraSettings
     from escalator.sweep.apply import apply_decisions
+    from escalator.sweep.histories import with_histories
     from escalator.sweep.jira_writer import JiraWriter
-    from escalator.sweep.records import readable_issues
 
     params = sweep_parameters(page_size=page_size)
     wait_for_go()
@@ -339,8 +374,9 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
         now = datetime.now(UTC)
         parts, evaluated = [], 0
         partitions = params.partitions_for(check.scope_count)
-        for page in jira.policy_pages(loaded.policy, jql=jql, page_size=page_size, partitions=partitions):
-            issues, _ = readable_issues([page])
+        pages = jira.policy_pages(loaded.policy, jql=jql, page_size=page_size, partitions=partitions, changelog=False)
+        while batch := list(itertools.islice(pages, params.pages_per_batch)):  # as the flow's fetch-issues task
+            issues, _ = with_histories(jira, batch, loaded.policy, now)
             evaluated += len(issues)
             parts.append(evaluate(issues, loaded.policy, now, inactive_users=inactive))
         plan = merge_plans(parts, loaded.policy)

@@ -31,6 +31,7 @@ def busy(sandbox: Sandbox, label: str, flips: int) -> str:
         )
     return sandbox.add_issue(
         project="OPS",
+        issuetype="Incident",  # the project's own types: the preflight tests sample them
         labels=[label],
         assignee=person(sandbox, CAROL),
         created=NOW - timedelta(days=1),
@@ -72,6 +73,7 @@ def test_bulkfetch_takes_a_thousand_issues_a_request_and_pages(cloud: Sandbox) -
         *(
             {
                 "project": "OPS",
+                "issuetype": "Incident",
                 "labels": [label],
                 "created": NOW - timedelta(days=1),
                 "changelog": [
