@@ -33,6 +33,7 @@ MAX_ISSUES = 1000
 MAX_FIELDS = 10
 DEFAULT_RESULTS = 1000
 MAX_RESULTS = 10000
+RENDER_CHUNK = 100
 BAD_TOKEN = "The provided next page token is invalid or expired."
 
 
@@ -108,7 +109,10 @@ def _histories(renderer: IssueRenderer, ids: list[int], fields: set[str]) -> lis
     if not ids:
         return []
     found: list[tuple[str, int, int, dict[str, Any]]] = []
-    for issue_id, histories in renderer.histories_by_issue(ids).items():
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(ids), RENDER_CHUNK):  # keeps each query's variables well under SQLite's limit
+        grouped.update(renderer.histories_by_issue(ids[start : start + RENDER_CHUNK]))
+    for issue_id, histories in grouped.items():
         for history in histories:
             items = [item for item in history["items"] if not fields or _field_id(item) in fields]
             if items:
