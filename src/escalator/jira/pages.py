@@ -22,7 +22,7 @@ from typing import Any
 
 from escalator.core.issue import STATE_PROPERTY_KEY, IssueSnapshot, SnapshotProblem
 from escalator.jira.errors import JiraProtocolError, JiraUnexpectedResponse
-from escalator.jira.snapshot import Deployment, snapshot_from_json
+from escalator.jira.snapshot import Deployment, display_names, snapshot_from_json
 from escalator.jira.state_seal import StateSeal
 
 __all__ = [
@@ -45,11 +45,13 @@ MAX_KEY_LENGTH = 255
 
 @dataclass(frozen=True)
 class SearchPage:
-    """One page of a search: its issues, and the problems found in their data (never dropped silently), and
-    Jira's id of each issue read (by key), which the changelog operations answer by."""
+    """One page of a search: its issues, the problems found in their data (never dropped silently), the display
+    names of the people assigned its issues, by id (for the records, beside the ids), and Jira's id of each issue
+    read, by key (the changelog operations answer by it)."""
 
     issues: list[IssueSnapshot]
     problems: list[SnapshotProblem]
+    people: dict[str, str] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)
 
 
@@ -77,6 +79,7 @@ def read_page(
     issues: list[IssueSnapshot] = []
     problems: list[SnapshotProblem] = []
     ids: dict[str, str] = {}
+    people: dict[str, str] = {}
     for position, raw in enumerate(page_issues(answer)):
         key = issue_key(raw, position)
         wrong = issue_problem(raw, deployment, custom)
@@ -88,9 +91,10 @@ def read_page(
         except JiraUnexpectedResponse as error:
             problems.append(SnapshotProblem(key, str(error)))
             continue
+        people.update(display_names(raw["fields"], deployment))
         if isinstance(raw.get("id"), str) and raw["id"].isdigit():
             ids[key] = raw["id"]
-    return SearchPage(issues, problems, ids)
+    return SearchPage(issues, problems, people, ids)
 
 
 def issue_key(raw: Any, position: int) -> str:
