@@ -183,8 +183,10 @@ def test_an_issue_that_cannot_be_due_needs_no_history_and_one_that_can_does() ->
 
 
 def test_a_deleted_state_is_found_once_the_issue_could_be_due() -> None:
-    """Escalator's changes on an issue without its state: the whole changelog rebuilds the state (a data problem);
-    read without it, the issue is decided as never escalated until it could be due, and then from its history."""
+    """Escalator's changes on an issue without its state, made under a shorter window than its category has now
+    (20 minutes after creation; SUP's shortest window is 1h): the whole changelog rebuilds the state (a data
+    problem); read without it, the issue is decided as never escalated until it could be due, then from its history.
+    (Escalated under this policy, it would have been due then, so old enough to need its history now.)"""
     policy = POLICIES["restart"]
     created = datetime(2026, 11, 16, 9, 0, tzinfo=BERLIN)
     escalated = created + timedelta(minutes=20)

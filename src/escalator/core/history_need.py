@@ -17,8 +17,10 @@ escalator's own changes (``state.py``), or show a person's override. So, rule by
 
 An issue that needs no history is therefore decided, with or without it, with the same outcome, reason code,
 levels, actions and state; only the clock it names may differ (the earliest possible instead of a person's later
-change). One case is found later than with the whole changelog: an issue whose stored state was deleted, while it
-cannot yet be due; its data problem is recorded from the sweep in which it could first be due.
+change). An issue whose stored state was deleted was escalated when it was due, so it is old enough to need its
+history now and its state is rebuilt as before, unless it was escalated under a shorter window than its category
+has now (a policy version since, another category): that one is decided as never escalated, and its data problem
+recorded, from the sweep in which it could first be due.
 """
 
 from __future__ import annotations
