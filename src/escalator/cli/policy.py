@@ -189,8 +189,22 @@ def _print_trace(loaded: LoadedPolicy, issue: IssueSnapshot, decision: Decision,
                 f"{format_timedelta(decision.elapsed)} of a {format_timedelta(decision.window)} window",
             )
         )
+    if decision.paused is not None:
+        category = policy.category(decision.category or "")
+        statuses = (
+            ", ".join(
+                policy.pause_statuses
+                if category is None or category.pause_statuses is None
+                else category.pause_statuses
+            )
+            or "none"
+        )
+        paused_now = " (paused now)" if decision.reason_code == "paused" else ""
+        rows.append(("clock paused", f"{format_timedelta(decision.paused)} in {statuses}{paused_now}"))
     if decision.due_at is not None:
         rows.append(("next level due", format_instant(decision.due_at)))
+    if decision.data_problem is not None:
+        rows.append(("data problem", decision.data_problem))
     if decision.levels_passed:
         rows.append(("levels passed", ", ".join(decision.levels_passed)))
     for skipped in decision.owners_skipped:

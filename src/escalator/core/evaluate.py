@@ -431,7 +431,8 @@ class _Rules:
         due_local = due.due_at.astimezone(ZoneInfo(place.calendar.timezone))
         reason = (
             f"{place.key} has been open {format_timedelta(due.elapsed)} of working time since {clock.since(place)}"
-            f"{due.pause_words()}; {place.next_level.name} is due after {format_timedelta(due.window)}, at {format_instant(due_local)}."
+            f"{due.pause_words()}; {place.next_level.name} is due after {format_timedelta(due.window)}, "
+            f"at {format_instant(due_local)}."
         )
         return _decision(place, "no_action", "not_due", reason, clock, due)
 

@@ -30,6 +30,7 @@ from escalator.core.issue import (
 )
 from escalator.jira.errors import JiraUnexpectedResponse
 from escalator.jira.state_seal import StateSeal
+from escalator.jira.status_history import status_changes, status_history_since
 
 __all__ = [
     "SYSTEM_FIELDS",
@@ -81,8 +82,10 @@ def snapshot_from_json(
         raise JiraUnexpectedResponse(f"a search result without key or fields: {sorted(raw)[:8]}")
     try:
         state, state_problem = state_from_properties(key, raw.get("properties"), seal or StateSeal())
-        changed = _changed_at(raw.get("changelog"), deployment, acting_user)
+        changelog = raw.get("changelog")
+        changed = _changed_at(changelog, deployment, acting_user)
         status = fields.get("status") or {}
+        updated = parse_jira_time(fields["updated"]) if fields.get("updated") else None
         snapshot = IssueSnapshot(
             key=key,
             project=_name(fields.get("project"), "key"),
@@ -96,13 +99,15 @@ def snapshot_from_json(
             components=tuple(_name(c) for c in fields.get("components") or ()),
             fields={field: _field_value(fields.get(field)) for field in custom_fields},
             created=parse_jira_time(fields["created"]),
-            updated=parse_jira_time(fields["updated"]) if fields.get("updated") else None,
+            updated=updated,
             assignee_changed_at=changed.get("assignee"),
             priority_changed_at=changed.get("priority"),
             human_changed_at=changed.get("human"),
             state=state,
             state_problem=state_problem,
-            escalator_changes=_escalator_changes(raw.get("changelog"), deployment, acting_user),
+            escalator_changes=_escalator_changes(changelog, deployment, acting_user),
+            status_changes=status_changes(changelog.get("histories") or () if isinstance(changelog, dict) else ()),
+            status_history_since=status_history_since(changelog, updated),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # ValidationError is a ValueError
         raise JiraUnexpectedResponse(f"issue {key}: cannot read its fields ({_short(exc)})") from None
