@@ -190,15 +190,9 @@ def _print_trace(loaded: LoadedPolicy, issue: IssueSnapshot, decision: Decision,
             )
         )
     if decision.paused is not None:
-        category = policy.category(decision.category or "")
-        statuses = (
-            ", ".join(
-                policy.pause_statuses
-                if category is None or category.pause_statuses is None
-                else category.pause_statuses
-            )
-            or "none"
-        )
+        used = policy.category(decision.category or "")
+        names = policy.pause_statuses if used is None or used.pause_statuses is None else used.pause_statuses
+        statuses = ", ".join(names) or "none"
         paused_now = " (paused now)" if decision.reason_code == "paused" else ""
         rows.append(("clock paused", f"{format_timedelta(decision.paused)} in {statuses}{paused_now}"))
     if decision.due_at is not None:
