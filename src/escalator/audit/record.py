@@ -34,8 +34,9 @@ __all__ = [
 # the author and committer date of the policy file's last commit. 4: deadline_at is set on an issue's first
 # escalation too (its first escalation starts the deadline), so every live escalation names its deadline; breach
 # (a deadline breach recorded when it starts, once a day while it lasts and when it ends: outcome breach_ended)
-# and reconciled_by.
-SCHEMA_VERSION = 4
+# and reconciled_by. 5: paused (working time the clock stood still in a pause status) and channels (the
+# notification blocks an escalation was sent to, or in a dry run would have been; a failed one is in warning).
+SCHEMA_VERSION = 5
 
 
 class RunInfo(BaseModel):
@@ -77,6 +78,12 @@ class AuditRecord(BaseModel):
     owners_skipped: str = Field(default="", description="owner at level (why); ...")
     elapsed: str | None = Field(default=None, description="working time since the level's clock started")
     window: str | None = None
+    paused: str | None = Field(default=None, description="working time the clock stood still in a pause status")
+    channels: str = Field(
+        default="",
+        description="notification blocks sent the status summary (in a dry run: that would have been); a failed "
+        "one is named in warning",
+    )
     clock_started_at: AwareDatetime | None = None
     deadline_at: AwareDatetime | None = None
     deadline_breached: bool = False
@@ -211,6 +218,8 @@ def _record(
         owners_skipped="; ".join(f"{s.owner} at {s.level} ({s.reason})" for s in decision.owners_skipped),
         elapsed=format_timedelta(decision.elapsed) if decision.elapsed is not None else None,
         window=format_timedelta(decision.window) if decision.window is not None else None,
+        paused=format_timedelta(decision.paused) if decision.paused is not None else None,
+        channels=", ".join(actions.channels) if actions else "",
         clock_started_at=decision.clock_started_at,
         deadline_at=deadline_at,
         deadline_breached=decision.deadline_breached,

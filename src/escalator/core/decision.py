@@ -111,6 +111,7 @@ class Actions(_Frozen):
     notify_assignee: bool = False
     notify_watchers: bool = False
     notify_users: tuple[str, ...] = ()
+    channels: tuple[str, ...] = Field(default=(), description="notification blocks sent the status summary")
     comment: str
     summary: StatusSummary | None = Field(
         default=None, description="what ``comment`` says, as values: the Jira adapter writes people as mentions"

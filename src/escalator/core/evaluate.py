@@ -565,6 +565,7 @@ def _actions(summary: StatusSummary, final: Level) -> Actions:
         notify_assignee=final.notify.assignee,
         notify_watchers=final.notify.watchers,
         notify_users=final.notify.users,
+        channels=final.notify.channels,
         comment=summary.text(),
         summary=summary,
     )

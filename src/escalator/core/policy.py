@@ -125,6 +125,11 @@ class Notify(_Frozen):
     assignee: bool = False
     watchers: bool = False
     users: tuple[str, ...] = ()
+    channels: tuple[Annotated[str, Field(pattern=r"^([a-z0-9][a-z0-9-]*/)?[a-zA-Z0-9][\w.-]*$")], ...] = Field(
+        default=(),
+        description="Prefect notification blocks (e.g. slack-webhook/support-leads, or a block's name) sent the "
+        "status summary and the issue's link once the escalation is in Jira",
+    )
 
     @property
     def anyone(self) -> bool:
