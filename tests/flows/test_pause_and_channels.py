@@ -110,7 +110,7 @@ class Receiver:
         received = self.received
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 received.append((self.path, json.loads(body or b"{}")))
                 self.send_response(500 if self.path.startswith("/fail") else 200)
@@ -156,7 +156,7 @@ def test_channels_are_sent_the_summary_after_the_write_and_a_failed_one_is_a_war
     notify = "{channels: [custom-webhook/escalations-hook, broken-hook]}"  # by type and name, and by name alone
     policy = policy_file(tmp_path, "channel-demo", notify)
 
-    dry_state, dry_reports = sweep(policies=[policy], dry_run=True)
+    dry_state, _ = sweep(policies=[policy], dry_run=True)
     assert dry_state.is_completed(), dry_state.message
     assert receiver.received == []  # a dry run sends nothing
     dry_rows = records(dry_state.state_details.flow_run_id, "escalator-channel-demo-decisions")
