@@ -76,6 +76,22 @@ def test_explain_prints_the_trace(tmp_path: Path) -> None:
         assert expected in output
 
 
+def test_explain_says_how_long_the_clock_was_paused(tmp_path: Path) -> None:
+    example = POLICIES / "examples" / "support-waiting-issue.json"
+    args = ("policy", "explain", "--policy", str(POLICIES / "support.yaml"), "--issue-json", str(example))
+    code, output = run(*args, "--at", "2026-11-24T14:00:00-05:00")
+    assert code == 0, output
+    assert "escalate (due)" in output
+    assert "clock paused      2h 00m in Waiting for customer" in output
+    assert "Clock paused: 2h 00m of working time." in output  # in the status comment too
+    waiting = json.loads(example.read_text()) | {"status": "Waiting for customer"}
+    waiting["status_changes"] = waiting["status_changes"][:1]
+    (tmp_path / "waiting.json").write_text(json.dumps(waiting))
+    code, output = run(*args[:-1], str(tmp_path / "waiting.json"), "--at", "2026-11-24T14:00:00-05:00")
+    assert code == 0, output
+    assert "no_action (paused)" in output and "5h 00m in Waiting for customer (paused now)" in output
+
+
 def test_explain_json_is_a_decision(tmp_path: Path) -> None:
     code, output = run(
         "policy",
