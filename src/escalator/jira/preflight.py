@@ -1,5 +1,5 @@
 """Before the first write of a run: does the policy fit this Jira? Checks the credentials, the priorities,
-the people, the custom fields and the scope JQL, then (for a run that writes) what Jira can refuse in each
+the pause statuses, the people, the custom fields and the scope JQL, then (for a run that writes) what Jira can refuse in each
 project and issue type the scope reaches (``fit.py``: permissions, assignable owners, priority schemes, edit
 screens), collects every problem, and raises them together. Reads only.
 
@@ -52,6 +52,8 @@ def run_preflight(
     for name in sorted(policy.all_priorities() - set(known)):
         problems.append(f"priority {name!r} does not exist in this Jira (it has: {', '.join(known)})")
 
+    problems += _pause_status_problems(transport, policy)
+
     inactive: set[str] = set()
     missing: set[str] = set()
     for owner in sorted(policy.all_owners()):
@@ -94,6 +96,20 @@ def run_preflight(
     if problems:
         raise PreflightFailed(problems)
     return PreflightReport(deployment, user, known, frozenset(inactive), count)
+
+
+def _pause_status_problems(transport: Transport, policy: Policy) -> list[str]:
+    """Every pause status the policy names must exist: a misspelt one would never pause a clock."""
+    named = {*policy.pause_statuses, *(name for c in policy.categories for name in c.pause_statuses or ())}
+    if not named:
+        return []
+    known = {str(_object(s, "a status").get("name")) for s in _list(transport.get("status"), "status")}
+    folded = {name.casefold() for name in known}
+    return [
+        f"pause status {name!r} does not exist in this Jira (it has: {', '.join(sorted(known))})"
+        for name in sorted(named)
+        if name.casefold() not in folded
+    ]
 
 
 def _scope_count(transport: Transport, deployment: Deployment, jql: str) -> int:
