@@ -77,7 +77,10 @@ def test_every_problem_is_listed_and_nothing_is_written(sandbox: Sandbox, jira: 
 
 
 def test_pause_statuses_must_exist_in_jira_whatever_their_case(sandbox: Sandbox, jira: JiraAdapter) -> None:
-    jira.preflight(policy(sandbox, pause_statuses=["waiting for customer"]))  # exists, as "Waiting for customer"
+    report = jira.preflight(policy(sandbox, pause_statuses=["waiting for customer"]))  # as "Waiting for customer"
+    assert report.status_names["10002"] == "Waiting for customer"  # for status histories by id
+    assert jira.status_names["10002"] == "Waiting for customer"
+    assert jira.preflight(policy(sandbox)).status_names == {}  # read only for a policy that pauses clocks
     misspelt = policy(sandbox, pause_statuses=["Waiting for customer", "Waiting for custmer"])
     misspelt = misspelt.model_copy(
         update={"categories": (misspelt.categories[0].model_copy(update={"pause_statuses": ("On hold",)}),)}

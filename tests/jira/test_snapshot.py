@@ -127,3 +127,24 @@ def test_a_status_change_without_its_new_status_is_jiras_error_not_a_guess() -> 
     entry = {"created": "2026-11-01T12:00:00.000+0000", "items": [{"field": "status", "fromString": "To Do"}]}
     with pytest.raises(JiraUnexpectedResponse, match="OPS-1"):
         snapshot_from_json({**raw(), "changelog": {"total": 1, "histories": [entry]}}, "cloud")
+
+
+def test_a_renamed_status_is_named_as_jira_names_it_now() -> None:
+    renamed = {
+        "created": "2026-11-01T12:00:00.000+0000",
+        "items": [{"field": "status", "from": "1", "fromString": "Open", "to": "7", "toString": "Awaiting reply"}],
+    }
+    back = {
+        "created": "2026-11-01T14:00:00.000+0000",
+        "items": [{"field": "status", "from": "7", "fromString": "Awaiting reply", "to": "3", "toString": "Doing"}],
+    }
+    current = {"id": "3", "name": "In Progress", "statusCategory": {"key": "indeterminate"}}
+    issue = snapshot_from_json(
+        {**raw(status=current), "changelog": {"total": 2, "histories": [renamed, back]}},
+        "cloud",
+        status_names={"7": "Waiting for customer"},  # renamed since; "1" unknown to the caller: kept as written
+    )
+    assert [(c.from_status, c.to_status) for c in issue.status_changes] == [
+        ("Open", "Waiting for customer"),
+        ("Waiting for customer", "In Progress"),  # the issue's own status, by its id
+    ]

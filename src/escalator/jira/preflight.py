@@ -1,7 +1,7 @@
 """Before the first write of a run: does the policy fit this Jira? Checks the credentials, the priorities,
-the pause statuses, the people, the custom fields and the scope JQL, then (for a run that writes) what Jira can refuse in each
-project and issue type the scope reaches (``fit.py``: permissions, assignable owners, priority schemes, edit
-screens), collects every problem, and raises them together. Reads only.
+the pause statuses, the people, the custom fields and the scope JQL, then (for a run that writes) what Jira can
+refuse in each project and issue type the scope reaches (``fit.py``: permissions, assignable owners, priority
+schemes, edit screens), collects every problem, and raises them together. Reads only.
 
 Inactive owners are not a problem here: they are reported, and the core skips them
 (``evaluate(..., inactive_users=report.inactive_users)``).
@@ -9,7 +9,8 @@ Inactive owners are not a problem here: they are reported, and the core skips th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from escalator.core.policy import Policy
@@ -32,6 +33,8 @@ class PreflightReport:
     inactive_users: frozenset[str]
     scope_count: int | None
     """issues the scope matches now (approximate on Cloud)"""
+    status_names: Mapping[str, str] = field(default_factory=dict)
+    """status id -> name, read when the policy pauses clocks (a status history names statuses as they are now)"""
     states_signed: bool = False
     """whether escalation states are sealed with a state key; unsigned, any Jira user who may edit an issue can
     forge its state"""
@@ -52,7 +55,8 @@ def run_preflight(
     for name in sorted(policy.all_priorities() - set(known)):
         problems.append(f"priority {name!r} does not exist in this Jira (it has: {', '.join(known)})")
 
-    problems += _pause_status_problems(transport, policy)
+    status_names = _status_names(transport) if _pause_statuses(policy) else {}
+    problems += _pause_status_problems(policy, status_names)
 
     inactive: set[str] = set()
     missing: set[str] = set()
@@ -95,19 +99,25 @@ def run_preflight(
 
     if problems:
         raise PreflightFailed(problems)
-    return PreflightReport(deployment, user, known, frozenset(inactive), count)
+    return PreflightReport(deployment, user, known, frozenset(inactive), count, status_names)
 
 
-def _pause_status_problems(transport: Transport, policy: Policy) -> list[str]:
+def _pause_statuses(policy: Policy) -> set[str]:
+    return {*policy.pause_statuses, *(name for c in policy.categories for name in c.pause_statuses or ())}
+
+
+def _status_names(transport: Transport) -> dict[str, str]:
+    statuses = [_object(s, "a status") for s in _list(transport.get("status"), "status")]
+    return {str(s.get("id")): str(s.get("name")) for s in statuses}
+
+
+def _pause_status_problems(policy: Policy, status_names: Mapping[str, str]) -> list[str]:
     """Every pause status the policy names must exist: a misspelt one would never pause a clock."""
-    named = {*policy.pause_statuses, *(name for c in policy.categories for name in c.pause_statuses or ())}
-    if not named:
-        return []
-    known = {str(_object(s, "a status").get("name")) for s in _list(transport.get("status"), "status")}
+    known = set(status_names.values())
     folded = {name.casefold() for name in known}
     return [
         f"pause status {name!r} does not exist in this Jira (it has: {', '.join(sorted(known))})"
-        for name in sorted(named)
+        for name in sorted(_pause_statuses(policy))
         if name.casefold() not in folded
     ]
 

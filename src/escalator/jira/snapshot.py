@@ -73,9 +73,11 @@ def snapshot_from_json(
     custom_fields: Iterable[str] = (),
     acting_user: str | None = None,
     seal: StateSeal | None = None,
+    status_names: Mapping[str, str] | None = None,
 ) -> IssueSnapshot:
     """``acting_user`` is escalator's own account: changes it made are not a person's (``human_changed_at``) but
-    escalator's (``escalator_changes``). ``seal`` opens the state property (default: plain states, no key)."""
+    escalator's (``escalator_changes``). ``seal`` opens the state property (default: plain states, no key).
+    ``status_names``: status id -> name in this Jira now, for a status history across renames."""
     key = raw.get("key")
     fields = raw.get("fields")
     if not isinstance(key, str) or not isinstance(fields, dict):
@@ -106,7 +108,10 @@ def snapshot_from_json(
             state=state,
             state_problem=state_problem,
             escalator_changes=_escalator_changes(changelog, deployment, acting_user),
-            status_changes=status_changes(changelog.get("histories") or () if isinstance(changelog, dict) else ()),
+            status_changes=status_changes(
+                changelog.get("histories") or () if isinstance(changelog, dict) else (),
+                _with_current(status_names, status),
+            ),
             status_history_since=status_history_since(changelog, updated),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # ValidationError is a ValueError
@@ -119,6 +124,14 @@ def state_from_properties(key: str, properties: Any, seal: StateSeal) -> tuple[E
     if not isinstance(properties, dict) or properties.get(STATE_PROPERTY_KEY) is None:
         return None, None
     return seal.open(key, properties[STATE_PROPERTY_KEY])
+
+
+def _with_current(status_names: Mapping[str, str] | None, status: Mapping[str, Any]) -> dict[str, str]:
+    """Status id -> name: Jira's, and the issue's own status as it is named now."""
+    names = dict(status_names or {})
+    if status.get("id") is not None and isinstance(status.get("name"), str):
+        names[str(status["id"])] = status["name"]
+    return names
 
 
 def _short(exc: Exception) -> str:

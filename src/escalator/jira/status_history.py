@@ -1,6 +1,7 @@
 """An issue's status history from Jira's changelog, for paused clocks (``escalator.core.pause``). Pure: no I/O.
 
-``status_changes`` reads the histories as Jira returns them (the search's inline changelog today; a paged or bulk
+``status_changes`` reads the histories as Jira returns them, naming each status by its id as Jira names it now
+(Jira keeps the name a status had when the change was made), (the search's inline changelog today; a paged or bulk
 changelog would hand over its histories the same way). ``status_history_since`` says from when the history is
 complete: Jira Cloud embeds only the newest 40 histories in a search, and a status change before those is not
 known; the core then counts the unknown time as paused, which can delay an escalation but never hasten one.
@@ -8,7 +9,7 @@ known; the core then counts the unknown time as paused, which can delay an escal
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -24,8 +25,11 @@ def _parse(value: str) -> datetime:
     return moment
 
 
-def status_changes(histories: Iterable[Any]) -> tuple[StatusChange, ...]:
-    """Every status change among ``histories`` (Jira's changelog entries), oldest first, by status name."""
+def status_changes(histories: Iterable[Any], names: Mapping[str, str] | None = None) -> tuple[StatusChange, ...]:
+    """Every status change among ``histories`` (Jira's changelog entries), oldest first. A status is named as
+    ``names`` (status id -> its name in Jira now) names its id, so a status renamed since still matches the
+    policy; else as the entry named it then."""
+    names = names or {}
     changes = []
     for history in histories:
         if not isinstance(history, dict):
@@ -33,7 +37,9 @@ def status_changes(histories: Iterable[Any]) -> tuple[StatusChange, ...]:
         for item in history.get("items") or ():
             if isinstance(item, dict) and (item.get("fieldId") or item.get("field")) == "status":
                 at = _parse(history["created"])
-                changes.append(StatusChange(at=at, from_status=item.get("fromString"), to_status=item["toString"]))
+                before = names.get(str(item.get("from")), item.get("fromString"))
+                after = names.get(str(item.get("to")), item["toString"])
+                changes.append(StatusChange(at=at, from_status=before, to_status=after))
     return tuple(sorted(changes, key=lambda change: change.at))
 
 
