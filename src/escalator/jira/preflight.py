@@ -17,7 +17,7 @@ from escalator.core.policy import Policy
 from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, JiraProtocolError, PreflightFailed
 from escalator.jira.fit import fit_problems
 from escalator.jira.samples import scope_samples
-from escalator.jira.snapshot import Deployment
+from escalator.jira.snapshot import MAX_DISPLAY_NAME, Deployment
 from escalator.jira.transport import Transport
 
 __all__ = ["PreflightReport", "run_preflight"]
@@ -33,11 +33,13 @@ class PreflightReport:
     inactive_users: frozenset[str]
     scope_count: int | None
     """issues the scope matches now (approximate on Cloud)"""
-    status_names: Mapping[str, str] = field(default_factory=dict)
-    """status id -> name, read when the policy pauses clocks (a status history names statuses as they are now)"""
     states_signed: bool = False
     """whether escalation states are sealed with a state key; unsigned, any Jira user who may edit an issue can
     forge its state"""
+    people: Mapping[str, str] = field(default_factory=dict)
+    """the display names of the policy's owners, by id, as the user look-ups answered them"""
+    status_names: Mapping[str, str] = field(default_factory=dict)
+    """status id -> name, read when the policy pauses clocks (a status history names statuses as they are now)"""
 
 
 def run_preflight(
@@ -60,6 +62,7 @@ def run_preflight(
 
     inactive: set[str] = set()
     missing: set[str] = set()
+    people: dict[str, str] = {}
     for owner in sorted(policy.all_owners()):
         params = {"accountId": owner} if deployment == "cloud" else {"username": owner}
         try:
@@ -71,6 +74,8 @@ def run_preflight(
             continue
         if not found.get("active", True):
             inactive.add(owner)
+        if isinstance(found.get("displayName"), str) and found["displayName"]:
+            people[owner] = found["displayName"][:MAX_DISPLAY_NAME]
 
     custom = policy.fields_read()
     if custom:
@@ -99,7 +104,9 @@ def run_preflight(
 
     if problems:
         raise PreflightFailed(problems)
-    return PreflightReport(deployment, user, known, frozenset(inactive), count, status_names)
+    return PreflightReport(
+        deployment, user, known, frozenset(inactive), count, people=people, status_names=status_names
+    )
 
 
 def _pause_statuses(policy: Policy) -> set[str]:
