@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from escalator.authoring.files import load_policy_file
 from escalator.cli.app import app
 from escalator.core.policy import Policy
-from escalator.preview.backlog import Backlog, people_named, pseudonymise, read_snapshot
+from escalator.preview.backlog import Backlog, Snapshot, people_named, pseudonymise, read_snapshot
 from jira_sandbox.testing import Sandbox, running_sandbox
 from tests.diff.conftest import jira_env
 from tests.diff.scenario import BASE_POLICY
@@ -96,26 +96,20 @@ def test_a_snapshot_keeps_the_status_history_through_the_sandbox_and_back(tmp_pa
         },
     ]
     (tmp_path / "p.yaml").write_text(BASE_POLICY)
-    snapshots = []
+
+    def save(sandbox: Sandbox, name: str) -> Snapshot:
+        args = ["snapshot", "save", str(tmp_path / name), "--policy", str(tmp_path / "p.yaml")]
+        result = CliRunner().invoke(app, args, env=jira_env(sandbox))
+        assert result.exit_code == 0, result.output
+        return read_snapshot(tmp_path / name)
+
     with running_sandbox(seed="demo") as first:
         first.add_issue(project="PRV", status="In Progress", created=now - timedelta(hours=5), changelog=waited)
-        result = CliRunner().invoke(
-            app,
-            ["snapshot", "save", str(tmp_path / "one.json"), "--policy", str(tmp_path / "p.yaml")],
-            env=jira_env(first),
-        )
-        assert result.exit_code == 0, result.output
-    snapshots.append(read_snapshot(tmp_path / "one.json"))
+        snapshots = [save(first, "one.json")]
     with running_sandbox(seed=None) as second:
         with second.store.transaction() as db:
             import_export(db, json.loads((tmp_path / "one.json").read_text()), now_ms())
-        result = CliRunner().invoke(
-            app,
-            ["snapshot", "save", str(tmp_path / "two.json"), "--policy", str(tmp_path / "p.yaml")],
-            env=jira_env(second),
-        )
-        assert result.exit_code == 0, result.output
-    snapshots.append(read_snapshot(tmp_path / "two.json"))
+        snapshots.append(save(second, "two.json"))
     for snapshot in snapshots:
         assert snapshot.format_version == 2
         (issue,) = snapshot.issues

@@ -4,12 +4,9 @@ sandbox over HTTP, and Prefect notification blocks (a custom webhook) delivering
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
@@ -18,6 +15,7 @@ from jira_sandbox.issue_seeds import ChangeItemSeed, ChangeSeed, IssueSeed
 from jira_sandbox.testing import Sandbox
 from tests.conftest import demo_jira
 from tests.flows.test_sweep import records, sweep
+from tests.receiver import Receiver, loopback_receiver
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -102,39 +100,10 @@ def test_a_pause_in_the_middle_of_a_window_delays_the_escalation_by_its_length(
     assert counted_3h not in rows and waiting not in rows  # not due, and paused: nothing to record
 
 
-class Receiver:
-    """An HTTP server on loopback that keeps every request's path and JSON body; ``/fail`` answers 500."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, dict[str, Any]]] = []
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                received.append((self.path, json.loads(body or b"{}")))
-                self.send_response(500 if self.path.startswith("/fail") else 200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture()
 def receiver() -> Iterator[Receiver]:
-    running = Receiver()
-    yield running
-    running.close()
+    with loopback_receiver() as running:
+        yield running
 
 
 def save_hook(name: str, url: str) -> None:

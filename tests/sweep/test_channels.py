@@ -4,11 +4,7 @@ URL or secrets. The blocks are real Prefect notification blocks, delivering to a
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
 
 import pytest
 from prefect.blocks.notifications import AppriseNotificationBlock, CustomWebhookNotificationBlock
@@ -19,6 +15,7 @@ from escalator.core.policy import Policy
 from escalator.jira.errors import JiraUnavailable
 from escalator.sweep.apply import DryRunWriter, apply_decisions
 from escalator.sweep.channels import ChannelWriter, channel_message, channels_named
+from tests.receiver import Receiver, loopback_receiver
 
 from .test_apply import FakeWriter
 
@@ -36,25 +33,9 @@ def escalation(key: str, channels: tuple[str, ...]) -> Decision:
 
 
 @pytest.fixture()
-def receiver() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
-    received: list[tuple[str, bytes]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append((self.path, self.rfile.read(int(self.headers.get("Content-Length") or 0))))
-            self.send_response(503 if self.path.startswith("/fail") else 200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", received
-    server.shutdown()
-    server.server_close()
+def receiver() -> Iterator[Receiver]:
+    with loopback_receiver() as running:
+        yield running
 
 
 def hook(url: str) -> CustomWebhookNotificationBlock:
@@ -63,8 +44,8 @@ def hook(url: str) -> CustomWebhookNotificationBlock:
     )
 
 
-def test_each_channel_gets_the_summary_and_the_issue_link_after_the_write(receiver: Any) -> None:
-    url, received = receiver
+def test_each_channel_gets_the_summary_and_the_issue_link_after_the_write(receiver: Receiver) -> None:
+    url, received = receiver.url, receiver.received
     inner = FakeWriter()
     writer = ChannelWriter(inner, {"ok": hook(f"{url}/ok")}, "https://jira.example.com/", "run x")
     outcomes = apply_decisions([escalation("OPS-1", ("ok",)), escalation("OPS-2", ())], writer)
@@ -75,7 +56,7 @@ def test_each_channel_gets_the_summary_and_the_issue_link_after_the_write(receiv
     assert inner.written == ["OPS-1", "OPS-2"]
     ((path, body),) = received
     assert path == "/ok"
-    sent = json.loads(body)
+    sent = body
     assert sent["s"] == "OPS-1 escalated to L1 (acc-bob)"
     assert sent["b"].splitlines() == [
         "Escalated to L1 (acc-bob) on 2026-11-23 09:00 UTC.",
@@ -86,8 +67,8 @@ def test_each_channel_gets_the_summary_and_the_issue_link_after_the_write(receiv
     assert sent["k"] == "s3cr3t"
 
 
-def test_a_failed_channel_is_a_warning_naming_the_block_and_status_not_its_url_or_secret(receiver: Any) -> None:
-    url, received = receiver
+def test_a_failed_channel_is_a_warning_naming_the_block_and_status_not_its_url_or_secret(receiver: Receiver) -> None:
+    url, received = receiver.url, receiver.received
     channels = {"ok": hook(f"{url}/ok"), "down": hook(f"{url}/fail/s3cr3t-path")}
     writer = ChannelWriter(
         FakeWriter(warnings={"OPS-1": "escalated, but the notification failed: 400"}), channels, None, None
@@ -96,14 +77,14 @@ def test_a_failed_channel_is_a_warning_naming_the_block_and_status_not_its_url_o
     assert outcome.status == "applied"
     assert outcome.warning == (
         "escalated, but the notification failed: 400; "
-        "escalated, but channel(s) failed: down: HTTPStatusError (HTTP 503)"
+        "escalated, but channel(s) failed: down: HTTPStatusError (HTTP 500)"
     )
     assert "s3cr3t" not in outcome.warning and url not in outcome.warning
     assert sorted(path for path, _ in received) == ["/fail/s3cr3t-path", "/ok"]  # one failure does not stop the next
 
 
-def test_an_apprise_block_that_cannot_deliver_is_a_warning_too(receiver: Any) -> None:
-    url, _ = receiver
+def test_an_apprise_block_that_cannot_deliver_is_a_warning_too(receiver: Receiver) -> None:
+    url = receiver.url
     port = url.rsplit(":", 1)[1]
     failing = AppriseNotificationBlock(
         url=SecretStr(f"json://127.0.0.1:{port}/fail")
@@ -115,15 +96,15 @@ def test_an_apprise_block_that_cannot_deliver_is_a_warning_too(receiver: Any) ->
     assert port not in outcome.warning
 
 
-def test_a_dry_run_sends_nothing(receiver: Any) -> None:
-    url, received = receiver
+def test_a_dry_run_sends_nothing(receiver: Receiver) -> None:
+    url, received = receiver.url, receiver.received
     writer = ChannelWriter(DryRunWriter(), {"ok": hook(f"{url}/ok")}, None, None)
     (outcome,) = apply_decisions([escalation("OPS-1", ("ok",))], writer)
     assert (outcome.status, outcome.warning, received) == ("dry_run", None, [])
 
 
-def test_a_failed_write_sends_nothing(receiver: Any) -> None:
-    url, received = receiver
+def test_a_failed_write_sends_nothing(receiver: Receiver) -> None:
+    url, received = receiver.url, receiver.received
     inner = FakeWriter(failures={"OPS-1": JiraUnavailable("503 from Jira")})
     (outcome,) = apply_decisions(
         [escalation("OPS-1", ("ok",))], ChannelWriter(inner, {"ok": hook(f"{url}/ok")}, None, None)

@@ -19,6 +19,7 @@ __all__ = ["changelog_complete", "status_changes", "status_history_since"]
 
 
 def _parse(value: str) -> datetime:
+    """As ``snapshot.parse_jira_time``, which imports this module (so it cannot be imported here)."""
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError(f"time without an offset: {value!r}")
