@@ -96,6 +96,16 @@ def test_an_apprise_block_that_cannot_deliver_is_a_warning_too(receiver: Receive
     assert port not in outcome.warning
 
 
+def test_every_failed_send_of_a_shared_apprise_block_is_a_warning_under_concurrent_writes(receiver: Receiver) -> None:
+    port = receiver.url.rsplit(":", 1)[1]
+    failing = AppriseNotificationBlock(url=SecretStr(f"json://127.0.0.1:{port}/fail"))
+    writer = ChannelWriter(FakeWriter(), {"apprise": failing}, None, None)
+    decisions = [escalation(f"OPS-{number}", ("apprise",)) for number in range(1, 17)]
+    outcomes = apply_decisions(decisions, writer, concurrency=4)
+    assert len(receiver.received) == 16
+    assert all(o.warning and "apprise: NotificationError" in o.warning for o in outcomes), [o.warning for o in outcomes]
+
+
 def test_a_dry_run_sends_nothing(receiver: Receiver) -> None:
     url, received = receiver.url, receiver.received
     writer = ChannelWriter(DryRunWriter(), {"ok": hook(f"{url}/ok")}, None, None)

@@ -11,6 +11,7 @@ block's URL or secrets (a Slack webhook's URL is itself a secret).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
@@ -115,6 +116,7 @@ class ChannelWriter:
         self.inner = inner
         self.dry_run = inner.dry_run
         self._channels = channels
+        self._locks = {name: threading.Lock() for name in channels}
         self._jira_url = jira_url.rstrip("/") if jira_url else None
         self._run_link = run_link
 
@@ -136,8 +138,8 @@ class ChannelWriter:
         channel = self._channels.get(name)
         if channel is None:
             return f"{name}: not loaded"
-        try:
-            with _raising(channel):
+        try:  # one send at a time per block: an Apprise block's raise_on_failure is a flag on the shared block
+            with self._locks[name], _raising(channel):
                 channel.notify(body, subject, _sync=True)  # synchronous, even under an async flow
         except Exception as error:  # a channel never fails the escalation
             return f"{name}: {_describe(error)}"
