@@ -1,7 +1,8 @@
 """Micro-benchmark of the pure core: evaluate 100,000 issues against a 10-category policy.
 
 Prints numbers; it is not a test. Run: `make bench-core` (or `uv run python bench/core_evaluate.py [N]`).
-Target (issue 2): about one second of CPU for 100,000 issues on the project's 2-core machine.
+Target (issue 2): about one second of CPU for 100,000 issues on the project's 2-core machine. The third
+measurement (issue 14) adds status histories and a pause status, for the cost of paused clocks.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from escalator.core import IssueSnapshot, evaluate
-from escalator.core.issue import EscalationState
+from escalator.core.issue import EscalationState, StatusChange
 from escalator.core.policy import Policy
 
 PROJECTS = ["OPS", "SUP", "ENG", "PAY", "WEB", "MOB", "DATA", "SEC", "INFRA", "HR"]
@@ -122,6 +123,22 @@ def steady_state(batch: list[IssueSnapshot], policy: Policy, now: datetime) -> l
     return applied
 
 
+def with_status_histories(batch: list[IssueSnapshot], now: datetime, seed: int = 11) -> list[IssueSnapshot]:
+    """The backlog with 0-6 status changes per issue, in and out of 'Waiting for customer', for paused clocks."""
+    rng = random.Random(seed)
+    result = []
+    for issue in batch:
+        times = sorted(issue.created + (now - issue.created) * rng.random() for _ in range(rng.randint(0, 6)))
+        statuses = ["In Progress", "Waiting for customer"]
+        changes = [
+            StatusChange(at=at, from_status=statuses[(i + 1) % 2], to_status=statuses[i % 2])
+            for i, at in enumerate(times, start=1)
+        ]
+        current = changes[-1].to_status if changes else "To Do"
+        result.append(issue.model_copy(update={"status_changes": tuple(changes), "status": current}))
+    return result
+
+
 def measure(name: str, batch: list[IssueSnapshot], policy: Policy, now: datetime) -> None:
     runs = []
     for _ in range(3):
@@ -142,6 +159,13 @@ def main() -> None:
     evaluate(batch[:100], policy, now)  # warm the calendars' tables, as a sweep's first page would
     measure("steady state (a sweep every 15 minutes)", steady_state(batch, policy, now), policy, now)
     measure("first sweep over an unescalated backlog", batch, policy, now)
+    pausing = policy.model_copy(update={"pause_statuses": ("Waiting for customer",)})
+    measure(
+        "first sweep, clocks paused while waiting (0-6 status changes each)",
+        with_status_histories(batch, now),
+        pausing,
+        now,
+    )
 
 
 if __name__ == "__main__":

@@ -32,9 +32,10 @@ from escalator.orchestration.limits import ShardBusy, shard_slots
 from escalator.sharding.coverage import ShardCoverage
 from escalator.sharding.shards import SHARD_RUNNER_TAG, Shard
 from escalator.sweep.apply import DryRunWriter, Writer
+from escalator.sweep.channels import ChannelWriter
 from escalator.sweep.coverage import Coverage
 from escalator.sweep.histories import with_histories
-from escalator.sweep.jira_writer import JiraWriter
+from escalator.sweep.jira_writer import JiraWriter, run_link
 from escalator.sweep.lock import policy_lock
 from escalator.sweep.parameters import SweepParameters
 from escalator.sweep.policies import PolicyRun
@@ -42,6 +43,7 @@ from escalator.sweep.records import ArtifactKeys
 from escalator.sweep.report import SweepReport, run_verdict
 from tasks.apply import apply_plan
 from tasks.audit import PolicyAudit, audit_target, check_audit_sink, policy_audit
+from tasks.channels import check_channels
 from tasks.evaluate import evaluate_batch
 from tasks.jira import fetch_batch, jira_settings, preflight
 from tasks.policies import load_policies
@@ -110,7 +112,9 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
                 "escalation states are unsigned: any Jira user who may edit an issue can forge its state; "
                 "set ESCALATOR_STATE_KEY (or state_key in the Jira Secret block) to seal them"
             )
+        channels = check_channels([p.policy for p in policy_runs])  # every named block exists, dry run too
         writer: Writer = DryRunWriter() if params.dry_run else JiraWriter(jira, run)
+        writer = ChannelWriter(writer, channels, settings.url, run_link(run))  # after the Jira write has landed
         for policy_run in policy_runs:
             name = policy_run.policy.name
             check = checks[name]

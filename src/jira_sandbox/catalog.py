@@ -36,7 +36,12 @@ DEFAULT_PRIORITIES = [
     (5, "Lowest", "#999999"),
 ]
 DEFAULT_PRIORITY_ID = 3
-DEFAULT_STATUSES = [(10000, "To Do", "new"), (3, "In Progress", "indeterminate"), (10001, "Done", "done")]
+DEFAULT_STATUSES = [
+    (10000, "To Do", "new"),
+    (3, "In Progress", "indeterminate"),
+    (10002, "Waiting for customer", "indeterminate"),  # Jira Service Management's, where SLA clocks pause
+    (10001, "Done", "done"),
+]
 DEFAULT_RESOLUTIONS = [(10000, "Done"), (10001, "Won't Do"), (10002, "Duplicate")]
 DEFAULT_ISSUE_TYPES = [
     (10001, "Story", "A user story."),

@@ -80,6 +80,12 @@ def _seed(db: sqlite3.Connection, issue: dict[str, Any], admin: str | None) -> I
         author = reporter if at == human else admin
         item = ChangeItemSeed(field=field, to=value)
         changelog.append(ChangeSeed(author=author, created=datetime.fromisoformat(at), items=[item]))
+    for moved in issue.get("status_changes") or ():  # the status history, for paused clocks
+        for name in (moved.get("from_status"), moved.get("to_status")):
+            if isinstance(name, str):
+                _ensure(db, name, "indeterminate", None)
+        item = ChangeItemSeed(field="status", from_=moved.get("from_status"), to=moved.get("to_status"))
+        changelog.append(ChangeSeed(author=reporter, created=datetime.fromisoformat(moved["at"]), items=[item]))
     state = issue.get("state")
     custom = {k: v for k, v in (issue.get("fields") or {}).items() if isinstance(v, str | int | float)}
     return IssueSeed(

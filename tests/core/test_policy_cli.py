@@ -29,7 +29,7 @@ def run(*args: str) -> tuple[int, str]:
 def test_the_example_policies_validate() -> None:
     code, output = run("policy", "validate", str(POLICIES))
     assert code == 0, output
-    assert "outage-matrix version 3" in output and "support-matrix version 12" in output
+    assert "outage-matrix version 3" in output and "support-matrix version 13" in output
 
 
 @pytest.mark.parametrize("case_file", find_case_files([POLICIES]), ids=lambda p: p.name)
@@ -74,6 +74,22 @@ def test_explain_prints_the_trace(tmp_path: Path) -> None:
         "Status comment",
     ):
         assert expected in output
+
+
+def test_explain_says_how_long_the_clock_was_paused(tmp_path: Path) -> None:
+    example = POLICIES / "examples" / "support-waiting-issue.json"
+    args = ("policy", "explain", "--policy", str(POLICIES / "support.yaml"), "--issue-json", str(example))
+    code, output = run(*args, "--at", "2026-11-24T14:00:00-05:00")
+    assert code == 0, output
+    assert "escalate (due)" in output
+    assert "clock paused      2h 00m in Waiting for customer" in output
+    assert "Clock paused: 2h 00m of working time." in output  # in the status comment too
+    waiting = json.loads(example.read_text()) | {"status": "Waiting for customer"}
+    waiting["status_changes"] = waiting["status_changes"][:1]
+    (tmp_path / "waiting.json").write_text(json.dumps(waiting))
+    code, output = run(*args[:-1], str(tmp_path / "waiting.json"), "--at", "2026-11-24T14:00:00-05:00")
+    assert code == 0, output
+    assert "no_action (paused)" in output and "5h 00m in Waiting for customer (paused now)" in output
 
 
 def test_explain_json_is_a_decision(tmp_path: Path) -> None:
@@ -127,7 +143,7 @@ def test_validate_a_broken_policy_as_a_user_sees_it(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     assert result.returncode == 1
-    assert f"{policy}:60: categories[2].levels[0].window: '4 hrs' is not a duration" in result.stderr
+    assert f"{policy}:61: categories[2].levels[0].window: '4 hrs' is not a duration" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 

@@ -90,6 +90,21 @@ def test_a_good_policy_loads_with_its_identity(tmp_path: Path) -> None:
             "        owners: [dave]\n        priority: {set: High, raise: 1}",
             ":15: categories[0].levels[0].priority: give exactly one of",
         ),
+        (
+            "        owners: [dave]",
+            "        owners: [dave]\n        notify: {channels: [slack webhook/ops]}",
+            ":15: categories[0].levels[0].notify.channels[0]: String should match pattern",
+        ),
+        (
+            "scope: project = SUP",
+            "scope: project = SUP\npause_statuses: Waiting for customer",
+            ":4: pause_statuses: Input should be a valid tuple",
+        ),
+        (
+            "    match: {projects: [SUP]}",
+            "    match: {projects: [SUP]}\n    pause_statuses: [Pending, {name: Waiting}]",
+            ":11: categories[0].pause_statuses[1]: Input should be a valid string",
+        ),
     ],
     ids=[
         "bad duration",
@@ -103,6 +118,9 @@ def test_a_good_policy_loads_with_its_identity(tmp_path: Path) -> None:
         "undefined calendar",
         "priority not on ladder",
         "set and raise",
+        "channel that is not a block name",
+        "pause statuses not a list",
+        "pause status not a name",
     ],
 )
 def test_each_problem_names_file_line_and_field(tmp_path: Path, replace: str, by: str, expected: str) -> None:

@@ -76,6 +76,25 @@ def test_every_problem_is_listed_and_nothing_is_written(sandbox: Sandbox, jira: 
     assert sandbox.request_counts().write == 0
 
 
+def test_pause_statuses_must_exist_in_jira_whatever_their_case(sandbox: Sandbox, jira: JiraAdapter) -> None:
+    report = jira.preflight(policy(sandbox, pause_statuses=["waiting for customer"]))  # as "Waiting for customer"
+    assert report.status_names["10002"] == "Waiting for customer"  # for status histories by id
+    assert jira.status_names["10002"] == "Waiting for customer"
+    assert jira.preflight(policy(sandbox)).status_names == {}  # read only for a policy that pauses clocks
+    misspelt = policy(sandbox, pause_statuses=["Waiting for customer", "Waiting for custmer"])
+    misspelt = misspelt.model_copy(
+        update={"categories": (misspelt.categories[0].model_copy(update={"pause_statuses": ("On hold",)}),)}
+    )
+    with pytest.raises(PreflightFailed) as caught:
+        jira.preflight(misspelt)
+    assert [p.split(" (it has")[0] for p in caught.value.problems] == [
+        "pause status 'On hold' does not exist in this Jira",
+        "pause status 'Waiting for custmer' does not exist in this Jira",
+    ]
+    assert "Waiting for customer" in caught.value.problems[0]
+    assert sandbox.request_counts().write == 0
+
+
 # --- what a real Jira can refuse, asked before the first write ----------------------------------------------
 
 

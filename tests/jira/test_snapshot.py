@@ -61,12 +61,15 @@ def test_custom_field_shapes() -> None:
     }
 
 
-def history(at: str, field: str) -> dict[str, Any]:
-    return {"created": at, "items": [{"field": field, "fieldId": field}]}
+def history(at: str, field: str, before: str | None = None, after: str | None = None) -> dict[str, Any]:
+    return {"created": at, "items": [{"field": field, "fieldId": field, "fromString": before, "toString": after}]}
 
 
 def test_changelog_times_and_truncation() -> None:
-    entries = [history("2026-11-01T10:00:00.000+0000", "assignee"), history("2026-11-01T12:00:00.000+0000", "status")]
+    entries = [
+        history("2026-11-01T10:00:00.000+0000", "assignee"),
+        history("2026-11-01T12:00:00.000+0000", "status", "To Do", "In Progress"),
+    ]
     complete = {**raw(), "changelog": {"total": 2, "histories": entries}}
     issue = snapshot_from_json(complete, "cloud")
     assert issue.assignee_changed_at == datetime(2026, 11, 1, 10, tzinfo=UTC)
@@ -105,3 +108,58 @@ def test_display_names_are_read_by_the_id_escalator_uses_and_never_trusted_blind
     }
     assert display_names(hostile, "cloud") == {}
     assert display_names({"assignee": None, "reporter": "text"}, "cloud") == {}
+
+
+def test_the_status_history_is_read_from_the_changelog_oldest_first() -> None:
+    entries = [
+        history("2026-11-02T08:00:00.000+0000", "status", "Waiting for customer", "To Do"),
+        history("2026-11-01T10:00:00.000+0000", "assignee"),
+        history("2026-11-01T12:00:00.000+0000", "status", "To Do", "Waiting for customer"),
+    ]
+    issue = snapshot_from_json({**raw(), "changelog": {"total": 3, "histories": entries}}, "cloud")
+    assert [(c.at.hour, c.from_status, c.to_status) for c in issue.status_changes] == [
+        (12, "To Do", "Waiting for customer"),
+        (8, "Waiting for customer", "To Do"),
+    ]
+    assert issue.status_history_since is None  # complete
+
+
+def test_a_truncated_changelog_gives_the_status_history_from_its_oldest_entry_on() -> None:
+    entries = [
+        history("2026-11-01T12:00:00.000+0000", "status", "To Do", "Waiting for customer"),
+        history("2026-11-01T11:00:00.000+0000", "labels"),
+    ]
+    issue = snapshot_from_json({**raw(), "changelog": {"total": 41, "histories": entries}}, "cloud")
+    assert issue.status_history_since == datetime(2026, 11, 1, 11, tzinfo=UTC)
+    assert len(issue.status_changes) == 1
+    nothing = snapshot_from_json({**raw(), "changelog": {"total": 41, "histories": []}}, "cloud")
+    assert nothing.status_history_since == datetime(2026, 11, 2, 8, 30, tzinfo=UTC)  # its last update
+    no_changelog = snapshot_from_json(raw(), "cloud")
+    assert no_changelog.status_history_since == no_changelog.updated
+
+
+def test_a_status_change_without_its_new_status_is_jiras_error_not_a_guess() -> None:
+    entry = {"created": "2026-11-01T12:00:00.000+0000", "items": [{"field": "status", "fromString": "To Do"}]}
+    with pytest.raises(JiraUnexpectedResponse, match="OPS-1"):
+        snapshot_from_json({**raw(), "changelog": {"total": 1, "histories": [entry]}}, "cloud")
+
+
+def test_a_renamed_status_is_named_as_jira_names_it_now() -> None:
+    renamed = {
+        "created": "2026-11-01T12:00:00.000+0000",
+        "items": [{"field": "status", "from": "1", "fromString": "Open", "to": "7", "toString": "Awaiting reply"}],
+    }
+    back = {
+        "created": "2026-11-01T14:00:00.000+0000",
+        "items": [{"field": "status", "from": "7", "fromString": "Awaiting reply", "to": "3", "toString": "Doing"}],
+    }
+    current = {"id": "3", "name": "In Progress", "statusCategory": {"key": "indeterminate"}}
+    issue = snapshot_from_json(
+        {**raw(status=current), "changelog": {"total": 2, "histories": [renamed, back]}},
+        "cloud",
+        status_names={"7": "Waiting for customer"},  # renamed since; "1" unknown to the caller: kept as written
+    )
+    assert [(c.from_status, c.to_status) for c in issue.status_changes] == [
+        ("Open", "Waiting for customer"),
+        ("Waiting for customer", "In Progress"),  # the issue's own status, by its id
+    ]

@@ -37,8 +37,10 @@ __all__ = [
 # escalation too (its first escalation starts the deadline), so every live escalation names its deadline; breach
 # (a deadline breach recorded when it starts, once a day while it lasts and when it ends: outcome breach_ended)
 # and reconciled_by. 5: left_alone records (an issue its escalation state keeps quiet: state_policy, state_at), and
-# display names beside the ids (assignee_before_name, assignee_after_name, owners_skipped_names).
-SCHEMA_VERSION = 5
+# display names beside the ids (assignee_before_name, assignee_after_name, owners_skipped_names). 6: paused (working
+# time the clock stood still in a pause status) and channels (the notification blocks an escalation was sent to, or
+# in a dry run would have been; a failed one is in warning).
+SCHEMA_VERSION = 6
 
 
 class RunInfo(BaseModel):
@@ -83,6 +85,12 @@ class AuditRecord(BaseModel):
     owners_skipped_names: str = Field(default="", description="owners_skipped with display names for the ids")
     elapsed: str | None = Field(default=None, description="working time since the level's clock started")
     window: str | None = None
+    paused: str | None = Field(default=None, description="working time the clock stood still in a pause status")
+    channels: str = Field(
+        default="",
+        description="notification blocks sent the status summary (in a dry run: that would have been); a failed "
+        "one is named in warning",
+    )
     clock_started_at: AwareDatetime | None = None
     deadline_at: AwareDatetime | None = None
     deadline_breached: bool = False
@@ -241,6 +249,8 @@ def _record(
         ),
         elapsed=format_timedelta(decision.elapsed) if decision.elapsed is not None else None,
         window=format_timedelta(decision.window) if decision.window is not None else None,
+        paused=format_timedelta(decision.paused) if decision.paused is not None else None,
+        channels=", ".join(actions.channels) if actions else "",
         clock_started_at=decision.clock_started_at,
         deadline_at=deadline_at,
         deadline_breached=decision.deadline_breached,

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from escalator.authoring.files import CASES_SUFFIXES, LoadedPolicy, load_policy_file, read_yaml, validate_yaml
-from escalator.core.decision import Decision, ReasonCode, Verdict
+from escalator.core.decision import Decision, ReasonCode, Verdict, format_timedelta
 from escalator.core.evaluate import evaluate
 from escalator.core.issue import IssueSnapshot
 from escalator.core.policy import NonEmpty
@@ -49,6 +49,7 @@ class Expectation(_Strict):
     labels_add: tuple[str, ...] | None = None
     deadline_breached: bool | None = None
     notify_reporter: bool | None = None
+    paused: str | None = Field(default=None, description="working time the clock stood still, as in '2h 00m'")
 
 
 class PolicyCase(_Strict):
@@ -123,6 +124,7 @@ def _observed(decision: Decision) -> dict[str, Any]:
         "labels_add": actions.labels_add if actions else (),
         "deadline_breached": decision.deadline_breached,
         "notify_reporter": actions.notify_reporter if actions else False,
+        "paused": format_timedelta(decision.paused) if decision.paused is not None else None,
     }
 
 

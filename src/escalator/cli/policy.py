@@ -189,8 +189,16 @@ def _print_trace(loaded: LoadedPolicy, issue: IssueSnapshot, decision: Decision,
                 f"{format_timedelta(decision.elapsed)} of a {format_timedelta(decision.window)} window",
             )
         )
+    if decision.paused is not None:
+        used = policy.category(decision.category or "")
+        names = policy.pause_statuses if used is None or used.pause_statuses is None else used.pause_statuses
+        statuses = ", ".join(names) or "none"
+        paused_now = " (paused now)" if decision.reason_code == "paused" else ""
+        rows.append(("clock paused", f"{format_timedelta(decision.paused)} in {statuses}{paused_now}"))
     if decision.due_at is not None:
         rows.append(("next level due", format_instant(decision.due_at)))
+    if decision.data_problem is not None:
+        rows.append(("data problem", decision.data_problem))
     if decision.levels_passed:
         rows.append(("levels passed", ", ".join(decision.levels_passed)))
     for skipped in decision.owners_skipped:

@@ -41,6 +41,7 @@ ReasonCode = Literal[
     "human_override",
     "no_available_owner",
     "data_problem",
+    "paused",
 ]
 ClockStart = Literal["created", "escalated", "human_change"]
 
@@ -72,6 +73,7 @@ class StatusSummary(_Frozen):
     policy: str
     policy_version: str
     category: str
+    paused: timedelta | None = Field(default=None, description="working time the clock stood still in a pause status")
 
     def text(self, person: Callable[[str], str] = str) -> str:
         """The summary as comment text; ``person`` writes a person's id (a mention in Jira's wiki markup, say)."""
@@ -85,6 +87,7 @@ class StatusSummary(_Frozen):
         lines = [
             f"Escalated {origin}to {self.to_level} ({person(self.owner)}) on {format_instant(self.at)}.",
             f"Why: {self.why}",
+            *([f"Clock paused: {format_timedelta(self.paused)} of working time."] if self.paused else []),
             f"What changed: {'; '.join(changes)}.",
         ]
         if self.skipped:
@@ -108,6 +111,7 @@ class Actions(_Frozen):
     notify_assignee: bool = False
     notify_watchers: bool = False
     notify_users: tuple[str, ...] = ()
+    channels: tuple[str, ...] = Field(default=(), description="notification blocks sent the status summary")
     comment: str
     summary: StatusSummary | None = Field(
         default=None, description="what ``comment`` says, as values: the Jira adapter writes people as mentions"
@@ -137,6 +141,9 @@ class Decision(_Frozen):
     elapsed: timedelta | None = Field(default=None, description="working time since the clock started")
     window: timedelta | None = Field(default=None, description="working time allowed at from_level")
     due_at: AwareDatetime | None = Field(default=None, description="when the next level is (or was) due")
+    paused: timedelta | None = Field(
+        default=None, description="working time since the clock started that did not count: a pause status"
+    )
     owners_skipped: tuple[SkippedOwner, ...] = ()
     actions: Actions | None = None
     new_state: EscalationState | None = None

@@ -24,7 +24,10 @@ The rules, in the order they apply to an issue (one function each below, named a
 7. The issue moves up when the working time on the category's calendar since the clock started reaches the
    next level's window (the ``unassigned_window`` instead when it is shorter and nobody owns the issue). A
    backlog issue whose windows have all run out goes straight to the highest level due, and the decision
-   names the levels passed.
+   names the levels passed. Working time while the issue was in one of its category's ``pause_statuses`` (read
+   from the status history in the changelog) does not count; an issue in a pause status now is not escalated, and
+   its clock resumes when it leaves. When Jira returned only part of the status history, the time before it counts
+   as paused (a short history can delay an escalation, never hasten it), and the decision says so.
 8. The new owner is the first available owner (active in Jira, not listed under ``unavailable`` for today) of
    that level, else of the levels above, else (when catching up) of the highest level below it that is still
    above the issue's current one; if nobody is available, the issue is reported as skipped with every reason.
@@ -56,6 +59,7 @@ from escalator.core.decision import (
 )
 from escalator.core.issue import EscalationState, IssueSnapshot
 from escalator.core.matching import matches
+from escalator.core.pause import Pauses, clock_pauses, due_instant, in_pause_status, running_time
 from escalator.core.policy import Category, Level, Policy, PolicyIdentity, working_window
 from escalator.core.priority import raise_priority
 from escalator.core.state import StateInUse, state_in_use
@@ -184,6 +188,12 @@ class _Due:
     window: timedelta
     due_at: datetime
     target: int
+    paused: timedelta | None = None  # working time the clock stood still, when the category has pause statuses
+    paused_now: bool = False  # the issue is in a pause status: not escalated
+    history_note: str | None = None  # the status history was incomplete, and what was done about it
+
+    def pause_words(self) -> str:
+        return f" (not counting {format_timedelta(self.paused)} paused)" if self.paused else ""
 
 
 @dataclass(frozen=True)
@@ -225,10 +235,11 @@ def _decision(
         clock_started_at=clock.started if clock else None,
         clock_start=clock.start if clock else None,
         human_change_at=clock.human_at if clock else human_at,
-        data_problem=place.state_problem,
+        data_problem="; ".join(p for p in (place.state_problem, due.history_note if due else None) if p) or None,
         elapsed=due.elapsed if due else None,
         window=due.window if due else None,
-        due_at=due.due_at if due else None,
+        due_at=None if due is None or due.paused_now else due.due_at,
+        paused=due.paused if due else None,
         to_level=to_level,
         levels_passed=levels_passed,
         owners_skipped=skipped,
@@ -266,6 +277,7 @@ class _Rules:
         self._windows: dict[tuple[str, int], timedelta] = {}
         self._categories = {category.name: category for category in policy.categories}
         self._calendars = {category.name: policy.calendar_for(category) for category in policy.categories}
+        self._pauses = {category.name: policy.pause_statuses_for(category) for category in policy.categories}
 
     def decide_isolated(self, issue: IssueSnapshot) -> Decision:
         """``decide``, with data that no rule can work with (say, dates outside the years a calendar covers)
@@ -291,6 +303,8 @@ class _Rules:
         if quiet is not None:
             return quiet
         due = self.rule_7_due(issue, place, clock)
+        if due.paused_now:
+            return self._paused(issue, place, clock, due)
         if due.target == place.current:
             return self._not_due(place, clock, due)
         return self._escalate(issue, place, clock, due)
@@ -382,9 +396,11 @@ class _Rules:
         return _decision(place, "no_action", "cooldown", reason, _Clock(clock.started, clock.start, None), holding=True)
 
     def rule_7_due(self, issue: IssueSnapshot, place: _Place, clock: _Clock) -> _Due:
-        """The working time since the clock started against the windows above the current level."""
-        calendar = place.calendar
-        elapsed = calendar.business_time_between(clock.started, self.now)
+        """The working time since the clock started, less the time paused, against the windows above the current
+        level."""
+        calendar, statuses = place.calendar, self._pauses[place.category.name]
+        pauses = clock_pauses(issue, statuses, clock.started, self.now) if statuses else Pauses()
+        elapsed, paused = running_time(calendar, clock.started, self.now, pauses)
         windows = self._windows_from(place, unassigned=issue.assignee is None)
         target, passed_time = place.current, timedelta()
         for window in windows:
@@ -392,7 +408,16 @@ class _Rules:
                 break
             passed_time += window
             target += 1
-        return _Due(elapsed, windows[0], calendar.add_business_time(clock.started, windows[0]), target)
+        due_at = due_instant(calendar, clock.started, windows[0], pauses)
+        if not statuses:
+            return _Due(elapsed, windows[0], due_at, target)
+        note = None
+        if pauses.unknown_until is not None:
+            note = (
+                f"Jira returned only part of the status history (complete from {format_instant(pauses.unknown_until)}"
+                f"); the working time before then counts as paused, which can delay the escalation, never hasten it"
+            )
+        return _Due(elapsed, windows[0], due_at, target, paused, in_pause_status(issue.status, statuses), note)
 
     def rule_8_owner(self, place: _Place, target: int) -> tuple[_Owner | None, tuple[SkippedOwner, ...]]:
         """The first available owner of the due level, then of the levels above it; if nobody there can act,
@@ -422,10 +447,20 @@ class _Rules:
     def _not_due(self, place: _Place, clock: _Clock, due: _Due) -> Decision:
         due_local = due.due_at.astimezone(ZoneInfo(place.calendar.timezone))
         reason = (
-            f"{place.key} has been open {format_timedelta(due.elapsed)} of working time since {clock.since(place)}; "
-            f"{place.next_level.name} is due after {format_timedelta(due.window)}, at {format_instant(due_local)}."
+            f"{place.key} has been open {format_timedelta(due.elapsed)} of working time since {clock.since(place)}"
+            f"{due.pause_words()}; {place.next_level.name} is due after {format_timedelta(due.window)}, "
+            f"at {format_instant(due_local)}."
         )
         return _decision(place, "no_action", "not_due", reason, clock, due)
+
+    def _paused(self, issue: IssueSnapshot, place: _Place, clock: _Clock, due: _Due) -> Decision:
+        reason = (
+            f"{place.key} is in status {issue.status!r}, a pause status: its clock stands still until it leaves. "
+            f"So far {format_timedelta(due.elapsed)} of working time counted since {clock.since(place)}, "
+            f"{format_timedelta(due.paused or timedelta())} paused; {place.next_level.name} is due after "
+            f"{format_timedelta(due.window)}."
+        )
+        return _decision(place, "no_action", "paused", reason, clock, due)
 
     def _escalate(self, issue: IssueSnapshot, place: _Place, clock: _Clock, due: _Due) -> Decision:
         chosen, skipped = self.rule_8_owner(place, due.target)
@@ -452,6 +487,7 @@ class _Rules:
             policy=self.policy.name,
             policy_version=self.policy.version,
             category=place.category.name,
+            paused=due.paused or None,
         )
         return _decision(
             place,
@@ -479,8 +515,8 @@ class _Rules:
         unowned = issue.assignee is None and due.window < self._window(place, place.current)
         which = "the unassigned window (nobody owns the issue)" if unowned else "the window"
         reason = (
-            f"{place.key} has been open {format_timedelta(due.elapsed)} of working time since {clock.since(place)} "
-            f"on calendar {place.calendar.name}; {which} for {place.next_level.name} is "
+            f"{place.key} has been open {format_timedelta(due.elapsed)} of working time since {clock.since(place)}"
+            f"{due.pause_words()} on calendar {place.calendar.name}; {which} for {place.next_level.name} is "
             f"{format_timedelta(due.window)}."
         )
         if passed:
@@ -546,6 +582,7 @@ def _actions(summary: StatusSummary, final: Level) -> Actions:
         notify_assignee=final.notify.assignee,
         notify_watchers=final.notify.watchers,
         notify_users=final.notify.users,
+        channels=final.notify.channels,
         comment=summary.text(),
         summary=summary,
     )

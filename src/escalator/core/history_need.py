@@ -1,10 +1,12 @@
 """Which issues need their changelog for a decision: a sweep reads its pages without the changelog and asks Jira for
 the history of these issues alone (Jira Cloud embeds at most an issue's 40 newest histories in a search anyway).
 
-Read without its changelog, an issue is decided as if nobody had changed its assignee or priority and escalator had
-never changed it: its clock starts as early as its fields allow (at creation, or at the stored state's escalation).
-The changelog can only start a clock later (a person's change, rule 4), rebuild a missing or replayed state from
-escalator's own changes (``state.py``), or show a person's override. So, rule by rule:
+Read without its changelog, an issue is decided as if nobody had changed its assignee, priority or status and
+escalator had never changed it: its clock starts as early as its fields allow (at creation, or at the stored state's
+escalation) and runs all the time it was not in a pause status, judged by its status now. The changelog can only
+start a clock later (a person's change, rule 4), stop it for a while (a pause status it was in, ``pause.py``),
+rebuild a missing or replayed state from escalator's own changes (``state.py``), or show a person's override. So,
+rule by rule:
 
 - an issue that rule 1 leaves alone (resolved, exempt) is decided without any history: not needed;
 - an issue with a stored escalation state (trusted or not) may have been changed by a person since escalator
@@ -56,6 +58,8 @@ class HistoryNeed:
         self._young = min((window for _, window in self._shortest.values()), default=timedelta.max)
         deadline = policy.escalation_deadline
         self._deadline = deadline.wall_clock() if deadline is not None else None
+        self.pauses = any(policy.pause_statuses_for(category) for category in policy.categories)
+        """whether any category pauses its clock, so the status history matters"""
 
     def needs(self, issue: IssueSnapshot) -> bool:
         """Whether the decision about ``issue`` (read without its changelog) can depend on its changelog."""

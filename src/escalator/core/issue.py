@@ -20,6 +20,7 @@ __all__ = [
     "IssueSnapshot",
     "SnapshotProblem",
     "StatusCategory",
+    "StatusChange",
 ]
 
 STATE_PROPERTY_KEY = "escalator.state"
@@ -75,6 +76,17 @@ class EscalatorChange(BaseModel):
     labels_added: tuple[str, ...] = ()
 
 
+class StatusChange(BaseModel):
+    """One status change read from the changelog: when, and from which status to which (names as Jira shows them).
+    Golden cases write it ``{at: ..., from: Open, to: Waiting for customer}``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    at: AwareDatetime
+    from_status: str | None = Field(default=None, alias="from")
+    to_status: str = Field(alias="to")
+
+
 class IssueSnapshot(BaseModel):
     """An open issue as the core sees it. People are Jira ids: accountId on Cloud, username on Data Center."""
 
@@ -115,8 +127,21 @@ class IssueSnapshot(BaseModel):
     escalator_changes: tuple[EscalatorChange, ...] = Field(
         default=(), description="changes by escalator's own account in the changelog, oldest first"
     )
+    status_changes: tuple[StatusChange, ...] = Field(
+        default=(), description="the status changes in the changelog, oldest first (for paused clocks)"
+    )
+    status_history_since: AwareDatetime | None = Field(
+        default=None,
+        description="None when status_changes is the whole status history; else the instant from which it is "
+        "complete (Jira returned only the newest part of the changelog)",
+    )
 
     @field_validator("labels", "components", mode="after")
     @classmethod
     def _sorted_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(sorted(set(value)))
+
+    @field_validator("status_changes", mode="after")
+    @classmethod
+    def _oldest_first(cls, value: tuple[StatusChange, ...]) -> tuple[StatusChange, ...]:
+        return tuple(sorted(value, key=lambda change: change.at))

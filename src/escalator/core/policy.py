@@ -125,6 +125,11 @@ class Notify(_Frozen):
     assignee: bool = False
     watchers: bool = False
     users: tuple[str, ...] = ()
+    channels: tuple[Annotated[str, Field(pattern=r"^([a-z0-9][a-z0-9-]*/)?[a-zA-Z0-9][\w.-]*$")], ...] = Field(
+        default=(),
+        description="Prefect notification blocks (e.g. slack-webhook/support-leads, or a block's name) sent the "
+        "status summary and the issue's link once the escalation is in Jira",
+    )
 
     @property
     def anyone(self) -> bool:
@@ -157,6 +162,9 @@ class Category(_Frozen):
         default=None,
         description="an unassigned issue moves up after this much working time, if sooner than the level's "
         "window: someone keeps an eye on the case until it is owned",
+    )
+    pause_statuses: tuple[str, ...] | None = Field(
+        default=None, description="statuses in which this category's clocks stand still; default: the policy's"
     )
     levels: Annotated[tuple[Level, ...], NonEmpty]
 
@@ -213,6 +221,11 @@ class Policy(_Frozen):
     default_calendar: str | None = None
     unavailable: tuple[Unavailability, ...] = ()
     exempt: Exemptions = Exemptions()
+    pause_statuses: tuple[str, ...] = Field(
+        default=(),
+        description="statuses (e.g. Waiting for customer) whose working time does not count towards a window; an "
+        "issue in one is not escalated, and its clock resumes when it leaves",
+    )
     cooldown: WorkDurationField | None = Field(
         default=None, description="wall-clock time that must pass between two escalations of one issue"
     )
@@ -292,6 +305,11 @@ class Policy(_Frozen):
         if name is None:
             return self.calendars[0] if len(self.calendars) == 1 else ALWAYS
         return next(c for c in self.calendars if c.name == name)
+
+    def pause_statuses_for(self, category: Category) -> frozenset[str]:
+        """The category's pause statuses (else the policy's), case-folded."""
+        names = self.pause_statuses if category.pause_statuses is None else category.pause_statuses
+        return frozenset(name.casefold() for name in names)
 
     def category(self, name: str) -> Category | None:
         return next((c for c in self.categories if c.name == name), None)

@@ -91,6 +91,8 @@ class JiraAdapter:
         """escalator's own account, learnt by ``preflight``: its changes are not a person's"""
         self.seal = seal or StateSeal()
         """opens and seals the escalation state (with the state keys of the settings, if any)"""
+        self.status_names: dict[str, str] = {}
+        """status id -> name, learnt by ``preflight`` of a policy that pauses clocks: status histories by id"""
 
     @classmethod
     def connect(
@@ -279,7 +281,7 @@ class JiraAdapter:
             start = paging.next_start(answer, entries)
 
     def _page(self, answer: Any, custom: list[str]) -> SearchPage:
-        page = read_page(answer, self.deployment, custom, self.acting_user, self.seal)
+        page = read_page(answer, self.deployment, custom, self.acting_user, self.seal, self.status_names)
         for problem in page.problems:  # one unreadable issue must not stop the sweep
             LOG.warning("%s: %s", problem.issue_key, problem.problem)
         for snapshot in page.issues:
@@ -463,6 +465,7 @@ class JiraAdapter:
         scope; ``jql``: the query the sweep will search instead of the bare scope (checked and counted)."""
         report = run_preflight(self._transport, self.deployment, policy, jql=jql, writes=writes)
         self.acting_user = report.user
+        self.status_names.update(report.status_names)
         return dataclasses.replace(report, states_signed=self.seal.signed)
 
 

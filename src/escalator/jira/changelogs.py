@@ -23,9 +23,10 @@ from escalator.jira.pages import changelog_problem
 
 __all__ = ["BULK_ISSUES", "CHANGELOG_FIELDS", "ChangelogRead", "add_bulk_page", "whole_changelog"]
 
-CHANGELOG_FIELDS = ("assignee", "priority", "labels")
+CHANGELOG_FIELDS = ("assignee", "priority", "labels", "status")
 """The fields whose changes the core reads (``snapshot.history_fields``): when assignee and priority last changed
-and by whom, and what escalator's own account set (assignee, priority, labels)."""
+and by whom, what escalator's own account set (assignee, priority, labels), and the status history that paused
+clocks read (``core/pause.py``)."""
 
 BULK_ISSUES = 1000
 """Issues per ``changelog/bulkfetch`` request: the most Jira Cloud takes."""

@@ -71,6 +71,7 @@ def read_page(
     custom_fields: Iterable[str] = (),
     acting_user: str | None = None,
     seal: StateSeal | None = None,
+    status_names: Mapping[str, str] | None = None,
 ) -> SearchPage:
     """Every issue of one search answer as a snapshot (a state it cannot trust is the snapshot's
     ``state_problem``), or as the problem that kept it from being one. ``acting_user`` and ``seal`` as for
@@ -87,7 +88,7 @@ def read_page(
             problems.append(SnapshotProblem(key, f"unreadable search result: {wrong}"))
             continue
         try:
-            issues.append(snapshot_from_json(raw, deployment, custom, acting_user, seal))
+            issues.append(snapshot_from_json(raw, deployment, custom, acting_user, seal, status_names))
         except JiraUnexpectedResponse as error:
             problems.append(SnapshotProblem(key, str(error)))
             continue

@@ -1,7 +1,7 @@
 """Before the first write of a run: does the policy fit this Jira? Checks the credentials, the priorities,
-the people, the custom fields and the scope JQL, then (for a run that writes) what Jira can refuse in each
-project and issue type the scope reaches (``fit.py``: permissions, assignable owners, priority schemes, edit
-screens), collects every problem, and raises them together. Reads only.
+the pause statuses, the people, the custom fields and the scope JQL, then (for a run that writes) what Jira can
+refuse in each project and issue type the scope reaches (``fit.py``: permissions, assignable owners, priority
+schemes, edit screens), collects every problem, and raises them together. Reads only.
 
 Inactive owners are not a problem here: they are reported, and the core skips them
 (``evaluate(..., inactive_users=report.inactive_users)``).
@@ -38,6 +38,8 @@ class PreflightReport:
     forge its state"""
     people: Mapping[str, str] = field(default_factory=dict)
     """the display names of the policy's owners, by id, as the user look-ups answered them"""
+    status_names: Mapping[str, str] = field(default_factory=dict)
+    """status id -> name, read when the policy pauses clocks (a status history names statuses as they are now)"""
 
 
 def run_preflight(
@@ -54,6 +56,9 @@ def run_preflight(
     known = tuple(str(_object(p, "a priority").get("name")) for p in _list(transport.get("priority"), "priority"))
     for name in sorted(policy.all_priorities() - set(known)):
         problems.append(f"priority {name!r} does not exist in this Jira (it has: {', '.join(known)})")
+
+    status_names = _status_names(transport) if _pause_statuses(policy) else {}
+    problems += _pause_status_problems(policy, status_names)
 
     inactive: set[str] = set()
     missing: set[str] = set()
@@ -99,7 +104,29 @@ def run_preflight(
 
     if problems:
         raise PreflightFailed(problems)
-    return PreflightReport(deployment, user, known, frozenset(inactive), count, people=people)
+    return PreflightReport(
+        deployment, user, known, frozenset(inactive), count, people=people, status_names=status_names
+    )
+
+
+def _pause_statuses(policy: Policy) -> set[str]:
+    return {*policy.pause_statuses, *(name for c in policy.categories for name in c.pause_statuses or ())}
+
+
+def _status_names(transport: Transport) -> dict[str, str]:
+    statuses = [_object(s, "a status") for s in _list(transport.get("status"), "status")]
+    return {str(s.get("id")): str(s.get("name")) for s in statuses}
+
+
+def _pause_status_problems(policy: Policy, status_names: Mapping[str, str]) -> list[str]:
+    """Every pause status the policy names must exist: a misspelt one would never pause a clock."""
+    known = set(status_names.values())
+    folded = {name.casefold() for name in known}
+    return [
+        f"pause status {name!r} does not exist in this Jira (it has: {', '.join(sorted(known))})"
+        for name in sorted(_pause_statuses(policy))
+        if name.casefold() not in folded
+    ]
 
 
 def _scope_count(transport: Transport, deployment: Deployment, jql: str) -> int:

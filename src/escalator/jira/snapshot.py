@@ -30,6 +30,7 @@ from escalator.core.issue import (
 )
 from escalator.jira.errors import JiraUnexpectedResponse
 from escalator.jira.state_seal import StateSeal
+from escalator.jira.status_history import status_changes, status_history_since
 
 __all__ = [
     "SYSTEM_FIELDS",
@@ -74,17 +75,21 @@ def snapshot_from_json(
     custom_fields: Iterable[str] = (),
     acting_user: str | None = None,
     seal: StateSeal | None = None,
+    status_names: Mapping[str, str] | None = None,
 ) -> IssueSnapshot:
     """``acting_user`` is escalator's own account: changes it made are not a person's (``human_changed_at``) but
-    escalator's (``escalator_changes``). ``seal`` opens the state property (default: plain states, no key)."""
+    escalator's (``escalator_changes``). ``seal`` opens the state property (default: plain states, no key).
+    ``status_names``: status id -> name in this Jira now, for a status history across renames."""
     key = raw.get("key")
     fields = raw.get("fields")
     if not isinstance(key, str) or not isinstance(fields, dict):
         raise JiraUnexpectedResponse(f"a search result without key or fields: {sorted(raw)[:8]}")
     try:
         state, state_problem = state_from_properties(key, raw.get("properties"), seal or StateSeal())
-        changed = _changed_at(raw.get("changelog"), deployment, acting_user)
+        changelog = raw.get("changelog")
+        changed = _changed_at(changelog, deployment, acting_user)
         status = fields.get("status") or {}
+        updated = parse_jira_time(fields["updated"]) if fields.get("updated") else None
         snapshot = IssueSnapshot(
             key=key,
             project=_name(fields.get("project"), "key"),
@@ -98,13 +103,18 @@ def snapshot_from_json(
             components=tuple(_name(c) for c in fields.get("components") or ()),
             fields={field: _field_value(fields.get(field)) for field in custom_fields},
             created=parse_jira_time(fields["created"]),
-            updated=parse_jira_time(fields["updated"]) if fields.get("updated") else None,
+            updated=updated,
             assignee_changed_at=changed.get("assignee"),
             priority_changed_at=changed.get("priority"),
             human_changed_at=changed.get("human"),
             state=state,
             state_problem=state_problem,
-            escalator_changes=_escalator_changes(raw.get("changelog"), deployment, acting_user),
+            escalator_changes=_escalator_changes(changelog, deployment, acting_user),
+            status_changes=status_changes(
+                changelog.get("histories") or () if isinstance(changelog, dict) else (),
+                _with_current(status_names, status),
+            ),
+            status_history_since=status_history_since(changelog, updated),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # ValidationError is a ValueError
         raise JiraUnexpectedResponse(f"issue {key}: cannot read its fields ({_short(exc)})") from None
@@ -128,7 +138,9 @@ def display_names(fields: Mapping[str, Any], deployment: Deployment) -> dict[str
     return names
 
 
-def history_fields(changelog: Any, deployment: Deployment, acting_user: str | None) -> dict[str, Any]:
+def history_fields(
+    changelog: Any, deployment: Deployment, acting_user: str | None, status_names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The snapshot's fields that come from the changelog (``{"histories": [...], "total": n}`` as a search embeds
     it), for a snapshot read without one: ``snapshot.model_copy(update=history_fields(...))`` is the snapshot
     ``snapshot_from_json`` makes from the issue with that changelog inline. ``JiraUnexpectedResponse`` when it
@@ -140,6 +152,8 @@ def history_fields(changelog: Any, deployment: Deployment, acting_user: str | No
             "priority_changed_at": changed.get("priority"),
             "human_changed_at": changed.get("human"),
             "escalator_changes": _escalator_changes(changelog, deployment, acting_user),
+            "status_changes": status_changes(changelog.get("histories") or (), status_names),
+            "status_history_since": status_history_since(changelog, None),
         }
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise JiraUnexpectedResponse(f"cannot read the changelog ({_short(exc)})") from None
@@ -150,6 +164,14 @@ def state_from_properties(key: str, properties: Any, seal: StateSeal) -> tuple[E
     if not isinstance(properties, dict) or properties.get(STATE_PROPERTY_KEY) is None:
         return None, None
     return seal.open(key, properties[STATE_PROPERTY_KEY])
+
+
+def _with_current(status_names: Mapping[str, str] | None, status: Mapping[str, Any]) -> dict[str, str]:
+    """Status id -> name: Jira's, and the issue's own status as it is named now."""
+    names = dict(status_names or {})
+    if status.get("id") is not None and isinstance(status.get("name"), str):
+        names[str(status["id"])] = status["name"]
+    return names
 
 
 def _short(exc: Exception) -> str:

@@ -59,7 +59,8 @@ class Snapshot(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     format: Literal["escalator-snapshot"] = SNAPSHOT_FORMAT
-    format_version: Literal[1] = 1
+    format_version: Literal[1, 2] = 2
+    """2: issues carry their status history (``status_changes``, ``status_history_since``), for paused clocks"""
     taken_at: AwareDatetime
     deployment: Literal["cloud", "server"] | None = None
     pseudonymised: bool = False
@@ -180,8 +181,19 @@ def read_snapshot(path: Path) -> Snapshot:
     if not isinstance(document, dict) or document.get("format") != SNAPSHOT_FORMAT:
         raise SnapshotError(f'{path}: not an escalator snapshot (no "format": "{SNAPSHOT_FORMAT}")')
     try:
-        return Snapshot.model_validate(document)
+        snapshot = Snapshot.model_validate(document)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise SnapshotError(f"{path}: {where}: {first['msg']} ({error.error_count()} problems)") from None
+    return snapshot if snapshot.format_version > 1 else _without_status_history(snapshot)
+
+
+def _without_status_history(snapshot: Snapshot) -> Snapshot:
+    """A format 1 snapshot was taken without status histories: each issue's status is known only since its last
+    update, so a paused clock counts the time before as paused rather than guess it ran."""
+    issues = tuple(
+        issue.model_copy(update={"status_history_since": issue.updated or snapshot.taken_at})
+        for issue in snapshot.issues
+    )
+    return snapshot.model_copy(update={"issues": issues})

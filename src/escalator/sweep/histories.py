@@ -29,8 +29,14 @@ __all__ = ["CLOCK_DETAILS", "HistoryRead", "plan_differences", "read_with_histor
 
 LOG = logging.getLogger(__name__)
 
-CLOCK_DETAILS = ("reason", "clock_started_at", "clock_start", "elapsed", "due_at")
-"""What a not-due decision about an issue read without its history may say differently: the clock it names."""
+CLOCK_DETAILS = ("reason", "clock_started_at", "clock_start", "elapsed", "due_at", "paused")
+"""What a not-due (or paused) decision about an issue read without its history may say differently: the clock it
+names, and how long it stood still."""
+
+UNREAD_STATUS_HISTORY: dict[str, Any] = {"status_changes": (), "status_history_since": None}
+"""An issue whose history is not read is decided as if its status had never changed (``core/history_need.py``):
+in its current status since creation, the earliest its clock can run; not as a history Jira cut short, which would
+make it a data problem."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,9 @@ def read_with_histories(
     issues, problems = readable_issues(pages)
     ids = {key: issue_id for page in pages for key, issue_id in page.ids.items()}
     wanted = [issue.key for issue in issues if need.needs(issue)]
+    if need.pauses:
+        wanted_set = set(wanted)
+        issues = [i if i.key in wanted_set else i.model_copy(update=UNREAD_STATUS_HISTORY) for i in issues]
     if not wanted:
         return HistoryRead(issues, problems, frozenset(), 0)
     read = jira.complete_changelogs({key: ids.get(key) for key in wanted})
@@ -65,7 +74,8 @@ def read_with_histories(
             continue
         if changelog is not None:
             try:
-                issue = issue.model_copy(update=history_fields(changelog, jira.deployment, jira.acting_user))
+                history = history_fields(changelog, jira.deployment, jira.acting_user, jira.status_names)
+                issue = issue.model_copy(update=history)
             except JiraUnexpectedResponse as error:
                 read.problems.append(SnapshotProblem(issue.key, f"issue {issue.key}: {error}"))
                 continue
@@ -102,7 +112,7 @@ def plan_differences(whole: Plan, selective: Plan, fetched: Collection[str]) -> 
         if other is None:
             lines.append(f"{decision.issue_key}: decided from the whole history only")
             continue
-        loose = decision.issue_key not in fetched and decision.reason_code == "not_due"
+        loose = decision.issue_key not in fetched and decision.reason_code in {"not_due", "paused"}
         mismatched = _fields(decision, loose) != _fields(other, loose)
         if mismatched:
             theirs_now = f"{other.reason_code} ({other.reason})"

@@ -27,11 +27,8 @@ class JiraWriter:
             decision = decision.model_copy(
                 update={"new_state": state.model_copy(update={"run_id": self._run.flow_run_id})}
             )
-        link = self._run.flow_run_url or (
-            f"escalator flow run {self._run.flow_run_name} ({self._run.flow_run_id})" if self._run.flow_run_id else None
-        )
         try:
-            applied = self._jira.apply(decision, run_link=link)
+            applied = self._jira.apply(decision, run_link=run_link(self._run))
         except JiraUnavailable as error:
             if error.maybe_applied:
                 raise JiraUnavailable(
@@ -41,3 +38,10 @@ class JiraWriter:
                 ) from error
             raise
         return f"escalated, but the notification failed: {applied.notify_error}" if applied.notify_error else None
+
+
+def run_link(run: RunInfo) -> str | None:
+    """How an escalation names its run: the run's page in the Prefect UI, else its name and id."""
+    if run.flow_run_url:
+        return run.flow_run_url
+    return f"escalator flow run {run.flow_run_name} ({run.flow_run_id})" if run.flow_run_id else None
