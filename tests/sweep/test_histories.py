@@ -21,7 +21,7 @@ from escalator.core import evaluate
 from escalator.core.history_need import HistoryNeed
 from escalator.core.issue import IssueSnapshot
 from escalator.jira.snapshot import history_fields, snapshot_from_json
-from escalator.sweep.histories import plan_differences
+from escalator.sweep.histories import plan_differences, unread_history
 from tests.core.policy_builders import BERLIN, make_policy
 
 ESCALATOR = "escalator-bot"
@@ -30,7 +30,9 @@ LADDER = ["Lowest", "Low", "Medium", "High", "Highest"]
 POLICIES = {
     "restart": make_policy(cooldown="1h", escalation_deadline="5d"),
     "stop": make_policy(on_human_change="stop"),
+    "pause": make_policy(pause_statuses=["Waiting for customer"], escalation_deadline="5d"),
 }
+STATUSES = ["To Do", "In Progress", "Waiting for customer"]
 START = datetime(2026, 11, 2, 0, 0, tzinfo=BERLIN)
 
 
@@ -67,9 +69,8 @@ def histories(draw: st.DrawFn, created: datetime, now: datetime, escalator: bool
                 added = draw(st.sampled_from(["escalated", "outage", "vip"]))
                 items.append({"field": "labels", "fieldId": "labels", "fromString": "", "toString": added})
             else:
-                items.append(
-                    {"field": "status", "fieldId": "status", "from": "1", "to": "3", "toString": "In Progress"}
-                )
+                before, after = draw(st.sampled_from(STATUSES)), draw(st.sampled_from(STATUSES))
+                items.append({"field": "status", "fieldId": "status", "fromString": before, "toString": after})
         found.append({"id": str(number + 1), "author": {"accountId": author}, "created": jira_time(at), "items": items})
     return found
 
@@ -101,7 +102,13 @@ def raw_issues(draw: st.DrawFn, number: int, now: datetime) -> dict[str, Any]:
         }
     elif kind == "unreadable":
         properties["escalator.state"] = {"v": 9}
-    states = [("To Do", "new"), ("To Do", "new"), ("In Progress", "indeterminate"), ("Done", "done")]
+    states = [
+        ("To Do", "new"),
+        ("To Do", "new"),
+        ("In Progress", "indeterminate"),
+        ("Waiting for customer", "indeterminate"),
+        ("Done", "done"),
+    ]
     status, category = ("To Do", "new") if focused else draw(st.sampled_from(states))
     assignee = draw(st.sampled_from([*PEOPLE, None]))
     priority = draw(st.sampled_from([*LADDER, None]))
@@ -136,7 +143,7 @@ def whole(raw: dict[str, Any]) -> IssueSnapshot:
 def selective(raw: dict[str, Any], need: HistoryNeed) -> tuple[IssueSnapshot, bool]:
     bare = snapshot_from_json(raw, "cloud", acting_user=ESCALATOR)  # read without the changelog
     if not need.needs(bare):
-        return bare, False
+        return unread_history(bare, need), False
     changelog = {"histories": raw["histories"], "total": len(raw["histories"])}  # as the bulk read gives it
     return bare.model_copy(update=history_fields(changelog, "cloud", ESCALATOR)), True
 
@@ -222,3 +229,41 @@ def test_a_deleted_state_is_found_once_the_issue_could_be_due() -> None:
     issue, fetched = selective(raw, HistoryNeed(policy, later))
     assert fetched
     assert evaluate([issue], policy, later) == evaluate([whole(raw)], policy, later)
+
+
+def test_a_pause_in_the_window_is_read_from_the_bulk_changelog() -> None:
+    """An outage that waited for the customer most of its window: due without the pause, not due with it. Read
+    selectively it could be due, so its whole changelog (status changes included) is read and the pause counts."""
+    policy = POLICIES["pause"]
+    created = datetime(2026, 11, 16, 9, 0, tzinfo=BERLIN)  # a Monday
+    now = created + timedelta(hours=5)
+
+    def moved(minutes: int, before: str, after: str) -> dict[str, Any]:
+        item = {"field": "status", "fieldId": "status", "fromString": before, "toString": after}
+        return {
+            "id": str(minutes),
+            "author": {"accountId": "dave"},
+            "created": jira_time(created + timedelta(minutes=minutes)),
+            "items": [item],
+        }
+
+    raw = {
+        "id": "10001",
+        "key": "OPS-1",
+        "fields": {
+            "project": {"key": "OPS"},
+            "issuetype": {"name": "Task"},
+            "status": {"name": "To Do", "statusCategory": {"key": "new"}},
+            "assignee": None,
+            "labels": ["outage"],
+            "created": jira_time(created),
+            "updated": jira_time(now),
+        },
+        "properties": {},
+        "histories": [moved(5, "To Do", "Waiting for customer"), moved(290, "Waiting for customer", "To Do")],
+    }
+    issue, fetched = selective(raw, HistoryNeed(policy, now))
+    assert fetched and len(issue.status_changes) == 2 and issue.status_history_since is None
+    (decision,) = evaluate([issue], policy, now).decisions
+    assert decision.reason_code == "not_due" and decision.paused == timedelta(hours=4, minutes=45)
+    assert evaluate([issue], policy, now) == evaluate([whole(raw)], policy, now)

@@ -25,7 +25,14 @@ from escalator.jira.errors import JiraUnexpectedResponse
 from escalator.jira.snapshot import history_fields
 from escalator.sweep.records import readable_issues
 
-__all__ = ["CLOCK_DETAILS", "HistoryRead", "plan_differences", "read_with_histories", "with_histories"]
+__all__ = [
+    "CLOCK_DETAILS",
+    "HistoryRead",
+    "plan_differences",
+    "read_with_histories",
+    "unread_history",
+    "with_histories",
+]
 
 LOG = logging.getLogger(__name__)
 
@@ -62,7 +69,7 @@ def read_with_histories(
     wanted = [issue.key for issue in issues if need.needs(issue)]
     if need.pauses:
         wanted_set = set(wanted)
-        issues = [i if i.key in wanted_set else i.model_copy(update=UNREAD_STATUS_HISTORY) for i in issues]
+        issues = [issue if issue.key in wanted_set else unread_history(issue, need) for issue in issues]
     if not wanted:
         return HistoryRead(issues, problems, frozenset(), 0)
     read = jira.complete_changelogs({key: ids.get(key) for key in wanted})
@@ -88,6 +95,12 @@ def read_with_histories(
         read.requests,
     )
     return HistoryRead(completed, problems + read.problems, frozenset(read.found), read.requests)
+
+
+def unread_history(issue: IssueSnapshot, need: HistoryNeed) -> IssueSnapshot:
+    """``issue`` (read without its changelog, and not needing it) as it is decided: in its current status since
+    creation where a category pauses (``UNREAD_STATUS_HISTORY``)."""
+    return issue.model_copy(update=UNREAD_STATUS_HISTORY) if need.pauses else issue
 
 
 def with_histories(
