@@ -28,6 +28,7 @@ Run from the project root: ``make bench``, or ``uv run --frozen python bench/swe
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import math
 import os
@@ -71,7 +72,46 @@ categories:
       - {{name: L1, window: {window}m, owners: [{owner}], priority: {{raise: 1}}}}
 """
 SCOPE = "project in (OPS, SUP, ENG) AND statusCategory != Done"
+
+# The headline workload (issue 16): windows of hours to days, by priority, over the demo backlog created across six
+# weeks (``jira_sandbox.demo.DEMO_SPAN_DAYS``). Narrowing cuts only issues younger than the shortest window (4 h), so
+# the sweep reads almost every open issue. Without the states that earlier sweeps would have left, most of the
+# backlog is overdue; the run is a dry run, so it decides and records every escalation and writes none.
+REALISTIC = "realistic"
+REALISTIC_POLICY = """\
+name: {name}
+version: "1"
+description: Benchmark policy with windows of hours to days by priority.
+maintainers: [bench]
+scope: {scope}
+priorities: [Lowest, Low, Medium, High, Highest]
+calendars:
+  - name: always
+    timezone: UTC
+    working_days: [mon, tue, wed, thu, fri, sat, sun]
+    working_hours: [{{start: "00:00", end: "24:00"}}]
+default_calendar: always
+max_escalations_per_run: 1000000
+categories:
+  - name: urgent
+    match: {{projects: [OPS, SUP, ENG], priorities: [Highest]}}
+    levels:
+      - {{name: L1, window: 4h, owners: [acc-alice]}}
+      - {{name: L2, window: 1d, owners: [acc-bob]}}
+  - name: high
+    match: {{projects: [OPS, SUP, ENG], priorities: [High]}}
+    levels:
+      - {{name: L1, window: 12h, owners: [acc-alice], priority: {{raise: 1}}}}
+      - {{name: L2, window: 3d, owners: [acc-bob]}}
+  - name: normal
+    match: {{projects: [OPS, SUP, ENG]}}
+    levels:
+      - {{name: L1, window: 2d, owners: [acc-alice], priority: {{raise: 1}}}}
+      - {{name: L2, window: 1w, owners: [acc-bob]}}
+"""
+DRY_RUN = "ESCALATOR_BENCH_DRY_RUN"
 FULL_SCOPE = "ESCALATOR_BENCH_FULL_SCOPE"
+PROFILE = "ESCALATOR_BENCH_PROFILE"
 WARM_UP_SCOPE = SCOPE + ' AND created > "2999-01-01"'  # matches nothing: starts Prefect, touches every code path
 
 
@@ -103,7 +143,7 @@ def window_minutes(created: list[int], share: float) -> int:
     return max(1, int(age_ms // 60_000))
 
 
-def run_case(runner: str, count: int, share: float, limits: Limits, workdir: Path) -> dict[str, Any]:
+def run_case(runner: str, count: int, workload: str, limits: Limits, workdir: Path) -> dict[str, Any]:
     """One runner on a fresh sandbox seeded with ``count`` issues; its own numbers plus the sandbox's counts."""
     from jira_sandbox.faults import FaultConfig
     from jira_sandbox.testing import running_sandbox
@@ -115,12 +155,14 @@ def run_case(runner: str, count: int, share: float, limits: Limits, workdir: Pat
     )
     with running_sandbox(mode="cloud", seed=count, faults=faults) as sandbox:
         created = open_created(sandbox)
-        window = window_minutes(created, share)
-        policy = workdir / f"bench-{runner}-{count}-{window}.yaml"
-        policy.write_text(POLICY.format(name="bench-sweep", scope=SCOPE, window=window, owner=OWNER))
+        window = window_minutes(created, WORKLOADS.get(workload, WORKLOADS["steady"]))
+        policy = workdir / f"bench-{runner}-{count}-{workload}-{window}.yaml"
+        policy.write_text(workload_policy(workload, window))
         warm_up = workdir / "warm-up.yaml"
         warm_up.write_text(POLICY.format(name="bench-warm-up", scope=WARM_UP_SCOPE, window=window, owner=OWNER))
         env = {**os.environ, "JIRA_URL": sandbox.url, "JIRA_EMAIL": sandbox.user, "JIRA_API_TOKEN": sandbox.token}
+        if workload == REALISTIC:
+            env[DRY_RUN] = "1"
         env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         command = [sys.executable, __file__, "--child", runner, str(policy), str(warm_up), str(window)]
@@ -150,11 +192,18 @@ def run_case(runner: str, count: int, share: float, limits: Limits, workdir: Pat
     return result
 
 
+def workload_policy(workload: str, window: int) -> str:
+    """The policy file of a workload: one window from the seeded ages, or the realistic windows of hours to days."""
+    if workload == REALISTIC:
+        return REALISTIC_POLICY.format(name="bench-sweep", scope=SCOPE)
+    return POLICY.format(name="bench-sweep", scope=SCOPE, window=window, owner=OWNER)
+
+
 def lower_bound(result: dict[str, Any], limits: Limits) -> float:
     """max(search pages ÷ read limit, escalations ÷ write limit) + one round trip, with search pages for every open
     issue in scope (what a sweep that cannot narrow its search reads)."""
     pages = math.ceil(int(result["open"]) / limits.page_size)
-    writes = int(result["escalations"])
+    writes = 0 if result.get("dry_run") else int(result["escalations"])
     return max(pages / limits.reads, writes / limits.writes) + limits.latency_ms / 1000
 
 
@@ -202,7 +251,11 @@ def report(rows: list[dict[str, Any]], limits: Limits) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated issue counts (default 1000,10000)")
-    parser.add_argument("--workloads", default="first,steady", help="first (~10%% due), steady (~0.1%% due)")
+    parser.add_argument(
+        "--workloads",
+        default="first,steady",
+        help="first (~10%% due), steady (~0.1%% due), realistic (windows of 4 h to 1 w by priority; a dry run)",
+    )
     parser.add_argument("--runners", default=",".join(RUNNERS), help="flow, direct (no Prefect), baseline (jira)")
     parser.add_argument("--latency-ms", type=int, default=30)
     parser.add_argument("--read-limit", type=int, default=100, help="GET and POST requests per second")
@@ -217,6 +270,9 @@ def main() -> None:
         help="run the flow on Prefect's ephemeral API (as `escalator run` does) instead of a `prefect server`",
     )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument(
+        "--profile", type=Path, help="profile the direct runner's sweep with cProfile and write its stats here"
+    )
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -225,6 +281,11 @@ def main() -> None:
     limits = Limits(args.latency_ms, args.read_limit, args.write_limit, args.page_size)
     if args.full_scope:
         os.environ[FULL_SCOPE] = "1"  # read by the children, which inherit the environment
+    unknown = set(args.workloads.split(",")) - {*WORKLOADS, REALISTIC}
+    if unknown:
+        parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
+    if args.profile:
+        os.environ[PROFILE] = str(args.profile.resolve())  # the direct child writes its cProfile stats there
     runners = [name for name in RUNNERS if name in args.runners.split(",")]
     if "flow" not in runners:
         parser.error("the flow runner is what is measured; keep it in --runners")
@@ -238,7 +299,7 @@ def main() -> None:
                 row: dict[str, Any] = {"n": count, "workload": workload}
                 for runner in runners:
                     started = time.perf_counter()
-                    row[runner] = run_case(runner, count, WORKLOADS[workload], limits, Path(tmp))
+                    row[runner] = run_case(runner, count, workload, limits, Path(tmp))
                     print(
                         f"N={count:,} {workload} {runner}: {json.dumps(row[runner])} "
                         f"({time.perf_counter() - started:.0f} s with seeding)",
@@ -252,8 +313,27 @@ def main() -> None:
         f"(PUT, DELETE each), page size {limits.page_size}"
     )
     print(report(rows, limits))
+    print()
+    print(cpu_report(rows))
     if args.json:
         args.json.write_text(json.dumps({"limits": limits.__dict__, "rows": rows}, indent=2))
+
+
+def cpu_report(rows: list[dict[str, Any]]) -> str:
+    """The sweep process's own CPU (user + system, all threads; not the sandbox's) and µs of it per issue read."""
+    head = "| N | workload | runner | issues read | wall s | CPU s | CPU µs per issue | CPU share of wall |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for row in rows:
+        for runner in ("flow", "direct"):
+            result = row.get(runner)
+            if not result or "cpu" not in result:
+                continue
+            read = int(result["evaluated"] or 0)
+            per_issue = f"{result['cpu'] / read * 1e6:.0f}" if read else "–"
+            wall = result.get("run", result["wall"])
+            cells = [f"{row['n']:,}", row["workload"], runner, f"{read:,}", f"{wall:.1f}", f"{result['cpu']:.2f}"]
+            lines.append("| " + " | ".join([*cells, per_issue, f"{result['cpu'] / wall:.0%}"]) + " |")
+    return "\n".join(lines)
 
 
 # --- the children: one run each, timed between "go" and the end -------------------------------------------------
@@ -278,10 +358,12 @@ def peak_rss_kb() -> int:
 
 
 def sweep_parameters(**values: Any) -> Any:
-    """The sweep's parameters as the flow would get them, with narrowing off under ``--full-scope``."""
+    """The sweep's parameters as the flow would get them, with narrowing off under ``--full-scope`` and a dry run
+    for the realistic workload."""
     from escalator.sweep.parameters import SweepParameters
 
-    return SweepParameters(narrow_scope=os.environ.get(FULL_SCOPE) != "1", **values)
+    narrow, dry_run = os.environ.get(FULL_SCOPE) != "1", os.environ.get(DRY_RUN) == "1"
+    return SweepParameters(narrow_scope=narrow, dry_run=dry_run, **values)
 
 
 def wait_for_go() -> None:
@@ -298,12 +380,15 @@ def flow_child(policy: Path, warm_up: Path, window: int, page_size: int) -> dict
     state = sweep(SweepParameters(policies=[str(warm_up)]), return_state=True)  # starts the local Prefect API
     assert state.is_completed(), state.message
     wait_for_go()
-    started, started_at = time.perf_counter(), time.time()
-    state = sweep(sweep_parameters(policies=[str(policy)], page_size=page_size), return_state=True)
-    wall = time.perf_counter() - started
+    started, started_at, cpu = time.perf_counter(), time.time(), time.process_time()
+    params = sweep_parameters(policies=[str(policy)], page_size=page_size)
+    state = sweep(params, return_state=True)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     (data,) = state.result(raise_on_failure=False)
     return {
         "wall": wall,
+        "cpu": cpu,
+        "dry_run": params.dry_run,
         "run": state.timestamp.timestamp() - started_at,  # until the run's final state: see flow_run_seconds
         "state": state.type.value,
         "evaluated": data["evaluated"],
@@ -322,13 +407,17 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
     from escalator.core import evaluate, merge_plans
     from escalator.jira.adapter import JiraAdapter
     from escalator.jira.settings import JiraSettings
-    from escalator.sweep.apply import apply_decisions
+    from escalator.sweep.apply import DryRunWriter, Writer, apply_decisions
     from escalator.sweep.jira_writer import JiraWriter
     from escalator.sweep.records import readable_issues
 
     params = sweep_parameters(page_size=page_size)
     wait_for_go()
-    started = time.perf_counter()
+    profile = os.environ.get(PROFILE)
+    profiler = cProfile.Profile() if profile else None
+    started, cpu = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
     (loaded,) = load_policies([policy])
     with JiraAdapter.connect(
         JiraSettings.from_env(), reads_per_second=params.reads_per_second, writes_per_second=params.writes_per_second
@@ -344,10 +433,16 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
             evaluated += len(issues)
             parts.append(evaluate(issues, loaded.policy, now, inactive_users=inactive))
         plan = merge_plans(parts, loaded.policy)
-        outcomes = apply_decisions(plan.decisions, JiraWriter(jira, RunInfo()), concurrency=params.apply_concurrency)
-    wall = time.perf_counter() - started
+        writer: Writer = DryRunWriter() if params.dry_run else JiraWriter(jira, RunInfo())
+        outcomes = apply_decisions(plan.decisions, writer, concurrency=params.apply_concurrency)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
         "wall": wall,
+        "cpu": cpu,
+        "dry_run": params.dry_run,
         "evaluated": evaluated,
         "escalations": len(plan.escalations),
         "applied": sum(o.status == "applied" for o in outcomes),
