@@ -271,7 +271,9 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument(
-        "--profile", type=Path, help="profile the direct runner's sweep with cProfile and write its stats here"
+        "--profile",
+        type=Path,
+        help="profile the measured run's main thread with cProfile: stats in FILE.flow and FILE.direct",
     )
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -285,7 +287,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
     if args.profile:
-        os.environ[PROFILE] = str(args.profile.resolve())  # the direct child writes its cProfile stats there
+        os.environ[PROFILE] = str(args.profile.resolve())  # read by the children
     runners = [name for name in RUNNERS if name in args.runners.split(",")]
     if "flow" not in runners:
         parser.error("the flow runner is what is measured; keep it in --runners")
@@ -379,11 +381,15 @@ def flow_child(policy: Path, warm_up: Path, window: int, page_size: int) -> dict
     sweep = load_sweep_flow()
     state = sweep(SweepParameters(policies=[str(warm_up)]), return_state=True)  # starts the local Prefect API
     assert state.is_completed(), state.message
-    wait_for_go()
-    started, started_at, cpu = time.perf_counter(), time.time(), time.process_time()
     params = sweep_parameters(policies=[str(policy)], page_size=page_size)
-    state = sweep(params, return_state=True)
+    wait_for_go()
+    profile = os.environ.get(PROFILE)
+    profiler = cProfile.Profile() if profile else None
+    started, started_at, cpu = time.perf_counter(), time.time(), time.process_time()
+    state = sweep(params, return_state=True) if profiler is None else profiler.runcall(sweep, params, return_state=True)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if profiler is not None and profile is not None:
+        profiler.dump_stats(f"{profile}.flow")
     (data,) = state.result(raise_on_failure=False)
     return {
         "wall": wall,
@@ -437,7 +443,7 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
         outcomes = apply_decisions(plan.decisions, writer, concurrency=params.apply_concurrency)
     if profiler:
         profiler.disable()
-        profiler.dump_stats(profile)
+        profiler.dump_stats(f"{profile}.direct")
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
         "wall": wall,
