@@ -143,7 +143,9 @@ def window_minutes(created: list[int], share: float) -> int:
     return max(1, int(age_ms // 60_000))
 
 
-def run_case(runner: str, count: int, workload: str, limits: Limits, workdir: Path) -> dict[str, Any]:
+def run_case(
+    runner: str, count: int, workload: str, limits: Limits, workdir: Path, server_pid: int | None = None
+) -> dict[str, Any]:
     """One runner on a fresh sandbox seeded with ``count`` issues; its own numbers plus the sandbox's counts."""
     from jira_sandbox.faults import FaultConfig
     from jira_sandbox.testing import running_sandbox
@@ -175,9 +177,11 @@ def run_case(runner: str, count: int, workload: str, limits: Limits, workdir: Pa
                 raise RuntimeError(f"{runner} child did not get ready: {ready!r}")
             sandbox.reset_requests()
             sandbox.update_faults()  # resets the rate-limit windows: the measured run starts with a full budget
+            server_cpu = tree_cpu(server_pid)
             child.stdin.write("go\n")
             child.stdin.flush()
             result: dict[str, Any] = json.loads(child.stdout.readline())
+            result["server_cpu"] = tree_cpu(server_pid) - server_cpu  # the Prefect server's work for the run
             child.wait()
         counts = sandbox.request_counts()
     result.update(
@@ -197,6 +201,28 @@ def workload_policy(workload: str, window: int) -> str:
     if workload == REALISTIC:
         return REALISTIC_POLICY.format(name="bench-sweep", scope=SCOPE)
     return POLICY.format(name="bench-sweep", scope=SCOPE, window=window, owner=OWNER)
+
+
+def tree_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its live descendants, from ``/proc``: the
+    Prefect server's share of the machine during a run (0 without a server, or off Linux)."""
+    if pid is None or not Path("/proc").is_dir():
+        return 0.0
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        process = int(stat.parent.name)
+        parents[process], ticks[process] = int(fields[1]), int(fields[11]) + int(fields[12])
+    tree, grew = {pid}, True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(ticks.get(process, 0) for process in tree) / os.sysconf("SC_CLK_TCK")
 
 
 def lower_bound(result: dict[str, Any], limits: Limits) -> float:
@@ -293,15 +319,17 @@ def main() -> None:
         parser.error("the flow runner is what is measured; keep it in --runners")
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="escalator-bench-") as tmp, ExitStack() as stack:
+        server_pid = None
         if not args.ephemeral:  # as deployments run: a worker's flow run talks to a Prefect server
             server = stack.enter_context(running_prefect_server(Path(tmp) / "prefect"))
             os.environ["PREFECT_API_URL"] = server.api_url  # the children inherit it
+            server_pid = server.pid
         for count in (int(size.replace("_", "")) for size in args.sizes.split(",")):
             for workload in args.workloads.split(","):
                 row: dict[str, Any] = {"n": count, "workload": workload}
                 for runner in runners:
                     started = time.perf_counter()
-                    row[runner] = run_case(runner, count, workload, limits, Path(tmp))
+                    row[runner] = run_case(runner, count, workload, limits, Path(tmp), server_pid)
                     print(
                         f"N={count:,} {workload} {runner}: {json.dumps(row[runner])} "
                         f"({time.perf_counter() - started:.0f} s with seeding)",
@@ -322,8 +350,12 @@ def main() -> None:
 
 
 def cpu_report(rows: list[dict[str, Any]]) -> str:
-    """The sweep process's own CPU (user + system, all threads; not the sandbox's) and µs of it per issue read."""
-    head = "| N | workload | runner | issues read | wall s | CPU s | CPU µs per issue | CPU share of wall |"
+    """The sweep process's own CPU (user + system, all threads; not the sandbox's), µs of it per issue read, and
+    the CPU the Prefect server (and its database, when it runs one) used meanwhile on the same machine."""
+    head = (
+        "| N | workload | runner | issues read | wall s | CPU s | CPU µs per issue | CPU share of wall "
+        "| Prefect server CPU s |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for row in rows:
         for runner in ("flow", "direct"):
@@ -334,7 +366,8 @@ def cpu_report(rows: list[dict[str, Any]]) -> str:
             per_issue = f"{result['cpu'] / read * 1e6:.0f}" if read else "–"
             wall = result.get("run", result["wall"])
             cells = [f"{row['n']:,}", row["workload"], runner, f"{read:,}", f"{wall:.1f}", f"{result['cpu']:.2f}"]
-            lines.append("| " + " | ".join([*cells, per_issue, f"{result['cpu'] / wall:.0%}"]) + " |")
+            server = f"{result['server_cpu']:.2f}" if "server_cpu" in result else "–"
+            lines.append("| " + " | ".join([*cells, per_issue, f"{result['cpu'] / wall:.0%}", server]) + " |")
     return "\n".join(lines)
 
 

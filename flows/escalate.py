@@ -130,6 +130,7 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
                     audit,
                     coverage,
                     partitions,
+                    params.pages_per_task(check.scope_count),
                 )
             logger.info("%s", report.one_line())
             reports.append(report)
@@ -150,6 +151,7 @@ def sweep_policy(
     audit: PolicyAudit,
     coverage: Coverage,
     partitions: int = 1,
+    batch_pages: int | None = None,
 ) -> SweepReport:
     """One policy's sweep. Its audit is published whatever happens: if it stops part-way, the records of what
     was decided and done so far are published with the error; if Jira stopped it, the run goes on to the next
@@ -168,7 +170,7 @@ def sweep_policy(
             logger.info("%s: searching %s", policy.name, jql)
         pages = jira.policy_pages(policy, jql=jql, page_size=params.page_size, partitions=partitions)
         fetched = 0
-        while batch := fetch_batch(pages, params.pages_per_batch, policy.name):
+        while batch := fetch_batch(pages, batch_pages or params.pages_per_batch, policy.name):
             issues, page_problems = readable_issues(batch)
             problems.extend(page_problems)
             fetched += len(issues) + len(page_problems)
