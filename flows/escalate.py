@@ -27,6 +27,7 @@ from escalator.core.decision import Outcome
 from escalator.core.issue import SnapshotProblem
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.errors import JiraError
+from escalator.jira.preflight import PreflightReport
 from escalator.orchestration.limits import ShardBusy, shard_slots
 from escalator.sharding.coverage import ShardCoverage
 from escalator.sharding.shards import SHARD_RUNNER_TAG, Shard
@@ -122,7 +123,7 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
                     jira,
                     policy_run,
                     searches[name],
-                    check.inactive_users,
+                    check,
                     writer,
                     params,
                     run,
@@ -143,7 +144,7 @@ def sweep_policy(
     jira: JiraAdapter,
     policy_run: PolicyRun,
     jql: str,
-    inactive_users: frozenset[str],
+    check: PreflightReport,
     writer: Writer,
     params: SweepParameters,
     run: RunInfo,
@@ -164,6 +165,8 @@ def sweep_policy(
     problems: list[SnapshotProblem] = []
     outcomes: list[Outcome] = []
     plan: Plan | None = None
+    people = dict(check.people)  # display names for the records: the owners', then each assignee's as read
+    inactive_users = check.inactive_users
     try:
         audit.settle(jira)  # first: a killed run's intents reconciled, its unpublished records carried
         if jql != policy.scope:
@@ -172,6 +175,7 @@ def sweep_policy(
         fetched = 0
         while batch := fetch_batch(pages, batch_pages or params.pages_per_batch, policy.name):
             issues, page_problems = readable_issues(batch)
+            people.update(person for page in batch for person in page.people.items())
             problems.extend(page_problems)
             fetched += len(issues) + len(page_problems)
             parts.append(evaluate_batch(quote(issues), policy, now, inactive_users, identity))
@@ -181,15 +185,15 @@ def sweep_policy(
             plan = plan.model_copy(update={"blocked": coverage.admit(policy.name, len(plan.escalations))})
         logger.info("%s: %d escalations planned", policy.name, len(plan.escalations))
         applying = apply_plan.with_options(task_run_name=f"apply[{policy.name}]")  # named by policy in the UI
-        outcomes = applying(quote(plan), audit.journaled(writer, plan), budget, params.apply_concurrency)
+        outcomes = applying(quote(plan), audit.journaled(writer, plan, people), budget, params.apply_concurrency)
     except Exception as error:
         # Whatever stopped the sweep, what was decided and written so far is recorded. Jira failing is an
         # outcome of this policy's sweep and the run goes on; anything else is a bug and stops the run.
         message = str(error) if isinstance(error, JiraError) else f"{type(error).__name__}: {error}"
         logger.error("%s: the sweep stopped: %s", policy.name, message)
-        audit.record(plan, outcomes, problems, now=now, error=message, states_signed=jira.seal.signed)
+        audit.record(plan, outcomes, problems, now=now, error=message, states_signed=jira.seal.signed, people=people)
         if not isinstance(error, JiraError):
             raise
         return SweepReport.of(policy, plan, outcomes, problems, keys, error=message)
-    audit.record(plan, outcomes, problems, now=now, states_signed=jira.seal.signed)
+    audit.record(plan, outcomes, problems, now=now, states_signed=jira.seal.signed, people=people)
     return SweepReport.of(policy, plan, outcomes, problems, keys)

@@ -9,14 +9,15 @@ Inactive owners are not a problem here: they are reported, and the core skips th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from escalator.core.policy import Policy
 from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, JiraProtocolError, PreflightFailed
 from escalator.jira.fit import fit_problems
 from escalator.jira.samples import scope_samples
-from escalator.jira.snapshot import Deployment
+from escalator.jira.snapshot import MAX_DISPLAY_NAME, Deployment
 from escalator.jira.transport import Transport
 
 __all__ = ["PreflightReport", "run_preflight"]
@@ -35,6 +36,8 @@ class PreflightReport:
     states_signed: bool = False
     """whether escalation states are sealed with a state key; unsigned, any Jira user who may edit an issue can
     forge its state"""
+    people: Mapping[str, str] = field(default_factory=dict)
+    """the display names of the policy's owners, by id, as the user look-ups answered them"""
 
 
 def run_preflight(
@@ -54,6 +57,7 @@ def run_preflight(
 
     inactive: set[str] = set()
     missing: set[str] = set()
+    people: dict[str, str] = {}
     for owner in sorted(policy.all_owners()):
         params = {"accountId": owner} if deployment == "cloud" else {"username": owner}
         try:
@@ -65,6 +69,8 @@ def run_preflight(
             continue
         if not found.get("active", True):
             inactive.add(owner)
+        if isinstance(found.get("displayName"), str) and found["displayName"]:
+            people[owner] = found["displayName"][:MAX_DISPLAY_NAME]
 
     custom = policy.fields_read()
     if custom:
@@ -93,7 +99,7 @@ def run_preflight(
 
     if problems:
         raise PreflightFailed(problems)
-    return PreflightReport(deployment, user, known, frozenset(inactive), count)
+    return PreflightReport(deployment, user, known, frozenset(inactive), count, people=people)
 
 
 def _scope_count(transport: Transport, deployment: Deployment, jql: str) -> int:
