@@ -3,7 +3,8 @@ not a test, and not part of the test suite's timing.
 
 For each N and workload it seeds a fresh sandbox (cloud mode, the demo organisation) with N issues, with a
 fixed latency per request and per-second rate limits answered with 429 + ``Retry-After``, writes a policy whose
-window is chosen against the seeded ages so that the asked share of open issues is due, and runs, each in a
+window is chosen against the seeded ages so that the asked share of open issues is due (``realistic``: windows of
+hours to days by priority, run dry; issue 16), and runs, each in a
 subprocess of its own on a fresh sandbox (so the sweep's peak RSS is its own and every run sees the same issues):
 
 - ``flow``: the live sweep through the real flow (``flows/escalate.py:escalate``, the adapter, the sandbox over
@@ -21,6 +22,10 @@ round trip, where search pages = ⌈open issues ÷ page size⌉ and writes = one
 Two times per flow run: *run* is from the call to the flow run's final state (what the Prefect UI shows as the
 run's duration); *wall* is until the call returns, which in Prefect 3.9 is up to a second later, when the flow
 engine joins its heartbeat thread (it sleeps in whole seconds; ``prefect.flow_engine._send_heartbeats``).
+
+A second table gives each run's own CPU (the sweep process's, not the sandbox's), µs of it per issue read, and
+the CPU the Prefect server used meanwhile on the same machine; ``--profile FILE`` writes cProfile stats of the
+measured runs (``bench/read_profile.py`` splits the CPU per issue into decode, snapshot and evaluate).
 
 Run from the project root: ``make bench``, or ``uv run --frozen python bench/sweep_benchmark.py --sizes 1000,10000``.
 """
