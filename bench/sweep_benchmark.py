@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from escalator.orchestration.postgres import running_postgres
 from escalator.orchestration.server import running_prefect_server
 
 WORKLOADS = {"first": 0.10, "steady": 0.001}  # share of open issues due: a first sweep, a sweep every 15 minutes
@@ -149,7 +150,7 @@ def window_minutes(created: list[int], share: float) -> int:
 
 
 def run_case(
-    runner: str, count: int, workload: str, limits: Limits, workdir: Path, server_pid: int | None = None
+    runner: str, count: int, workload: str, limits: Limits, workdir: Path, server_pids: tuple[int, ...] = ()
 ) -> dict[str, Any]:
     """One runner on a fresh sandbox seeded with ``count`` issues; its own numbers plus the sandbox's counts."""
     from jira_sandbox.faults import FaultConfig
@@ -182,11 +183,11 @@ def run_case(
                 raise RuntimeError(f"{runner} child did not get ready: {ready!r}")
             sandbox.reset_requests()
             sandbox.update_faults()  # resets the rate-limit windows: the measured run starts with a full budget
-            server_cpu = tree_cpu(server_pid)
+            server_cpu = tree_cpu(server_pids)
             child.stdin.write("go\n")
             child.stdin.flush()
             result: dict[str, Any] = json.loads(child.stdout.readline())
-            result["server_cpu"] = tree_cpu(server_pid) - server_cpu  # the Prefect server's work for the run
+            result["server_cpu"] = tree_cpu(server_pids) - server_cpu  # the Prefect server's work for the run
             child.wait()
         counts = sandbox.request_counts()
     result.update(
@@ -208,10 +209,10 @@ def workload_policy(workload: str, window: int) -> str:
     return POLICY.format(name="bench-sweep", scope=SCOPE, window=window, owner=OWNER)
 
 
-def tree_cpu(pid: int | None) -> float:
-    """CPU seconds (user + system) used so far by process ``pid`` and its live descendants, from ``/proc``: the
-    Prefect server's share of the machine during a run (0 without a server, or off Linux)."""
-    if pid is None or not Path("/proc").is_dir():
+def tree_cpu(pids: tuple[int, ...]) -> float:
+    """CPU seconds (user + system) used so far by processes ``pids`` and their live descendants, from ``/proc``:
+    the Prefect server's (and its PostgreSQL's) share of the machine during a run (0 without them, or off Linux)."""
+    if not pids or not Path("/proc").is_dir():
         return 0.0
     parents: dict[int, int] = {}
     ticks: dict[int, int] = {}
@@ -222,7 +223,7 @@ def tree_cpu(pid: int | None) -> float:
             continue  # gone meanwhile
         process = int(stat.parent.name)
         parents[process], ticks[process] = int(fields[1]), int(fields[11]) + int(fields[12])
-    tree, grew = {pid}, True
+    tree, grew = set(pids), True
     while grew:
         more = {child for child, parent in parents.items() if parent in tree} - tree
         tree |= more
@@ -300,6 +301,11 @@ def main() -> None:
         action="store_true",
         help="run the flow on Prefect's ephemeral API (as `escalator run` does) instead of a `prefect server`",
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="run the `prefect server` on PostgreSQL (as the README recommends for production) instead of SQLite",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument(
         "--profile",
@@ -324,17 +330,19 @@ def main() -> None:
         parser.error("the flow runner is what is measured; keep it in --runners")
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="escalator-bench-") as tmp, ExitStack() as stack:
-        server_pid = None
+        server_pids: tuple[int, ...] = ()
         if not args.ephemeral:  # as deployments run: a worker's flow run talks to a Prefect server
-            server = stack.enter_context(running_prefect_server(Path(tmp) / "prefect"))
+            postgres = stack.enter_context(running_postgres()) if args.postgres else None
+            database = postgres.database_url if postgres else None
+            server = stack.enter_context(running_prefect_server(Path(tmp) / "prefect", database_url=database))
             os.environ["PREFECT_API_URL"] = server.api_url  # the children inherit it
-            server_pid = server.pid
+            server_pids = (server.pid, postgres.pid) if postgres else (server.pid,)
         for count in (int(size.replace("_", "")) for size in args.sizes.split(",")):
             for workload in args.workloads.split(","):
                 row: dict[str, Any] = {"n": count, "workload": workload}
                 for runner in runners:
                     started = time.perf_counter()
-                    row[runner] = run_case(runner, count, workload, limits, Path(tmp), server_pid)
+                    row[runner] = run_case(runner, count, workload, limits, Path(tmp), server_pids)
                     print(
                         f"N={count:,} {workload} {runner}: {json.dumps(row[runner])} "
                         f"({time.perf_counter() - started:.0f} s with seeding)",
@@ -342,7 +350,8 @@ def main() -> None:
                     )
                 rows.append(row)
     print()
-    print("Prefect:", "ephemeral API" if args.ephemeral else "a local `prefect server`")
+    on = " on PostgreSQL" if args.postgres else " on SQLite"
+    print("Prefect:", "ephemeral API" if args.ephemeral else f"a local `prefect server`{on}")
     print(
         f"latency {limits.latency_ms} ms, {limits.reads} reads/s (GET, POST each), {limits.writes} writes/s "
         f"(PUT, DELETE each), page size {limits.page_size}"
@@ -356,7 +365,7 @@ def main() -> None:
 
 def cpu_report(rows: list[dict[str, Any]]) -> str:
     """The sweep process's own CPU (user + system, all threads; not the sandbox's), µs of it per issue read, and
-    the CPU the Prefect server (and its database, when it runs one) used meanwhile on the same machine."""
+    the CPU the Prefect server (and its PostgreSQL under ``--postgres``) used meanwhile on the same machine."""
     head = (
         "| N | workload | runner | issues read | wall s | CPU s | CPU µs per issue | CPU share of wall "
         "| Prefect server CPU s |"

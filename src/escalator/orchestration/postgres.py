@@ -45,6 +45,11 @@ class Postgres:
     data: Path
 
     @property
+    def pid(self) -> int:
+        """The postmaster's process id (its children do the work of each connection)."""
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
+    @property
     def database_url(self) -> str:
         """What ``PREFECT_SERVER_DATABASE_CONNECTION_URL`` takes: SQLAlchemy with the asyncpg driver Prefect uses."""
         return f"postgresql+asyncpg://{USER}@{self.host}:{self.port}/{USER}"
