@@ -47,7 +47,7 @@ class Postgres:
     @property
     def pid(self) -> int:
         """The postmaster's process id (its children do the work of each connection)."""
-        return int((self.data / "postmaster.pid").read_text().split()[0])
+        return _postmaster(self.data)
 
     @property
     def database_url(self) -> str:
@@ -141,7 +141,12 @@ def _stop(owner: pwd.struct_passwd | None, bin_dir: Path, data: Path) -> None:
         _run(owner, bin_dir / "pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
     except PostgresError:
         with contextlib.suppress(OSError, ValueError, IndexError):  # else it is gone already
-            os.kill(int((data / "postmaster.pid").read_text().split()[0]), 9)  # the postmaster started here
+            os.kill(_postmaster(data), 9)  # the postmaster started here: its children follow it
+
+
+def _postmaster(data: Path) -> int:
+    """The process id of the cluster's postmaster, the first line of its ``postmaster.pid``."""
+    return int((data / "postmaster.pid").read_text().split()[0])
 
 
 def _tail(log: Path, lines: int = 20) -> str:
