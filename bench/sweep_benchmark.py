@@ -3,7 +3,8 @@ not a test, and not part of the test suite's timing.
 
 For each N and workload it seeds a fresh sandbox (cloud mode, the demo organisation) with N issues, with a
 fixed latency per request and per-second rate limits answered with 429 + ``Retry-After``, writes a policy whose
-window is chosen against the seeded ages so that the asked share of open issues is due, and runs, each in a
+window is chosen against the seeded ages so that the asked share of open issues is due (``realistic``: windows of
+hours to days by priority, run dry; issue 16), and runs, each in a
 subprocess of its own on a fresh sandbox (so the sweep's peak RSS is its own and every run sees the same issues):
 
 - ``flow``: the live sweep through the real flow (``flows/escalate.py:escalate``, the adapter, the sandbox over
@@ -22,12 +23,17 @@ Two times per flow run: *run* is from the call to the flow run's final state (wh
 run's duration); *wall* is until the call returns, which in Prefect 3.9 is up to a second later, when the flow
 engine joins its heartbeat thread (it sleeps in whole seconds; ``prefect.flow_engine._send_heartbeats``).
 
+A second table gives each run's own CPU (the sweep process's, not the sandbox's), µs of it per issue read, and
+the CPU the Prefect server used meanwhile on the same machine; ``--profile FILE`` writes cProfile stats of the
+measured runs (``bench/read_profile.py`` splits the CPU per issue into decode, snapshot and evaluate).
+
 Run from the project root: ``make bench``, or ``uv run --frozen python bench/sweep_benchmark.py --sizes 1000,10000``.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import itertools
 import json
 import math
@@ -42,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from escalator.orchestration.postgres import running_postgres
 from escalator.orchestration.server import running_prefect_server
 
 WORKLOADS = {"first": 0.10, "steady": 0.001}  # share of open issues due: a first sweep, a sweep every 15 minutes
@@ -72,7 +79,46 @@ categories:
       - {{name: L1, window: {window}m, owners: [{owner}], priority: {{raise: 1}}}}
 """
 SCOPE = "project in (OPS, SUP, ENG) AND statusCategory != Done"
+
+# The headline workload (issue 16): windows of hours to days, by priority, over the demo backlog created across six
+# weeks (``jira_sandbox.demo.DEMO_SPAN_DAYS``). Narrowing cuts only issues younger than the shortest window (4 h), so
+# the sweep reads almost every open issue. Without the states that earlier sweeps would have left, most of the
+# backlog is overdue; the run is a dry run, so it decides and records every escalation and writes none.
+REALISTIC = "realistic"
+REALISTIC_POLICY = """\
+name: {name}
+version: "1"
+description: Benchmark policy with windows of hours to days by priority.
+maintainers: [bench]
+scope: {scope}
+priorities: [Lowest, Low, Medium, High, Highest]
+calendars:
+  - name: always
+    timezone: UTC
+    working_days: [mon, tue, wed, thu, fri, sat, sun]
+    working_hours: [{{start: "00:00", end: "24:00"}}]
+default_calendar: always
+max_escalations_per_run: 1000000
+categories:
+  - name: urgent
+    match: {{projects: [OPS, SUP, ENG], priorities: [Highest]}}
+    levels:
+      - {{name: L1, window: 4h, owners: [acc-alice]}}
+      - {{name: L2, window: 1d, owners: [acc-bob]}}
+  - name: high
+    match: {{projects: [OPS, SUP, ENG], priorities: [High]}}
+    levels:
+      - {{name: L1, window: 12h, owners: [acc-alice], priority: {{raise: 1}}}}
+      - {{name: L2, window: 3d, owners: [acc-bob]}}
+  - name: normal
+    match: {{projects: [OPS, SUP, ENG]}}
+    levels:
+      - {{name: L1, window: 2d, owners: [acc-alice], priority: {{raise: 1}}}}
+      - {{name: L2, window: 1w, owners: [acc-bob]}}
+"""
+DRY_RUN = "ESCALATOR_BENCH_DRY_RUN"
 FULL_SCOPE = "ESCALATOR_BENCH_FULL_SCOPE"
+PROFILE = "ESCALATOR_BENCH_PROFILE"
 WARM_UP_SCOPE = SCOPE + ' AND created > "2999-01-01"'  # matches nothing: starts Prefect, touches every code path
 
 
@@ -104,7 +150,9 @@ def window_minutes(created: list[int], share: float) -> int:
     return max(1, int(age_ms // 60_000))
 
 
-def run_case(runner: str, count: int, share: float, limits: Limits, workdir: Path) -> dict[str, Any]:
+def run_case(
+    runner: str, count: int, workload: str, limits: Limits, workdir: Path, server_pids: tuple[int, ...] = ()
+) -> dict[str, Any]:
     """One runner on a fresh sandbox seeded with ``count`` issues; its own numbers plus the sandbox's counts."""
     from history_check import compare_plans  # bench/, the script's own folder
 
@@ -118,9 +166,9 @@ def run_case(runner: str, count: int, share: float, limits: Limits, workdir: Pat
     )
     with running_sandbox(mode="cloud", seed=count, faults=faults) as sandbox:
         created = open_created(sandbox)
-        window = window_minutes(created, share)
-        policy = workdir / f"bench-{runner}-{count}-{window}.yaml"
-        policy.write_text(POLICY.format(name="bench-sweep", scope=SCOPE, window=window, owner=OWNER))
+        window = window_minutes(created, WORKLOADS.get(workload, WORKLOADS["steady"]))
+        policy = workdir / f"bench-{runner}-{count}-{workload}-{window}.yaml"
+        policy.write_text(workload_policy(workload, window))
         warm_up = workdir / "warm-up.yaml"
         warm_up.write_text(POLICY.format(name="bench-warm-up", scope=WARM_UP_SCOPE, window=window, owner=OWNER))
         plans = (
@@ -129,6 +177,8 @@ def run_case(runner: str, count: int, share: float, limits: Limits, workdir: Pat
             else None
         )
         env = {**os.environ, "JIRA_URL": sandbox.url, "JIRA_EMAIL": sandbox.user, "JIRA_API_TOKEN": sandbox.token}
+        if workload == REALISTIC:
+            env[DRY_RUN] = "1"
         env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         command = [sys.executable, __file__, "--child", runner, str(policy), str(warm_up), str(window)]
@@ -141,9 +191,11 @@ def run_case(runner: str, count: int, share: float, limits: Limits, workdir: Pat
                 raise RuntimeError(f"{runner} child did not get ready: {ready!r}")
             sandbox.reset_requests()
             sandbox.update_faults()  # resets the rate-limit windows: the measured run starts with a full budget
+            server_cpu = tree_cpu(server_pids)
             child.stdin.write("go\n")
             child.stdin.flush()
             result: dict[str, Any] = json.loads(child.stdout.readline())
+            result["server_cpu"] = tree_cpu(server_pids) - server_cpu  # the Prefect server's work for the run
             child.wait()
         counts = sandbox.request_counts()
         changelog_reads = sum(record.path.endswith("/changelog/bulkfetch") for record in sandbox.requests())
@@ -162,11 +214,40 @@ def run_case(runner: str, count: int, share: float, limits: Limits, workdir: Pat
     return result
 
 
+def workload_policy(workload: str, window: int) -> str:
+    """The policy file of a workload: one window from the seeded ages, or the realistic windows of hours to days."""
+    if workload == REALISTIC:
+        return REALISTIC_POLICY.format(name="bench-sweep", scope=SCOPE)
+    return POLICY.format(name="bench-sweep", scope=SCOPE, window=window, owner=OWNER)
+
+
+def tree_cpu(pids: tuple[int, ...]) -> float:
+    """CPU seconds (user + system) used so far by processes ``pids`` and their live descendants, from ``/proc``:
+    the Prefect server's (and its PostgreSQL's) share of the machine during a run (0 without them, or off Linux)."""
+    if not pids or not Path("/proc").is_dir():
+        return 0.0
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        process = int(stat.parent.name)
+        parents[process], ticks[process] = int(fields[1]), int(fields[11]) + int(fields[12])
+    tree, grew = set(pids), True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(ticks.get(process, 0) for process in tree) / os.sysconf("SC_CLK_TCK")
+
+
 def lower_bound(result: dict[str, Any], limits: Limits) -> float:
     """max(search pages ÷ read limit, escalations ÷ write limit) + one round trip, with search pages for every open
     issue in scope (what a sweep that cannot narrow its search reads)."""
     pages = math.ceil(int(result["open"]) / limits.page_size)
-    writes = int(result["escalations"])
+    writes = 0 if result.get("dry_run") else int(result["escalations"])
     return max(pages / limits.reads, writes / limits.writes) + limits.latency_ms / 1000
 
 
@@ -235,7 +316,11 @@ def history_report(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated issue counts (default 1000,10000)")
-    parser.add_argument("--workloads", default="first,steady", help="first (~10%% due), steady (~0.1%% due)")
+    parser.add_argument(
+        "--workloads",
+        default="first,steady",
+        help="first (~10%% due), steady (~0.1%% due), realistic (windows of 4 h to 1 w by priority; a dry run)",
+    )
     parser.add_argument("--runners", default=",".join(RUNNERS), help="flow, direct (no Prefect), baseline (jira)")
     parser.add_argument("--latency-ms", type=int, default=30)
     parser.add_argument("--read-limit", type=int, default=100, help="GET and POST requests per second")
@@ -249,7 +334,17 @@ def main() -> None:
         action="store_true",
         help="run the flow on Prefect's ephemeral API (as `escalator run` does) instead of a `prefect server`",
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="run the `prefect server` on PostgreSQL (as the README recommends for production) instead of SQLite",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="profile the measured run's main thread with cProfile: stats in FILE.flow and FILE.direct",
+    )
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -258,20 +353,29 @@ def main() -> None:
     limits = Limits(args.latency_ms, args.read_limit, args.write_limit, args.page_size)
     if args.full_scope:
         os.environ[FULL_SCOPE] = "1"  # read by the children, which inherit the environment
+    unknown = set(args.workloads.split(",")) - {*WORKLOADS, REALISTIC}
+    if unknown:
+        parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
+    if args.profile:
+        os.environ[PROFILE] = str(args.profile.resolve())  # read by the children
     runners = [name for name in RUNNERS if name in args.runners.split(",")]
     if "flow" not in runners:
         parser.error("the flow runner is what is measured; keep it in --runners")
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="escalator-bench-") as tmp, ExitStack() as stack:
+        server_pids: tuple[int, ...] = ()
         if not args.ephemeral:  # as deployments run: a worker's flow run talks to a Prefect server
-            server = stack.enter_context(running_prefect_server(Path(tmp) / "prefect"))
+            postgres = stack.enter_context(running_postgres()) if args.postgres else None
+            database = postgres.database_url if postgres else None
+            server = stack.enter_context(running_prefect_server(Path(tmp) / "prefect", database_url=database))
             os.environ["PREFECT_API_URL"] = server.api_url  # the children inherit it
+            server_pids = (server.pid, postgres.pid) if postgres else (server.pid,)
         for count in (int(size.replace("_", "")) for size in args.sizes.split(",")):
             for workload in args.workloads.split(","):
                 row: dict[str, Any] = {"n": count, "workload": workload}
                 for runner in runners:
                     started = time.perf_counter()
-                    row[runner] = run_case(runner, count, WORKLOADS[workload], limits, Path(tmp))
+                    row[runner] = run_case(runner, count, workload, limits, Path(tmp), server_pids)
                     print(
                         f"N={count:,} {workload} {runner}: {json.dumps(row[runner])} "
                         f"({time.perf_counter() - started:.0f} s with seeding)",
@@ -279,7 +383,8 @@ def main() -> None:
                     )
                 rows.append(row)
     print()
-    print("Prefect:", "ephemeral API" if args.ephemeral else "a local `prefect server`")
+    on = " on PostgreSQL" if args.postgres else " on SQLite"
+    print("Prefect:", "ephemeral API" if args.ephemeral else f"a local `prefect server`{on}")
     print(
         f"latency {limits.latency_ms} ms, {limits.reads} reads/s (GET, POST each), {limits.writes} writes/s "
         f"(PUT, DELETE each), page size {limits.page_size}"
@@ -287,8 +392,32 @@ def main() -> None:
     print(report(rows, limits))
     print()
     print(history_report(rows))
+    print()
+    print(cpu_report(rows))
     if args.json:
         args.json.write_text(json.dumps({"limits": limits.__dict__, "rows": rows}, indent=2))
+
+
+def cpu_report(rows: list[dict[str, Any]]) -> str:
+    """The sweep process's own CPU (user + system, all threads; not the sandbox's), µs of it per issue read, and
+    the CPU the Prefect server (and its PostgreSQL under ``--postgres``) used meanwhile on the same machine."""
+    head = (
+        "| N | workload | runner | issues read | wall s | CPU s | CPU µs per issue | CPU share of wall "
+        "| Prefect server CPU s |"
+    )
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for row in rows:
+        for runner in ("flow", "direct"):
+            result = row.get(runner)
+            if not result or "cpu" not in result:
+                continue
+            read = int(result["evaluated"] or 0)
+            per_issue = f"{result['cpu'] / read * 1e6:.0f}" if read else "–"
+            wall = result.get("run", result["wall"])
+            cells = [f"{row['n']:,}", row["workload"], runner, f"{read:,}", f"{wall:.1f}", f"{result['cpu']:.2f}"]
+            server = f"{result['server_cpu']:.2f}" if "server_cpu" in result else "–"
+            lines.append("| " + " | ".join([*cells, per_issue, f"{result['cpu'] / wall:.0%}", server]) + " |")
+    return "\n".join(lines)
 
 
 # --- the children: one run each, timed between "go" and the end -------------------------------------------------
@@ -313,10 +442,12 @@ def peak_rss_kb() -> int:
 
 
 def sweep_parameters(**values: Any) -> Any:
-    """The sweep's parameters as the flow would get them, with narrowing off under ``--full-scope``."""
+    """The sweep's parameters as the flow would get them, with narrowing off under ``--full-scope`` and a dry run
+    for the realistic workload."""
     from escalator.sweep.parameters import SweepParameters
 
-    return SweepParameters(narrow_scope=os.environ.get(FULL_SCOPE) != "1", **values)
+    narrow, dry_run = os.environ.get(FULL_SCOPE) != "1", os.environ.get(DRY_RUN) == "1"
+    return SweepParameters(narrow_scope=narrow, dry_run=dry_run, **values)
 
 
 def wait_for_go() -> None:
@@ -332,13 +463,20 @@ def flow_child(policy: Path, warm_up: Path, window: int, page_size: int) -> dict
     sweep = load_sweep_flow()
     state = sweep(SweepParameters(policies=[str(warm_up)]), return_state=True)  # starts the local Prefect API
     assert state.is_completed(), state.message
+    params = sweep_parameters(policies=[str(policy)], page_size=page_size)
     wait_for_go()
-    started, started_at = time.perf_counter(), time.time()
-    state = sweep(sweep_parameters(policies=[str(policy)], page_size=page_size), return_state=True)
-    wall = time.perf_counter() - started
+    profile = os.environ.get(PROFILE)
+    profiler = cProfile.Profile() if profile else None
+    started, started_at, cpu = time.perf_counter(), time.time(), time.process_time()
+    state = sweep(params, return_state=True) if profiler is None else profiler.runcall(sweep, params, return_state=True)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if profiler is not None and profile is not None:
+        profiler.dump_stats(f"{profile}.flow")
     (data,) = state.result(raise_on_failure=False)
     return {
         "wall": wall,
+        "cpu": cpu,
+        "dry_run": params.dry_run,
         "run": state.timestamp.timestamp() - started_at,  # until the run's final state: see flow_run_seconds
         "state": state.type.value,
         "evaluated": data["evaluated"],
@@ -357,13 +495,17 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
     from escalator.core import evaluate, merge_plans
     from escalator.jira.adapter import JiraAdapter
     from escalator.jira.settings import JiraSettings
-    from escalator.sweep.apply import apply_decisions
+    from escalator.sweep.apply import DryRunWriter, Writer, apply_decisions
     from escalator.sweep.histories import with_histories
     from escalator.sweep.jira_writer import JiraWriter
 
     params = sweep_parameters(page_size=page_size)
     wait_for_go()
-    started = time.perf_counter()
+    profile = os.environ.get(PROFILE)
+    profiler = cProfile.Profile() if profile else None
+    started, cpu = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
     (loaded,) = load_policies([policy])
     with JiraAdapter.connect(
         JiraSettings.from_env(), reads_per_second=params.reads_per_second, writes_per_second=params.writes_per_second
@@ -380,10 +522,16 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
             evaluated += len(issues)
             parts.append(evaluate(issues, loaded.policy, now, inactive_users=inactive))
         plan = merge_plans(parts, loaded.policy)
-        outcomes = apply_decisions(plan.decisions, JiraWriter(jira, RunInfo()), concurrency=params.apply_concurrency)
-    wall = time.perf_counter() - started
+        writer: Writer = DryRunWriter() if params.dry_run else JiraWriter(jira, RunInfo())
+        outcomes = apply_decisions(plan.decisions, writer, concurrency=params.apply_concurrency)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(f"{profile}.direct")
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
         "wall": wall,
+        "cpu": cpu,
+        "dry_run": params.dry_run,
         "evaluated": evaluated,
         "escalations": len(plan.escalations),
         "applied": sum(o.status == "applied" for o in outcomes),

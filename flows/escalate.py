@@ -136,6 +136,7 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
                     audit,
                     coverage,
                     partitions,
+                    params.pages_per_task(check.scope_count),
                 )
             logger.info("%s", report.one_line())
             reports.append(report)
@@ -156,6 +157,7 @@ def sweep_policy(
     audit: PolicyAudit,
     coverage: Coverage,
     partitions: int = 1,
+    batch_pages: int | None = None,
 ) -> SweepReport:
     """One policy's sweep. Its audit is published whatever happens: if it stops part-way, the records of what
     was decided and done so far are published with the error; if Jira stopped it, the run goes on to the next
@@ -176,7 +178,7 @@ def sweep_policy(
             logger.info("%s: searching %s", policy.name, jql)
         pages = jira.policy_pages(policy, jql=jql, page_size=params.page_size, partitions=partitions, changelog=False)
         fetched = 0
-        while batch := fetch_batch(pages, params.pages_per_batch, policy.name):
+        while batch := fetch_batch(pages, batch_pages or params.pages_per_batch, policy.name):
             issues, page_problems = with_histories(jira, batch, policy, now)  # the changelog where it matters
             people.update(person for page in batch for person in page.people.items())
             problems.extend(page_problems)

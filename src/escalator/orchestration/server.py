@@ -1,7 +1,8 @@
 """A local ``prefect server start`` in a child process, for ``escalator serve`` and the deploy tests.
 
 Prefect's ephemeral API (no ``PREFECT_API_URL``) cannot run schedules; a real server runs the scheduler. The
-server listens on loopback only, keeps its SQLite database under the ``home`` it is given, and gets
+server listens on loopback only, keeps its SQLite database under the ``home`` it is given (or uses the PostgreSQL
+database it is given), and gets
 ``PREFECT_UI_API_URL`` so its UI calls this server's API and not the default port 4200. It runs in its own
 session, so a Ctrl-C in the terminal reaches only the caller, which stops the server after its own shutdown
 (a served runner pauses its deployments through the API on the way out).
@@ -49,8 +50,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def server_environment(home: Path, api_url: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
+def server_environment(
+    home: Path, api_url: str, base: Mapping[str, str] | None = None, *, database_url: str | None = None
+) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
+    if database_url is not None:  # PostgreSQL (see escalator.orchestration.postgres); else SQLite under home
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database_url
     env.update(
         {
             "PREFECT_HOME": str(home),
@@ -65,9 +70,15 @@ def server_environment(home: Path, api_url: str, base: Mapping[str, str] | None 
 
 @contextmanager
 def running_prefect_server(
-    home: Path, *, port: int | None = None, startup_timeout: float = 120.0, stop_timeout: float = 20.0
+    home: Path,
+    *,
+    port: int | None = None,
+    database_url: str | None = None,
+    startup_timeout: float = 120.0,
+    stop_timeout: float = 20.0,
 ) -> Iterator[PrefectServer]:
-    """Start the server, wait until ``/api/health`` answers, yield it, then stop it (SIGTERM, then SIGKILL)."""
+    """Start the server, wait until ``/api/health`` answers, yield it, then stop it (SIGTERM, then SIGKILL).
+    ``database_url``: the server's database (``postgresql+asyncpg://…``) instead of SQLite under ``home``."""
     home = home.resolve()
     home.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
@@ -77,7 +88,7 @@ def running_prefect_server(
     with log.open("ab") as log_file:
         process = subprocess.Popen(
             command,
-            env=server_environment(home, f"{url}/api"),
+            env=server_environment(home, f"{url}/api", database_url=database_url),
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,

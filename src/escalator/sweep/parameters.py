@@ -39,6 +39,12 @@ class SweepParameters(BaseModel):
     )
     page_size: int = Field(default=100, ge=1, le=1000)
     pages_per_batch: int = Field(default=20, ge=1, description="pages fetched per Prefect task run")
+    batches_per_policy: int | None = Field(
+        default=10,
+        ge=1,
+        description="a larger scope takes more pages per task run, so that a policy's sweep fetches and evaluates "
+        "in about this many task runs (each costs the Prefect server some 30 ms of CPU); none: pages_per_batch",
+    )
     apply_concurrency: int = Field(default=4, ge=1, le=32, description="writes in flight at once")
     read_partitions: int = Field(
         default=8,
@@ -77,6 +83,14 @@ class SweepParameters(BaseModel):
             older_than=youngest_actionable_age(policy) if self.narrow_scope else None,
             clause=clause,
         )
+
+    def pages_per_task(self, scope_count: int | None) -> int:
+        """Pages per fetch and evaluate task run: ``pages_per_batch``, or more when a scope of ``scope_count``
+        issues would take more than ``batches_per_policy`` task runs of that size."""
+        if scope_count is None or self.batches_per_policy is None:
+            return self.pages_per_batch
+        pages = -(-scope_count // self.page_size)
+        return max(self.pages_per_batch, -(-pages // self.batches_per_policy))
 
     def partitions_for(self, scope_count: int | None) -> int:
         """How many slices to page at once: none for a scope of under ten pages, where slicing only adds
