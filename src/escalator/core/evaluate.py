@@ -28,6 +28,10 @@ The rules, in the order they apply to an issue (one function each below, named a
 8. The new owner is the first available owner (active in Jira, not listed under ``unavailable`` for today) of
    that level, else of the levels above, else (when catching up) of the highest level below it that is still
    above the issue's current one; if nobody is available, the issue is reported as skipped with every reason.
+   A ``rotation:NAME`` owner is whoever is on call at ``now``, then the next members in rotation order; a
+   ``group:NAME`` owner is the group's members as its ``pick`` orders them (``escalator.core.routing``).
+   Issues are decided in key order, so ``least_loaded`` counts the plan's own earlier escalations the same
+   way in a dry run and in the live run after it.
 9. The priority is raised as the levels passed and reached ask (``set`` a named priority or ``raise`` by steps on
    the ladder), never lowered, never past the top.
 10. If more issues would be escalated than ``max_escalations_per_run``, the whole plan is blocked before any
@@ -58,6 +62,7 @@ from escalator.core.issue import EscalationState, IssueSnapshot
 from escalator.core.matching import matches
 from escalator.core.policy import Category, Level, Policy, PolicyIdentity, working_window
 from escalator.core.priority import raise_priority
+from escalator.core.routing import Candidate, Roster, Routing
 from escalator.core.state import StateInUse, state_in_use
 
 __all__ = ["evaluate", "merge_plans", "youngest_actionable_age"]
@@ -70,12 +75,14 @@ def evaluate(
     *,
     inactive_users: Collection[str] = frozenset(),
     identity: PolicyIdentity | None = None,
+    roster: Roster | None = None,
 ) -> Plan:
-    """Decide, for every issue, whether to escalate it now and how. ``now`` must be timezone-aware."""
+    """Decide, for every issue, whether to escalate it now and how. ``now`` must be timezone-aware. ``roster``
+    gives the members of the policy's groups and everyone's open issues."""
     if now.tzinfo is None:
         raise ValueError("evaluate needs a timezone-aware 'now'")
-    rules = _Rules(policy, now, frozenset(inactive_users))
-    decisions = [rules.decide_isolated(issue) for issue in issues]
+    rules = _Rules(policy, now, frozenset(inactive_users), roster or Roster())
+    decisions = [rules.decide_isolated(issue) for issue in sorted(issues, key=lambda i: i.key)]
     return _plan(decisions, policy, now, identity or PolicyIdentity.of(policy))
 
 
@@ -192,6 +199,7 @@ class _Owner:
 
     level_index: int
     owner: str
+    why: str | None = None  # how a rotation or group led to this owner
 
 
 def _decision(
@@ -242,10 +250,11 @@ def _no_action(key: str, code: ReasonCode, reason: str, data_problem: str | None
 class _Rules:
     """The rules applied to one issue at a time, with one evaluation's fixed inputs and per-calendar caches."""
 
-    def __init__(self, policy: Policy, now: datetime, inactive: frozenset[str]) -> None:
+    def __init__(self, policy: Policy, now: datetime, inactive: frozenset[str], roster: Roster) -> None:
         self.policy = policy
         self.now = now
         self.inactive = inactive
+        self.routing = Routing(policy.rotations, policy.groups, roster, now)
         self._windows: dict[tuple[str, int], timedelta] = {}
         self._categories = {category.name: category for category in policy.categories}
         self._calendars = {category.name: policy.calendar_for(category) for category in policy.categories}
@@ -386,10 +395,14 @@ class _Rules:
         for index in [*range(target, len(levels) + 1), *range(target - 1, place.current, -1)]:
             level = levels[index - 1]
             for owner in level.owners:
-                why = self._unavailable(owner, today)
-                if why is None:
-                    return _Owner(index, owner), tuple(skipped)
-                skipped.append(SkippedOwner(owner=owner, level=level.name, reason=why))
+                candidates, nobody = self.routing.candidates(owner, place.key)
+                if nobody is not None:
+                    skipped.append(SkippedOwner(owner=owner, level=level.name, reason=nobody))
+                for candidate in candidates:
+                    why = self._unavailable(candidate.person, today)
+                    if why is None:
+                        return _Owner(index, candidate.person, candidate.why), tuple(skipped)
+                    skipped.append(SkippedOwner(owner=candidate.person, level=level.name, reason=_via(why, candidate)))
         return None, tuple(skipped)
 
     def rule_9_priority(self, issue: IssueSnapshot, climbed: Iterable[Level]) -> str | None:
@@ -420,6 +433,9 @@ class _Rules:
         labels = tuple(sorted({label for level in climbed for label in level.labels} - set(issue.labels)))
         passed = tuple(level.name for level in climbed[:-1])
         reason = self._escalation_reason(issue, place, clock, due, passed, final)
+        if chosen.why is not None:
+            reason += f" {chosen.owner}: {chosen.why}."
+        self.routing.assigned(issue.assignee, chosen.owner)
         summary = StatusSummary(
             from_level=place.from_level,
             to_level=final.name,
@@ -515,6 +531,10 @@ class _Rules:
             if absence.owner == owner and absence.covers(today):
                 return f"{absence.reason} until {absence.until.isoformat()}"
         return None
+
+
+def _via(why: str, candidate: Candidate) -> str:
+    return why if candidate.source is None else f"{why} ({candidate.source})"
 
 
 def _actions(summary: StatusSummary, final: Level) -> Actions:
