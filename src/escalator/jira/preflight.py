@@ -9,12 +9,14 @@ Inactive owners are not a problem here: they are reported, and the core skips th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from escalator.core.policy import Policy
 from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, JiraProtocolError, PreflightFailed
 from escalator.jira.fit import fit_problems
+from escalator.jira.groups import read_group
 from escalator.jira.samples import scope_samples
 from escalator.jira.snapshot import Deployment
 from escalator.jira.transport import Transport
@@ -35,6 +37,8 @@ class PreflightReport:
     states_signed: bool = False
     """whether escalation states are sealed with a state key; unsigned, any Jira user who may edit an issue can
     forge its state"""
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """the members of each group the policy names, in Jira's order (inactive ones are in ``inactive_users``)"""
 
 
 def run_preflight(
@@ -66,6 +70,16 @@ def run_preflight(
         if not found.get("active", True):
             inactive.add(owner)
 
+    groups: dict[str, tuple[str, ...]] = {}
+    for group in policy.groups:  # read once per run: the core picks among them for every issue
+        try:
+            members = read_group(transport, deployment, group.name)
+        except JiraNotFound:
+            problems.append(f"group {group.name!r} does not exist in this Jira (or escalator may not browse it)")
+            continue
+        groups[group.name] = members.members
+        inactive |= members.inactive
+
     custom = policy.fields_read()
     if custom:
         field_ids = {str(_object(f, "a field").get("id")) for f in _list(transport.get("field"), "field")}
@@ -93,7 +107,7 @@ def run_preflight(
 
     if problems:
         raise PreflightFailed(problems)
-    return PreflightReport(deployment, user, known, frozenset(inactive), count)
+    return PreflightReport(deployment, user, known, frozenset(inactive), count, groups=groups)
 
 
 def _scope_count(transport: Transport, deployment: Deployment, jql: str) -> int:
