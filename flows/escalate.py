@@ -13,6 +13,7 @@ run of the shard is Cancelled), sweeps the shard's ``Coverage`` and reports per 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger
@@ -24,7 +25,8 @@ from prefect.utilities.annotations import quote
 from escalator.audit.record import RunInfo
 from escalator.core import Plan, merge_plans
 from escalator.core.decision import Outcome
-from escalator.core.issue import SnapshotProblem
+from escalator.core.issue import IssueSnapshot, SnapshotProblem
+from escalator.core.routing import Roster, workload
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.errors import JiraError
 from escalator.orchestration.limits import ShardBusy, shard_slots
@@ -130,6 +132,7 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
                     audit,
                     coverage,
                     partitions,
+                    groups=check.groups,
                 )
             logger.info("%s", report.one_line())
             reports.append(report)
@@ -150,10 +153,13 @@ def sweep_policy(
     audit: PolicyAudit,
     coverage: Coverage,
     partitions: int = 1,
+    *,
+    groups: Mapping[str, tuple[str, ...]] | None = None,
 ) -> SweepReport:
     """One policy's sweep. Its audit is published whatever happens: if it stops part-way, the records of what
     was decided and done so far are published with the error; if Jira stopped it, the run goes on to the next
-    policy."""
+    policy. Every page is read before the first is evaluated: ``least_loaded`` groups count the open issues of
+    all of them; each batch is then evaluated with the roster its predecessors' escalations left."""
     policy, identity = policy_run.policy, policy_run.identity
     keys = audit.keys
     logger = get_run_logger()
@@ -168,13 +174,18 @@ def sweep_policy(
             logger.info("%s: searching %s", policy.name, jql)
         pages = jira.policy_pages(policy, jql=jql, page_size=params.page_size, partitions=partitions)
         fetched = 0
+        batches: list[list[IssueSnapshot]] = []
         while batch := fetch_batch(pages, params.pages_per_batch, policy.name):
             issues, page_problems = readable_issues(batch)
             problems.extend(page_problems)
             fetched += len(issues) + len(page_problems)
-            parts.append(evaluate_batch(quote(issues), policy, now, inactive_users, identity))
-            logger.info("%s: %d issues fetched and evaluated", policy.name, fetched)
-        plan = merge_plans(parts or [evaluate_batch([], policy, now, inactive_users, identity)], policy)
+            batches.append(issues)
+            logger.info("%s: %d issues fetched", policy.name, fetched)
+        roster = Roster(groups or {}, workload(issue for issues in batches for issue in issues))
+        for issues in batches or [[]]:
+            parts.append(evaluate_batch(quote(issues), policy, now, inactive_users, identity, quote(roster)))
+            roster = roster.after(parts[-1])
+        plan = merge_plans(parts, policy)
         if not plan.blocked:  # a part of a split sweep may have to share the policy's blast radius
             plan = plan.model_copy(update={"blocked": coverage.admit(policy.name, len(plan.escalations))})
         logger.info("%s: %d escalations planned", policy.name, len(plan.escalations))

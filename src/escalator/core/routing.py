@@ -34,6 +34,7 @@ __all__ = [
     "Pick",
     "Roster",
     "Routing",
+    "counts_workload",
     "reference_problems",
     "workload",
 ]
@@ -73,6 +74,11 @@ class Roster:
             if decision.actions is not None:
                 _move(load, decision.actions.assignee_from, decision.actions.assignee_to)
         return Roster(self.groups, dict(load))
+
+
+def counts_workload(groups: Iterable[Group]) -> bool:
+    """Whether a pick counts open issues: the sweep then reads the whole scope, young issues too."""
+    return any(group.pick == "least_loaded" for group in groups)
 
 
 def workload(issues: Iterable[IssueSnapshot]) -> dict[str, int]:
