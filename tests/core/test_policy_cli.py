@@ -29,7 +29,7 @@ def run(*args: str) -> tuple[int, str]:
 def test_the_example_policies_validate() -> None:
     code, output = run("policy", "validate", str(POLICIES))
     assert code == 0, output
-    assert "outage-matrix version 3" in output and "support-matrix version 12" in output
+    assert "outage-matrix version 4" in output and "support-matrix version 13" in output
 
 
 @pytest.mark.parametrize("case_file", find_case_files([POLICIES]), ids=lambda p: p.name)
@@ -50,7 +50,7 @@ def test_policy_test_command_reports_a_failing_case(tmp_path: Path) -> None:
     code, output = run("policy", "test", str(tmp_path))
     assert code == 1
     assert "FAIL" in output and "assignee: expected 'acc-carol', got 'acc-alice'" in output
-    assert "7 passed, 1 failed" in output
+    assert "13 passed, 1 failed" in output
 
 
 def test_explain_prints_the_trace(tmp_path: Path) -> None:
@@ -117,7 +117,7 @@ def test_validate_a_broken_policy_as_a_user_sees_it(tmp_path: Path) -> None:
     policy.write_text(
         (POLICIES / "support.yaml")
         .read_text()
-        .replace("window: 4h, owners: [acc-dave]", "window: 4 hrs, owners: [acc-dave]")
+        .replace('window: 4h, owners: ["group:support"]', 'window: 4 hrs, owners: ["group:support"]')
     )
     result = subprocess.run(
         [sys.executable, "-m", "escalator", "policy", "validate", str(policy)],
@@ -127,7 +127,7 @@ def test_validate_a_broken_policy_as_a_user_sees_it(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     assert result.returncode == 1
-    assert f"{policy}:60: categories[2].levels[0].window: '4 hrs' is not a duration" in result.stderr
+    assert f"{policy}:65: categories[2].levels[0].window: '4 hrs' is not a duration" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 

@@ -48,7 +48,7 @@ def test_an_inactive_on_call_person_passes_to_the_next_in_rotation_order() -> No
     plan = evaluate([make_issue()], routed_policy(["rotation:sup-oncall"]), NOW, inactive_users={"cat"})
     decision = plan.decisions[0]
     assert decision.actions is not None and decision.actions.assignee_to == "ann"
-    assert [(s.owner, s.reason) for s in decision.owners_skipped] == [("cat", "inactive in Jira (rotation sup-oncall)")]
+    assert [(s.owner, s.reason) for s in decision.owners_skipped] == [("cat", "rotation sup-oncall: inactive in Jira")]
 
 
 def test_an_override_is_on_call_inside_its_window() -> None:

@@ -138,6 +138,9 @@ class Decision(_Frozen):
     window: timedelta | None = Field(default=None, description="working time allowed at from_level")
     due_at: AwareDatetime | None = Field(default=None, description="when the next level is (or was) due")
     owners_skipped: tuple[SkippedOwner, ...] = ()
+    owner_reason: str | None = Field(
+        default=None, description="how a rotation or group led to the new owner; None for an owner named directly"
+    )
     actions: Actions | None = None
     new_state: EscalationState | None = None
     deadline_at: AwareDatetime | None = None

@@ -214,6 +214,7 @@ def _decision(
     to_level: str | None = None,
     levels_passed: tuple[str, ...] = (),
     skipped: tuple[SkippedOwner, ...] = (),
+    owner_reason: str | None = None,
     actions: Actions | None = None,
     new_state: EscalationState | None = None,
 ) -> Decision:
@@ -238,6 +239,7 @@ def _decision(
         to_level=to_level,
         levels_passed=levels_passed,
         owners_skipped=skipped,
+        owner_reason=owner_reason,
         actions=actions,
         new_state=new_state,
     )
@@ -462,6 +464,7 @@ class _Rules:
             to_level=final.name,
             levels_passed=passed,
             skipped=skipped,
+            owner_reason=chosen.why,
             actions=_actions(summary, final),
             new_state=self._new_state(place.state, place, final, chosen, priority),
         )
@@ -534,7 +537,7 @@ class _Rules:
 
 
 def _via(why: str, candidate: Candidate) -> str:
-    return why if candidate.source is None else f"{why} ({candidate.source})"
+    return why if candidate.source is None else f"{candidate.source}: {why}"
 
 
 def _actions(summary: StatusSummary, final: Level) -> Actions:

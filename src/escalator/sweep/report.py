@@ -37,6 +37,9 @@ class SweepReport(SweepCounts):
     summary_key: str
     outcomes: list[Outcome]
     changes: list[str] = Field(default_factory=list, description="the first escalations, one line each")
+    routed: list[str] = Field(
+        default_factory=list, description="the first escalations whose owner a rotation or group chose, and how"
+    )
 
     @classmethod
     def of(
@@ -64,6 +67,7 @@ class SweepReport(SweepCounts):
             summary_key=keys.summary,
             outcomes=list(outcomes),
             changes=cls.change_lines(plan, outcomes) if plan else [],
+            routed=cls.routed_lines(plan) if plan else [],
             error=error,
         )
 
@@ -102,6 +106,15 @@ class SweepReport(SweepCounts):
                 f"({status.get(decision.issue_key, 'not applied')})"
             )
         return lines
+
+    @staticmethod
+    def routed_lines(plan: Plan, limit: int = 20) -> list[str]:
+        """``SUP-7 → L1 acc-dave: least loaded in group support: ...`` for escalations a rotation or group routed."""
+        routed = [d for d in plan.escalations if d.owner_reason is not None and d.actions is not None]
+        return [
+            f"{d.issue_key} → {d.to_level} {d.actions.assignee_to if d.actions else ''}: {d.owner_reason}"
+            for d in routed[:limit]
+        ]
 
 
 def run_verdict(reports: Sequence[SweepReport]) -> tuple[bool, str]:
