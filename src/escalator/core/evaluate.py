@@ -30,8 +30,8 @@ The rules, in the order they apply to an issue (one function each below, named a
    above the issue's current one; if nobody is available, the issue is reported as skipped with every reason.
    A ``rotation:NAME`` owner is whoever is on call at ``now``, then the next members in rotation order; a
    ``group:NAME`` owner is the group's members as its ``pick`` orders them (``escalator.core.routing``).
-   Issues are decided in key order, so ``least_loaded`` counts the plan's own earlier escalations the same
-   way in a dry run and in the live run after it.
+   Issues are decided in the order of their numbers, so ``least_loaded`` counts the plan's own earlier
+   escalations the same way in a dry run and in the live run after it.
 9. The priority is raised as the levels passed and reached ask (``set`` a named priority or ``raise`` by steps on
    the ladder), never lowered, never past the top.
 10. If more issues would be escalated than ``max_escalations_per_run``, the whole plan is blocked before any
@@ -62,7 +62,7 @@ from escalator.core.issue import EscalationState, IssueSnapshot
 from escalator.core.matching import matches
 from escalator.core.policy import Category, Level, Policy, PolicyIdentity, working_window
 from escalator.core.priority import raise_priority
-from escalator.core.routing import Candidate, Roster, Routing
+from escalator.core.routing import Candidate, Roster, Routing, issue_order
 from escalator.core.state import StateInUse, state_in_use
 
 __all__ = ["evaluate", "merge_plans", "youngest_actionable_age"]
@@ -82,7 +82,7 @@ def evaluate(
     if now.tzinfo is None:
         raise ValueError("evaluate needs a timezone-aware 'now'")
     rules = _Rules(policy, now, frozenset(inactive_users), roster or Roster())
-    decisions = [rules.decide_isolated(issue) for issue in sorted(issues, key=lambda i: i.key)]
+    decisions = [rules.decide_isolated(issue) for issue in sorted(issues, key=lambda i: issue_order(i.key))]
     return _plan(decisions, policy, now, identity or PolicyIdentity.of(policy))
 
 

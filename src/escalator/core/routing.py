@@ -35,6 +35,8 @@ __all__ = [
     "Roster",
     "Routing",
     "counts_workload",
+    "issue_order",
+    "people_behind",
     "reference_problems",
     "workload",
 ]
@@ -74,6 +76,19 @@ class Roster:
             if decision.actions is not None:
                 _move(load, decision.actions.assignee_from, decision.actions.assignee_to)
         return Roster(self.groups, dict(load))
+
+
+def people_behind(
+    owner: str, rotations: Iterable[Rotation], groups: Mapping[str, tuple[str, ...]] | None = None
+) -> frozenset[str]:
+    """Everyone ``owner`` may stand for: a rotation's members and override owners, a group's members (when
+    ``groups`` says who they are), or the person named."""
+    if owner.startswith(ROTATION_PREFIX):
+        name = owner.removeprefix(ROTATION_PREFIX)
+        return frozenset(p for r in rotations if r.name == name for p in (*r.members, *(o.owner for o in r.overrides)))
+    if owner.startswith(GROUP_PREFIX):
+        return frozenset((groups or {}).get(owner.removeprefix(GROUP_PREFIX), ()))
+    return frozenset((owner,))
 
 
 def counts_workload(groups: Iterable[Group]) -> bool:
@@ -180,6 +195,13 @@ def reference_problems(
                 defined = ", ".join(sorted(known[prefix])) or "none"
                 problems.append((location, f"{kind[:-1]} {name!r} is not defined under '{kind}' (defined: {defined})"))
     return problems
+
+
+def issue_order(key: str) -> tuple[str, int, str]:
+    """Issues in the order Jira numbers them (``OPS-99`` before ``OPS-100``): the order a plan's escalations
+    count towards ``least_loaded``."""
+    found = _NUMBER.search(key)
+    return (key[: found.start()], int(found.group(1)), key) if found else (key, -1, key)
 
 
 def _issue_number(key: str) -> int:

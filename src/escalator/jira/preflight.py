@@ -103,6 +103,7 @@ def run_preflight(
             account=user,
             unchecked_owners=frozenset(inactive | missing),
             unknown_priorities=frozenset(policy.all_priorities() - set(known)),
+            groups=groups,
         )
 
     if problems:
