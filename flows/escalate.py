@@ -26,7 +26,7 @@ from escalator.audit.record import RunInfo
 from escalator.core import Plan, merge_plans
 from escalator.core.decision import Outcome
 from escalator.core.issue import IssueSnapshot, SnapshotProblem
-from escalator.core.routing import Roster, workload
+from escalator.core.routing import Roster, in_issue_order, workload
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.errors import JiraError
 from escalator.orchestration.limits import ShardBusy, shard_slots
@@ -159,7 +159,8 @@ def sweep_policy(
     """One policy's sweep. Its audit is published whatever happens: if it stops part-way, the records of what
     was decided and done so far are published with the error; if Jira stopped it, the run goes on to the next
     policy. Every page is read before the first is evaluated: ``least_loaded`` groups count the open issues of
-    all of them; each batch is then evaluated with the roster its predecessors' escalations left."""
+    all of them; the issues are then evaluated in batches in the order of their numbers, each batch with the
+    roster its predecessors' escalations left, so a dry run and the live run after it pick the same people."""
     policy, identity = policy_run.policy, policy_run.identity
     keys = audit.keys
     logger = get_run_logger()
@@ -181,9 +182,12 @@ def sweep_policy(
             fetched += len(issues) + len(page_problems)
             batches.append(issues)
             logger.info("%s: %d issues fetched", policy.name, fetched)
-        roster = Roster(groups or {}, workload(issue for issues in batches for issue in issues))
-        for issues in batches or [[]]:
-            parts.append(evaluate_batch(quote(issues), policy, now, inactive_users, identity, quote(roster)))
+        ordered = in_issue_order(issue for issues in batches for issue in issues)
+        roster = Roster(groups or {}, workload(ordered))
+        size = max((len(issues) for issues in batches), default=0) or 1
+        for start in range(0, max(len(ordered), 1), size):
+            batch_issues = ordered[start : start + size]
+            parts.append(evaluate_batch(quote(batch_issues), policy, now, inactive_users, identity, quote(roster)))
             roster = roster.after(parts[-1])
         plan = merge_plans(parts, policy)
         if not plan.blocked:  # a part of a split sweep may have to share the policy's blast radius

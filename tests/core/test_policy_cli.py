@@ -29,7 +29,7 @@ def run(*args: str) -> tuple[int, str]:
 def test_the_example_policies_validate() -> None:
     code, output = run("policy", "validate", str(POLICIES))
     assert code == 0, output
-    assert "outage-matrix version 4" in output and "support-matrix version 13" in output
+    assert "outage-matrix version 3" in output and "support-matrix version 12" in output
 
 
 @pytest.mark.parametrize("case_file", find_case_files([POLICIES]), ids=lambda p: p.name)
@@ -127,7 +127,7 @@ def test_validate_a_broken_policy_as_a_user_sees_it(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     assert result.returncode == 1
-    assert f"{policy}:65: categories[2].levels[0].window: '4 hrs' is not a duration" in result.stderr
+    assert f"{policy}:60: categories[2].levels[0].window: '4 hrs' is not a duration" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "Roster",
     "Routing",
     "counts_workload",
+    "in_issue_order",
     "issue_order",
     "people_behind",
     "reference_problems",
@@ -202,6 +203,14 @@ def issue_order(key: str) -> tuple[str, int, str]:
     count towards ``least_loaded``."""
     found = _NUMBER.search(key)
     return (key[: found.start()], int(found.group(1)), key) if found else (key, -1, key)
+
+
+def in_issue_order(issues: Iterable[IssueSnapshot]) -> list[IssueSnapshot]:
+    """The issues in ``issue_order``, each once (the first read kept, as pages that shifted may repeat one)."""
+    first: dict[str, IssueSnapshot] = {}
+    for issue in issues:
+        first.setdefault(issue.key, issue)
+    return sorted(first.values(), key=lambda issue: issue_order(issue.key))
 
 
 def _issue_number(key: str) -> int:
