@@ -193,5 +193,6 @@ def test_a_group_with_an_inactive_and_a_busy_member_under_each_pick(sandbox: San
     assert [assignee(sandbox, key) for key in least] == ["acc-dee", "acc-cy"]
     routed = {line.split(" ")[0]: line for line in live["routed"]}
     assert (
-        "least loaded in group team-ll: 0 open issues (acc-ann 0, acc-dee 0, acc-cy 1, acc-ben 3)" in routed[least[0]]
+        "least loaded in group team-ll of the members who can take it: 0 open issues (all: acc-ann 0, acc-dee 0, "
+        "acc-cy 1, acc-ben 3)" in routed[least[0]]
     )

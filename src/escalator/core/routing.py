@@ -170,13 +170,15 @@ class Routing:
             ), None
         ranked = sorted(members, key=lambda m: (self._load[m], m))
         loads = ", ".join(f"{m} {self._load[m]}" for m in ranked)
-        return (
-            tuple(
-                Candidate(m, source, f"least loaded in group {name}: {self._load[m]} open issues ({loads})")
-                for m in ranked
-            ),
-            None,
-        )
+        return tuple(
+            Candidate(
+                m,
+                source,
+                f"least loaded in group {name} of the members who can take it: {self._load[m]} open "
+                f"issues (all: {loads})",
+            )
+            for m in ranked
+        ), None
 
 
 def reference_problems(

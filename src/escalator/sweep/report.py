@@ -111,10 +111,12 @@ class SweepReport(SweepCounts):
     def routed_lines(plan: Plan, limit: int = 20) -> list[str]:
         """``SUP-7 → L1 acc-dave: least loaded in group support: ...`` for escalations a rotation or group routed."""
         routed = [d for d in plan.escalations if d.owner_reason is not None and d.actions is not None]
-        return [
-            f"{d.issue_key} → {d.to_level} {d.actions.assignee_to if d.actions else ''}: {d.owner_reason}"
-            for d in routed[:limit]
-        ]
+        lines = []
+        for d in routed[:limit]:
+            passed = "; ".join(f"{s.owner} ({s.reason})" for s in d.owners_skipped)
+            line = f"{d.issue_key} → {d.to_level} {d.actions.assignee_to if d.actions else ''}: {d.owner_reason}"
+            lines.append(line + (f"; passed over: {passed}" if passed else ""))
+        return lines
 
 
 def run_verdict(reports: Sequence[SweepReport]) -> tuple[bool, str]:
