@@ -13,7 +13,6 @@ run of the shard is Cancelled), sweeps the shard's ``Coverage`` and reports per 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger
@@ -29,6 +28,7 @@ from escalator.core.issue import IssueSnapshot, SnapshotProblem
 from escalator.core.routing import Roster, in_issue_order, workload
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.errors import JiraError
+from escalator.jira.preflight import PreflightReport
 from escalator.orchestration.limits import ShardBusy, shard_slots
 from escalator.sharding.coverage import ShardCoverage
 from escalator.sharding.shards import SHARD_RUNNER_TAG, Shard
@@ -124,7 +124,7 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
                     jira,
                     policy_run,
                     searches[name],
-                    check.inactive_users,
+                    check,
                     writer,
                     params,
                     run,
@@ -132,7 +132,6 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
                     audit,
                     coverage,
                     partitions,
-                    groups=check.groups,
                 )
             logger.info("%s", report.one_line())
             reports.append(report)
@@ -145,7 +144,7 @@ def sweep_policy(
     jira: JiraAdapter,
     policy_run: PolicyRun,
     jql: str,
-    inactive_users: frozenset[str],
+    check: PreflightReport,
     writer: Writer,
     params: SweepParameters,
     run: RunInfo,
@@ -153,8 +152,6 @@ def sweep_policy(
     audit: PolicyAudit,
     coverage: Coverage,
     partitions: int = 1,
-    *,
-    groups: Mapping[str, tuple[str, ...]] | None = None,
 ) -> SweepReport:
     """One policy's sweep. Its audit is published whatever happens: if it stops part-way, the records of what
     was decided and done so far are published with the error; if Jira stopped it, the run goes on to the next
@@ -169,6 +166,8 @@ def sweep_policy(
     problems: list[SnapshotProblem] = []
     outcomes: list[Outcome] = []
     plan: Plan | None = None
+    people = dict(check.people)  # display names for the records: the owners', then each assignee's as read
+    inactive_users = check.inactive_users
     try:
         audit.settle(jira)  # first: a killed run's intents reconciled, its unpublished records carried
         if jql != policy.scope:
@@ -178,12 +177,13 @@ def sweep_policy(
         batches: list[list[IssueSnapshot]] = []
         while batch := fetch_batch(pages, params.pages_per_batch, policy.name):
             issues, page_problems = readable_issues(batch)
+            people.update(person for page in batch for person in page.people.items())
             problems.extend(page_problems)
             fetched += len(issues) + len(page_problems)
             batches.append(issues)
             logger.info("%s: %d issues fetched", policy.name, fetched)
         ordered = in_issue_order(issue for issues in batches for issue in issues)
-        roster = Roster(groups or {}, workload(ordered))
+        roster = Roster(check.groups, workload(ordered))
         size = max((len(issues) for issues in batches), default=0) or 1
         for start in range(0, max(len(ordered), 1), size):
             batch_issues = ordered[start : start + size]
@@ -194,15 +194,15 @@ def sweep_policy(
             plan = plan.model_copy(update={"blocked": coverage.admit(policy.name, len(plan.escalations))})
         logger.info("%s: %d escalations planned", policy.name, len(plan.escalations))
         applying = apply_plan.with_options(task_run_name=f"apply[{policy.name}]")  # named by policy in the UI
-        outcomes = applying(quote(plan), audit.journaled(writer, plan), budget, params.apply_concurrency)
+        outcomes = applying(quote(plan), audit.journaled(writer, plan, people), budget, params.apply_concurrency)
     except Exception as error:
         # Whatever stopped the sweep, what was decided and written so far is recorded. Jira failing is an
         # outcome of this policy's sweep and the run goes on; anything else is a bug and stops the run.
         message = str(error) if isinstance(error, JiraError) else f"{type(error).__name__}: {error}"
         logger.error("%s: the sweep stopped: %s", policy.name, message)
-        audit.record(plan, outcomes, problems, now=now, error=message, states_signed=jira.seal.signed)
+        audit.record(plan, outcomes, problems, now=now, error=message, states_signed=jira.seal.signed, people=people)
         if not isinstance(error, JiraError):
             raise
         return SweepReport.of(policy, plan, outcomes, problems, keys, error=message)
-    audit.record(plan, outcomes, problems, now=now, states_signed=jira.seal.signed)
+    audit.record(plan, outcomes, problems, now=now, states_signed=jira.seal.signed, people=people)
     return SweepReport.of(policy, plan, outcomes, problems, keys)

@@ -26,8 +26,9 @@ from prefect.utilities.context import get_task_and_flow_run_ids
 
 from escalator.audit.anchors import anchor_metadata, anchor_text
 from escalator.audit.breaches import OpenBreach, breach_notices, register_from, register_rows
+from escalator.audit.held import HeldIssue, held_notices, held_register_from, held_rows
 from escalator.audit.keys import load_keyring
-from escalator.audit.record import AuditRecord, RunInfo, table_columns
+from escalator.audit.record import AuditRecord, People, RunInfo, table_columns
 from escalator.audit.sink import AuditSink, ChainHead, resolve_sink_url
 from escalator.audit.trail import AuditTarget, AuditTrail
 from escalator.core.decision import Outcome, Plan
@@ -74,24 +75,26 @@ class PolicyAudit:
         self.run = run
         self.carried: list[AuditRecord] = []
         self.register: dict[str, OpenBreach] = {}
+        self.held: dict[str, HeldIssue] = {}
 
     def settle(self, jira: JiraAdapter) -> None:
         """Before anything else: reconcile a killed run's pending intents against Jira, find records that never
-        reached Prefect (published with this run's), and read the open deadline breaches."""
+        reached Prefect (published with this run's), and read the open deadline breaches and held issues."""
         settle = settle_audit.with_options(task_run_name=f"settle-audit[{self.trail.chain}]")
         self.carried = settle(quote(self.trail), jira, self.keys.records, self.run)
         if self.trail.writer is not None:
-            self.register = self.trail.register()
+            self.register, self.held = self.trail.register(), self.trail.held()
         else:
-            self.register = read_register(breaches_key(self.trail.chain))
+            self.register = register_from(latest_rows(breaches_key(self.trail.chain)))
+            self.held = held_register_from(latest_rows(held_key(self.trail.chain)))
 
-    def journaled(self, writer: Writer, plan: Plan) -> Writer:
+    def journaled(self, writer: Writer, plan: Plan, people: People | None = None) -> Writer:
         """``writer`` with each write bracketed by its intent and outcome in the chain (live runs with a sink)."""
         if writer.dry_run or self.trail.writer is None:
             return writer
         deadline = self.policy_run.policy.escalation_deadline
         limit = deadline.wall_clock() if deadline is not None else None
-        return JournaledWriter(writer, self.trail, plan, self.policy_run.git, self.run, limit)
+        return JournaledWriter(writer, self.trail, plan, self.policy_run.git, self.run, limit, people)
 
     def record(
         self,
@@ -102,8 +105,10 @@ class PolicyAudit:
         now: datetime,
         error: str | None = None,
         states_signed: bool | None = None,
+        people: People | None = None,
     ) -> None:
-        """The run's records, deadline breaches only when due, to the sink first (the store escalator owns) and
+        """The run's records (deadline breaches and issues held by their state only when due, ``people``'s display
+        names beside the ids), to the sink first (the store escalator owns) and
         then to Prefect whatever happened to the sink; a sink failure is raised after the artifacts are published,
         so the run fails loudly with its records still in Prefect. Then the checkpoint."""
         records, summary = run_records(
@@ -116,6 +121,7 @@ class PolicyAudit:
             now=now,
             error=error,
             states_signed=states_signed,
+            people=people,
         )
         records, register = breach_notices(
             records,
@@ -126,7 +132,17 @@ class PolicyAudit:
             git=self.policy_run.git,
             run=self.run,
         )
+        held_records, held = held_notices(
+            plan,
+            self.held,
+            complete=error is None,
+            unreadable=[p.issue_key for p in problems],
+            git=self.policy_run.git,
+            run=self.run,
+        )
+        records += held_records
         kept = register if not self.run.dry_run else self.register  # a dry run predicts, it does not record
+        kept_held = held if not self.run.dry_run else self.held
         if self.carried:
             reconciled = sum(1 for record in self.carried if record.reconciled_by)
             summary += (
@@ -143,9 +159,12 @@ class PolicyAudit:
             sink = self.trail.writer.sink.identity if self.trail.writer is not None else None
             publish = publish_audit.with_options(task_run_name=f"publish-audit[{self.trail.chain}]")
             publish(quote(self.carried + records), summary, self.keys, head, sink)
-            if self.trail.writer is None and kept != self.register:  # without a sink, Prefect keeps the register
-                publish_register(kept, breaches_key(self.trail.chain))
-        self.trail.checkpoint(self.run.flow_run_id, kept)
+            if self.trail.writer is None:  # without a sink, Prefect keeps the registers
+                if kept != self.register:
+                    publish_register(register_rows(kept), breaches_key(self.trail.chain), BREACHES)
+                if kept_held != self.held:
+                    publish_register(held_rows(kept_held), held_key(self.trail.chain), HELD)
+        self.trail.checkpoint(self.run.flow_run_id, kept, kept_held)
 
 
 @task(name="settle-audit", cache_policy=NO_CACHE)
@@ -223,34 +242,44 @@ def publish_audit(
     create_artifact("markdown", summary, key=keys.summary, description="Escalation sweep summary", metadata=metadata)
 
 
+BREACHES = "Open escalation-deadline breaches"
+HELD = "Issues left alone for their escalation state, recorded once"
+
+
 def breaches_key(chain: str) -> str:
     """The artifact holding a chain's open deadline breaches: ``escalator-<policy>-breaches[-<shard>]``."""
+    return _register_key(chain, "breaches")
+
+
+def held_key(chain: str) -> str:
+    """The artifact holding a chain's issues held by their state: ``escalator-<policy>-left-alone[-<shard>]``."""
+    return _register_key(chain, "left-alone")
+
+
+def _register_key(chain: str, what: str) -> str:
     policy, _, shard = chain.partition("@")
-    return f"escalator-{policy}-breaches" + (f"-{shard}" if shard else "")
+    return f"escalator-{policy}-{what}" + (f"-{shard}" if shard else "")
 
 
-def read_register(key: str) -> dict[str, OpenBreach]:
-    """The open breaches the latest register artifact holds (none when there is none, or it does not read)."""
+def latest_rows(key: str) -> object:
+    """The rows of the latest table artifact under ``key`` (None when there is none, or it does not read)."""
     with get_client(sync_client=True) as client:
         latest = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), sort=ArtifactSort.CREATED_DESC, limit=1
         )
     if not latest:
-        return {}
+        return None
     data = latest[0].data
     try:
-        rows = json.loads(data) if isinstance(data, str) else data
+        return json.loads(data) if isinstance(data, str) else data
     except ValueError:
-        return {}
-    return register_from(rows)
+        return None
 
 
-@task(name="publish-breaches", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def publish_register(register: dict[str, OpenBreach], key: str) -> None:
-    rows = register_rows(register)
-    create_json_table(
-        json.dumps(rows) if rows else "[]", key=key, description=f"Open escalation-deadline breaches ({len(rows)})"
-    )
+@task(name="publish-register", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def publish_register(rows: list[dict[str, str]], key: str, what: str) -> None:
+    """A register (breaches, held issues) as a table artifact, for the next run without a sink to read."""
+    create_json_table(json.dumps(rows) if rows else "[]", key=key, description=f"{what} ({len(rows)})")
 
 
 EMPTY_TABLE = json.dumps([{"issue_key": "none", "outcome": "no escalation, skip, failure or breach in this run"}])

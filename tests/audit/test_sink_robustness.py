@@ -173,10 +173,12 @@ def test_show_reads_the_sink_when_one_is_set_and_prefect_only_when_asked(
     assert "PAY-7" in shown and "1 recorded step" in shown and "temporary Prefect API" not in shown
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_records_of_older_schemas_load(version: int) -> None:
     data = record("OPS-1").model_dump(mode="json")
-    new_fields = {"breach", "reconciled_by"}
+    new_fields = {"state_policy", "state_at", "assignee_before_name", "assignee_after_name", "owners_skipped_names"}
+    if version <= 3:
+        new_fields |= {"breach", "reconciled_by"}
     if version <= 2:
         new_fields |= {"policy_commit", "policy_author", "policy_authored_at"}
     if version == 1:
@@ -187,7 +189,9 @@ def test_records_of_older_schemas_load(version: int) -> None:
     assert old.breach is None and old.reconciled_by is None
     if version <= 2:
         assert old.policy_commit is None and old.policy_author is None and old.policy_authored_at is None
-    assert SCHEMA_VERSION == 4 and record("OPS-2").schema_version == 4
+    assert old.state_policy is None and old.state_at is None and old.assignee_after_name is None
+    assert old.owners_skipped_names == ""
+    assert SCHEMA_VERSION == 5 and record("OPS-2").schema_version == 5
 
 
 def test_outcome_values_include_not_applied() -> None:

@@ -463,3 +463,20 @@ def test_youngest_actionable_age_is_the_shortest_window_unassigned_window_or_dea
     assert youngest_actionable_age(make_policy(categories=longer)) == timedelta(hours=8)
     assert youngest_actionable_age(make_policy(categories=longer, escalation_deadline="3h")) == timedelta(hours=3)
     assert youngest_actionable_age(make_policy()) == timedelta(minutes=30)  # the outage category's L1, 24x7
+
+
+HOLDING = {"other_policy", "cooldown", "at_top_level", "human_override"}
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_a_decision_names_the_state_that_alone_keeps_its_issue_quiet(row: Row) -> None:
+    """What the audit records once per issue and state (``escalator.audit.held``): set exactly on the decisions
+    the stored state decided."""
+    issue = make_issue(**row.issue)
+    (decision,) = evaluate(
+        [issue], make_policy(**row.policy), row.now, inactive_users=frozenset(row.inactive)
+    ).decisions
+    if decision.reason_code in HOLDING:
+        assert decision.holding_state is not None and decision.holding_state == issue.state
+    else:
+        assert decision.holding_state is None

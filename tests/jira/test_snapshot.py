@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from escalator.jira import JiraUnexpectedResponse
-from escalator.jira.snapshot import parse_jira_time, snapshot_from_json
+from escalator.jira.snapshot import MAX_DISPLAY_NAME, display_names, parse_jira_time, snapshot_from_json
 
 
 def raw(**fields: Any) -> dict[str, Any]:
@@ -90,3 +90,18 @@ def test_an_issue_without_created_is_an_unexpected_response() -> None:
         snapshot_from_json(broken, "cloud")
     with pytest.raises(JiraUnexpectedResponse):
         snapshot_from_json({"id": "1"}, "cloud")
+
+
+def test_display_names_are_read_by_the_id_escalator_uses_and_never_trusted_blindly() -> None:
+    fields = {
+        "assignee": {"accountId": "acc-erin", "name": "erin", "displayName": "Erin Example"},
+        "reporter": {"accountId": "acc-x", "name": "x", "displayName": "X" * 10_000},
+    }
+    assert display_names(fields, "cloud") == {"acc-erin": "Erin Example", "acc-x": "X" * MAX_DISPLAY_NAME}
+    assert display_names(fields, "server")["erin"] == "Erin Example"
+    hostile = {
+        "assignee": {"accountId": ["acc-erin"], "displayName": "Erin"},
+        "reporter": {"accountId": "r", "displayName": 7},
+    }
+    assert display_names(hostile, "cloud") == {}
+    assert display_names({"assignee": None, "reporter": "text"}, "cloud") == {}

@@ -12,7 +12,8 @@ writer refuses NaN, and the verifier checks the very bytes it read.
 
 Kinds: ``record`` (a decision record, the body is an ``AuditRecord``), ``intent`` (an escalation about to be
 written to Jira: the record it will have, outcome ``intent``) and ``checkpoint`` (written after a run published its
-records to Prefect: the body says which run and holds the open deadline breaches, see ``escalator.audit.trail``).
+records to Prefect: the body says which run and holds the open deadline breaches and held issues, see
+``escalator.audit.trail``).
 
 Format 1 lines (``{"hash", "prev_hash", "record", "seq", "written_at"}``, hash over ``seq``, ``prev_hash`` and
 ``record`` only) stay readable and verifiable; nothing writes them any more, and one after a format 2 line is a

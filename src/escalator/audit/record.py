@@ -20,9 +20,11 @@ from escalator.core.policy import PolicyIdentity
 __all__ = [
     "SCHEMA_VERSION",
     "AuditRecord",
+    "People",
     "RunInfo",
     "breach_ended_record",
     "data_problem_record",
+    "held_record",
     "intent_record",
     "outcome_record",
     "records_for",
@@ -34,8 +36,9 @@ __all__ = [
 # the author and committer date of the policy file's last commit. 4: deadline_at is set on an issue's first
 # escalation too (its first escalation starts the deadline), so every live escalation names its deadline; breach
 # (a deadline breach recorded when it starts, once a day while it lasts and when it ends: outcome breach_ended)
-# and reconciled_by.
-SCHEMA_VERSION = 4
+# and reconciled_by. 5: left_alone records (an issue its escalation state keeps quiet: state_policy, state_at), and
+# display names beside the ids (assignee_before_name, assignee_after_name, owners_skipped_names).
+SCHEMA_VERSION = 5
 
 
 class RunInfo(BaseModel):
@@ -57,8 +60,8 @@ class AuditRecord(BaseModel):
     issue_key: str
     outcome: str = Field(
         description=(
-            "applied, dry_run, failed, over_budget, blocked, not_applied, skipped, deadline_breached, breach_ended "
-            "or data_problem"
+            "applied, dry_run, failed, over_budget, blocked, not_applied, skipped, deadline_breached, breach_ended, "
+            "left_alone or data_problem"
         )
     )
     decision: str = Field(description="escalate, no_action or skipped")
@@ -70,11 +73,14 @@ class AuditRecord(BaseModel):
     to_level: str | None = None
     levels_passed: str = ""
     assignee_before: str | None = None
+    assignee_before_name: str | None = Field(default=None, description="assignee_before's display name in Jira")
     assignee_after: str | None = None
+    assignee_after_name: str | None = Field(default=None, description="assignee_after's display name in Jira")
     priority_before: str | None = None
     priority_after: str | None = None
     labels_added: str = ""
     owners_skipped: str = Field(default="", description="owner at level (why); ...")
+    owners_skipped_names: str = Field(default="", description="owners_skipped with display names for the ids")
     elapsed: str | None = Field(default=None, description="working time since the level's clock started")
     window: str | None = None
     clock_started_at: AwareDatetime | None = None
@@ -84,6 +90,12 @@ class AuditRecord(BaseModel):
     warning: str | None = Field(default=None, description="a partial success, e.g. the notification failed")
     breach: str | None = Field(
         default=None, description="of a deadline-breach record: started, ongoing (once a day) or ended"
+    )
+    state_policy: str | None = Field(
+        default=None, description="of a left_alone record: the policy named by the escalation state that keeps it quiet"
+    )
+    state_at: AwareDatetime | None = Field(
+        default=None, description="of a left_alone record: when that state was written (the last escalation)"
     )
     reconciled_by: str | None = Field(
         default=None,
@@ -118,7 +130,9 @@ TABLE_FIRST = (
     "from_level",
     "to_level",
     "assignee_before",
+    "assignee_before_name",
     "assignee_after",
+    "assignee_after_name",
     "priority_before",
     "priority_after",
     "reason",
@@ -144,16 +158,22 @@ def table_columns() -> tuple[str, ...]:
     return (*TABLE_FIRST, *middle, *TABLE_LAST)
 
 
+People = Mapping[str, str]
+"""Display names by person id (accountId on Cloud, username on Data Center), from what Jira returned this run."""
+
+
 def records_for(
     plan: Plan,
     outcomes: Iterable[Outcome],
     git: GitProvenance,
     run: RunInfo,
     escalation_deadline: timedelta | None = None,
+    people: People | None = None,
 ) -> list[AuditRecord]:
     """One record per escalation (with its outcome), per skipped issue and per deadline breach, and one per issue
     whose data was wrong (its escalation state, say), whatever was decided for it. ``escalation_deadline``: the
-    policy's, so that an issue's first escalation records the deadline it starts."""
+    policy's, so that an issue's first escalation records the deadline it starts. ``people``: display names to
+    put beside the ids."""
     by_key: Mapping[str, Outcome] = {outcome.issue_key: outcome for outcome in outcomes}
     records: list[AuditRecord] = []
     for decision in plan.decisions:
@@ -169,7 +189,8 @@ def records_for(
             status = "deadline_breached"
         else:
             continue
-        records.append(_record(plan, decision, status, outcome, git, run, _deadline(decision, escalation_deadline)))
+        deadline = _deadline(decision, escalation_deadline)
+        records.append(_record(plan, decision, status, outcome, git, run, deadline, people or {}))
     return records
 
 
@@ -188,9 +209,12 @@ def _record(
     git: GitProvenance,
     run: RunInfo,
     deadline_at: datetime | None,
+    people: People,
 ) -> AuditRecord:
     actions = decision.actions
     identity = plan.policy
+    before = actions.assignee_from if actions else None
+    after = actions.assignee_to if actions else None
     return AuditRecord(
         evaluated_at=plan.now,
         issue_key=decision.issue_key,
@@ -203,12 +227,17 @@ def _record(
         from_level=decision.from_level,
         to_level=decision.to_level,
         levels_passed=", ".join(decision.levels_passed),
-        assignee_before=actions.assignee_from if actions else None,
-        assignee_after=actions.assignee_to if actions else None,
+        assignee_before=before,
+        assignee_before_name=people.get(before) if before else None,
+        assignee_after=after,
+        assignee_after_name=people.get(after) if after else None,
         priority_before=actions.priority_from if actions else None,
         priority_after=actions.priority_to if actions else None,
         labels_added=", ".join(actions.labels_add) if actions else "",
         owners_skipped="; ".join(f"{s.owner} at {s.level} ({s.reason})" for s in decision.owners_skipped),
+        owners_skipped_names="; ".join(
+            f"{people.get(s.owner, s.owner)} at {s.level} ({s.reason})" for s in decision.owners_skipped
+        ),
         elapsed=format_timedelta(decision.elapsed) if decision.elapsed is not None else None,
         window=format_timedelta(decision.window) if decision.window is not None else None,
         clock_started_at=decision.clock_started_at,
@@ -217,6 +246,31 @@ def _record(
         error=outcome.error if outcome is not None else None,
         warning=outcome.warning if outcome is not None else None,
         **_provenance(identity, git, run),
+    )
+
+
+def held_record(plan: Plan, decision: Decision, git: GitProvenance, run: RunInfo) -> AuditRecord:
+    """An issue its escalation state keeps quiet (another policy's, in cooldown, at the top level, changed by a
+    person under ``on_human_change: stop``), recorded the first time for that state (``escalator.audit.held``)."""
+    state = decision.holding_state
+    if state is None:
+        raise ValueError(f"{decision.issue_key}: no escalation state holds this decision")
+    return AuditRecord(
+        evaluated_at=plan.now,
+        issue_key=decision.issue_key,
+        outcome="left_alone",
+        decision=decision.outcome,
+        reason_code=decision.reason_code,
+        reason=decision.reason,
+        category=decision.category,
+        calendar=decision.calendar,
+        from_level=decision.from_level,
+        clock_started_at=decision.clock_started_at,
+        deadline_at=decision.deadline_at,
+        deadline_breached=decision.deadline_breached,
+        state_policy=state.policy,
+        state_at=state.at,
+        **_provenance(plan.policy, git, run),
     )
 
 
@@ -257,16 +311,23 @@ def outcome_record(
     git: GitProvenance,
     run: RunInfo,
     escalation_deadline: timedelta | None = None,
+    people: People | None = None,
 ) -> AuditRecord:
     """The record of one escalation's outcome, as ``records_for`` makes it, without walking the whole plan."""
-    return _record(plan, decision, outcome.status, outcome, git, run, _deadline(decision, escalation_deadline))
+    deadline = _deadline(decision, escalation_deadline)
+    return _record(plan, decision, outcome.status, outcome, git, run, deadline, people or {})
 
 
 def intent_record(
-    plan: Plan, decision: Decision, git: GitProvenance, run: RunInfo, escalation_deadline: timedelta | None = None
+    plan: Plan,
+    decision: Decision,
+    git: GitProvenance,
+    run: RunInfo,
+    escalation_deadline: timedelta | None = None,
+    people: People | None = None,
 ) -> AuditRecord:
     """The record an escalation will have, with outcome ``intent``: stored before its write to Jira."""
-    return _record(plan, decision, "intent", None, git, run, _deadline(decision, escalation_deadline))
+    return _record(plan, decision, "intent", None, git, run, _deadline(decision, escalation_deadline), people or {})
 
 
 def breach_ended_record(

@@ -5,11 +5,12 @@ and, in this order:
 
 1. reads the entries after the chain's last checkpoint: the intents of a killed run that have no outcome yet
    (``pending_intents``, reconciled against Jira before anything else), the records of runs that never published
-   them to Prefect (``unsettled_runs``), and the open deadline breaches (``register``);
+   them to Prefect (``unsettled_runs``), the open deadline breaches (``register``) and the issues recorded as
+   held by their escalation state (``held``);
 2. appends an intent before each Jira write and the outcome right after (``escalator.audit.intents``);
 3. appends its other records (``append_records``: the escalation outcomes already journaled are not repeated);
-4. after its artifacts are published, appends a ``checkpoint``: the run, and the open breaches. Everything before
-   a checkpoint is settled: its intents have outcomes, and its records are in Prefect.
+4. after its artifacts are published, appends a ``checkpoint``: the run, the open breaches and the held issues.
+   Everything before a checkpoint is settled: its intents have outcomes, and its records are in Prefect.
 
 No checkpoint is written when the run could not settle what it found (a reconciliation failed) or appended
 nothing, so the next run looks again. Without a sink there is nothing to open: the trail only carries the
@@ -26,6 +27,7 @@ from pydantic import ValidationError
 
 from escalator.audit.breaches import OpenBreach, register_from, register_rows
 from escalator.audit.entry import Kind
+from escalator.audit.held import HeldIssue, held_register_from, held_rows
 from escalator.audit.intents import pending_intents
 from escalator.audit.keys import AuditKeyring
 from escalator.audit.record import AuditRecord
@@ -52,10 +54,10 @@ class AuditTrail:
         self._journaled: set[str] = set()
         self._appended = False
         self._tail: list[tuple[str, AuditRecord]] = []
-        self._checkpoint_rows: object = None
+        self._checkpoint: dict[str, object] = {}
         if writer is not None:
             tail = writer.tail
-            self._checkpoint_rows = tail.checkpoint.body.get("breaches") if tail.checkpoint is not None else None
+            self._checkpoint = dict(tail.checkpoint.body) if tail.checkpoint is not None else {}
             for entry in tail.entries:
                 if entry.kind in {"record", "intent"}:
                     try:
@@ -95,7 +97,15 @@ class AuditTrail:
 
     def register(self) -> dict[str, OpenBreach]:
         """The open deadline breaches: the last checkpoint's, advanced by the breach records after it."""
-        return register_from(self._checkpoint_rows, (record for kind, record in self._tail if kind == "record"))
+        return register_from(self._checkpoint.get("breaches"), self._records())
+
+    def held(self) -> dict[str, HeldIssue]:
+        """The issues recorded as held by their escalation state: the last checkpoint's, advanced by the
+        ``left_alone`` records after it."""
+        return held_register_from(self._checkpoint.get("held"), self._records())
+
+    def _records(self) -> Iterator[AuditRecord]:
+        return (record for kind, record in self._tail if kind == "record")
 
     # --- what the run appends -----------------------------------------------------------------------------
 
@@ -117,11 +127,13 @@ class AuditTrail:
         """Everything found after the last checkpoint now has its outcome in the chain (and will be published)."""
         self.settled = True
 
-    def checkpoint(self, run_id: str | None, register: dict[str, OpenBreach]) -> None:
-        """After the run's records are in Prefect: mark everything before as settled, with the open breaches."""
+    def checkpoint(self, run_id: str | None, register: dict[str, OpenBreach], held: dict[str, HeldIssue]) -> None:
+        """After the run's records are in Prefect: mark everything before as settled, with the open breaches and
+        the issues held by their state."""
         if self.writer is None or not self.settled or not (self._appended or self._tail):
             return
-        self.writer.append("checkpoint", [{"flow_run_id": run_id, "breaches": register_rows(register)}])
+        body = {"flow_run_id": run_id, "breaches": register_rows(register), "held": held_rows(held)}
+        self.writer.append("checkpoint", [body])
 
     def _append(self, kind: Kind, records: Sequence[AuditRecord]) -> None:
         if self.writer is None or not records:

@@ -143,6 +143,11 @@ class Decision(_Frozen):
     )
     actions: Actions | None = None
     new_state: EscalationState | None = None
+    holding_state: EscalationState | None = Field(
+        default=None,
+        description="the escalation state that alone keeps the issue quiet (other_policy, cooldown, at_top_level, "
+        "human_override); the audit records such a skip once per issue and state",
+    )
     deadline_at: AwareDatetime | None = None
     deadline_breached: bool = False
     human_change_at: AwareDatetime | None = None

@@ -217,8 +217,10 @@ def _decision(
     owner_reason: str | None = None,
     actions: Actions | None = None,
     new_state: EscalationState | None = None,
+    holding: bool = False,
 ) -> Decision:
-    """A decision about an issue that has a category, with every fact the rules found so far."""
+    """A decision about an issue that has a category, with every fact the rules found so far. ``holding``: the
+    issue's escalation state alone decided it (rules 4 to 6 keeping it quiet)."""
     return Decision(
         issue_key=place.key,
         outcome=outcome,
@@ -242,11 +244,26 @@ def _decision(
         owner_reason=owner_reason,
         actions=actions,
         new_state=new_state,
+        holding_state=place.state if holding else None,
     )
 
 
-def _no_action(key: str, code: ReasonCode, reason: str, data_problem: str | None = None) -> Decision:
-    return Decision(issue_key=key, outcome="no_action", reason_code=code, reason=reason, data_problem=data_problem)
+def _no_action(
+    key: str,
+    code: ReasonCode,
+    reason: str,
+    data_problem: str | None = None,
+    *,
+    holding_state: EscalationState | None = None,
+) -> Decision:
+    return Decision(
+        issue_key=key,
+        outcome="no_action",
+        reason_code=code,
+        reason=reason,
+        data_problem=data_problem,
+        holding_state=holding_state,
+    )
 
 
 class _Rules:
@@ -311,7 +328,7 @@ class _Rules:
         key, state, problem = issue.key, in_use.state, in_use.problem
         if state is not None and state.policy != self.policy.name:
             reason = f"{key} was escalated by policy {state.policy!r}, which governs it."
-            return _no_action(key, "other_policy", reason, problem)
+            return _no_action(key, "other_policy", reason, problem, holding_state=state)
         sticky = self._categories.get(state.category) if state is not None else None
         if state is not None and sticky is None and problem is None:
             problem = (
@@ -349,7 +366,7 @@ class _Rules:
                 f"A person changed {issue.key} after escalator set it on {format_instant(state.at)}; "
                 "this policy stops escalating such issues (on_human_change: stop)."
             )
-            return _decision(place, "no_action", "human_override", reason, human_at=human_at)
+            return _decision(place, "no_action", "human_override", reason, human_at=human_at, holding=True)
         return _Clock(human_at, "human_change", human_at)
 
     def rule_5_top_level(self, place: _Place, clock: _Clock) -> Decision | None:
@@ -359,7 +376,7 @@ class _Rules:
         reason = (
             f"{place.key} is at {place.from_level}, the top level of category {place.category.name}; it goes no higher."
         )
-        return _decision(place, "no_action", "at_top_level", reason, clock)
+        return _decision(place, "no_action", "at_top_level", reason, clock, holding=True)
 
     def rule_6_cooldown(self, issue: IssueSnapshot, place: _Place, clock: _Clock) -> Decision | None:
         """Within ``cooldown`` of its last escalation an issue is not escalated again."""
@@ -373,7 +390,7 @@ class _Rules:
             f"{place.key} was escalated at {format_instant(state.at)}; the cooldown of {cooldown} lasts until "
             f"{format_instant(ends)}."
         )
-        return _decision(place, "no_action", "cooldown", reason, _Clock(clock.started, clock.start, None))
+        return _decision(place, "no_action", "cooldown", reason, _Clock(clock.started, clock.start, None), holding=True)
 
     def rule_7_due(self, issue: IssueSnapshot, place: _Place, clock: _Clock) -> _Due:
         """The working time since the clock started against the windows above the current level."""

@@ -9,7 +9,8 @@ a protocol error, never a shorter group.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from escalator.jira.errors import JiraProtocolError
@@ -28,12 +29,15 @@ class GroupMembers:
     members: tuple[str, ...]
     """every member in Jira's order"""
     inactive: frozenset[str]
+    names: Mapping[str, str] = field(default_factory=dict)
+    """display names by id, where Jira gave one"""
 
 
 def read_group(transport: Transport, deployment: Deployment, name: str) -> GroupMembers:
     """The members of group ``name``; ``JiraNotFound`` when Jira has no such group."""
     members: list[str] = []
     inactive: set[str] = set()
+    names: dict[str, str] = {}
     id_field = "accountId" if deployment == "cloud" else "name"
     start = 0
     for page in range(MAX_PAGES):
@@ -51,8 +55,10 @@ def read_group(transport: Transport, deployment: Deployment, name: str) -> Group
                 members.append(person)
             if value.get("active", True) is not True:
                 inactive.add(person)
+            if isinstance(value.get("displayName"), str) and value["displayName"]:
+                names.setdefault(person, value["displayName"])
         if answer.get("isLast", True) is True:
-            return GroupMembers(name, tuple(members), frozenset(inactive))
+            return GroupMembers(name, tuple(members), frozenset(inactive), names)
         if not values:
             raise JiraProtocolError(f"group/member for {name!r} gave an empty page {page + 1} that is not the last")
     raise JiraProtocolError(f"group/member for {name!r} did not end after {MAX_PAGES} pages")

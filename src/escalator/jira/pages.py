@@ -17,12 +17,12 @@ issue or end one search with a clear error; it must never crash the sweep, hang 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from escalator.core.issue import STATE_PROPERTY_KEY, IssueSnapshot, SnapshotProblem
 from escalator.jira.errors import JiraProtocolError, JiraUnexpectedResponse
-from escalator.jira.snapshot import Deployment, snapshot_from_json
+from escalator.jira.snapshot import Deployment, display_names, snapshot_from_json
 from escalator.jira.state_seal import StateSeal
 
 __all__ = [
@@ -44,10 +44,12 @@ MAX_KEY_LENGTH = 255
 
 @dataclass(frozen=True)
 class SearchPage:
-    """One page of a search: its issues, and the problems found in their data (never dropped silently)."""
+    """One page of a search: its issues, the problems found in their data (never dropped silently), and the
+    display names of the people assigned its issues, by id (for the records, beside the ids)."""
 
     issues: list[IssueSnapshot]
     problems: list[SnapshotProblem]
+    people: dict[str, str] = field(default_factory=dict)
 
 
 def page_issues(answer: Any) -> list[Any]:
@@ -73,6 +75,7 @@ def read_page(
     custom = list(custom_fields)
     issues: list[IssueSnapshot] = []
     problems: list[SnapshotProblem] = []
+    people: dict[str, str] = {}
     for position, raw in enumerate(page_issues(answer)):
         key = issue_key(raw, position)
         wrong = issue_problem(raw, deployment, custom)
@@ -83,7 +86,9 @@ def read_page(
             issues.append(snapshot_from_json(raw, deployment, custom, acting_user, seal))
         except JiraUnexpectedResponse as error:
             problems.append(SnapshotProblem(key, str(error)))
-    return SearchPage(issues, problems)
+            continue
+        people.update(display_names(raw["fields"], deployment))
+    return SearchPage(issues, problems, people)
 
 
 def issue_key(raw: Any, position: int) -> str:

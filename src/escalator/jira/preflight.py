@@ -18,7 +18,7 @@ from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, JiraP
 from escalator.jira.fit import fit_problems
 from escalator.jira.groups import read_group
 from escalator.jira.samples import scope_samples
-from escalator.jira.snapshot import Deployment
+from escalator.jira.snapshot import MAX_DISPLAY_NAME, Deployment
 from escalator.jira.transport import Transport
 
 __all__ = ["PreflightReport", "run_preflight"]
@@ -37,6 +37,8 @@ class PreflightReport:
     states_signed: bool = False
     """whether escalation states are sealed with a state key; unsigned, any Jira user who may edit an issue can
     forge its state"""
+    people: Mapping[str, str] = field(default_factory=dict)
+    """the display names of the policy's owners (group members too), by id, as the look-ups answered them"""
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """the members of each group the policy names, in Jira's order (inactive ones are in ``inactive_users``)"""
 
@@ -58,6 +60,7 @@ def run_preflight(
 
     inactive: set[str] = set()
     missing: set[str] = set()
+    people: dict[str, str] = {}
     for owner in sorted(policy.all_owners()):
         params = {"accountId": owner} if deployment == "cloud" else {"username": owner}
         try:
@@ -69,6 +72,8 @@ def run_preflight(
             continue
         if not found.get("active", True):
             inactive.add(owner)
+        if isinstance(found.get("displayName"), str) and found["displayName"]:
+            people[owner] = found["displayName"][:MAX_DISPLAY_NAME]
 
     groups: dict[str, tuple[str, ...]] = {}
     for group in policy.groups:  # read once per run: the core picks among them for every issue
@@ -79,6 +84,7 @@ def run_preflight(
             continue
         groups[group.name] = members.members
         inactive |= members.inactive
+        people.update({m: name[:MAX_DISPLAY_NAME] for m, name in members.names.items() if m not in people})
 
     custom = policy.fields_read()
     if custom:
@@ -108,7 +114,7 @@ def run_preflight(
 
     if problems:
         raise PreflightFailed(problems)
-    return PreflightReport(deployment, user, known, frozenset(inactive), count, groups=groups)
+    return PreflightReport(deployment, user, known, frozenset(inactive), count, people=people, groups=groups)
 
 
 def _scope_count(transport: Transport, deployment: Deployment, jql: str) -> int:

@@ -35,6 +35,7 @@ __all__ = [
     "SYSTEM_FIELDS",
     "Deployment",
     "SnapshotProblem",
+    "display_names",
     "parse_jira_time",
     "snapshot_from_json",
     "state_from_properties",
@@ -107,6 +108,23 @@ def snapshot_from_json(
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # ValidationError is a ValueError
         raise JiraUnexpectedResponse(f"issue {key}: cannot read its fields ({_short(exc)})") from None
     return snapshot
+
+
+MAX_DISPLAY_NAME = 255
+"""Longest display name kept: Jira's own limit; a longer one is cut, never let grow a record without bound."""
+
+
+def display_names(fields: Mapping[str, Any], deployment: Deployment) -> dict[str, str]:
+    """The display names of the people in an issue's ``fields`` (assignee, reporter), by the id escalator uses
+    for them (accountId on Cloud, username on Data Center); a person without both is left out."""
+    names: dict[str, str] = {}
+    attribute = "accountId" if deployment == "cloud" else "name"
+    for person in (fields.get("assignee"), fields.get("reporter")):
+        if isinstance(person, dict):
+            who, name = person.get(attribute), person.get("displayName")
+            if isinstance(who, str) and isinstance(name, str) and name:
+                names[who] = name[:MAX_DISPLAY_NAME]
+    return names
 
 
 def state_from_properties(key: str, properties: Any, seal: StateSeal) -> tuple[EscalationState | None, str | None]:

@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 from typing import Protocol
 
-from escalator.audit.record import AuditRecord, RunInfo, intent_record, outcome_record
+from escalator.audit.record import AuditRecord, People, RunInfo, intent_record, outcome_record
 from escalator.audit.sink import AuditSinkError
 from escalator.authoring.provenance import GitProvenance
 from escalator.core.decision import Decision, Outcome, Plan
@@ -37,8 +37,10 @@ class JournaledWriter:
         git: GitProvenance,
         run: RunInfo,
         escalation_deadline: timedelta | None = None,
+        people: People | None = None,
     ) -> None:
         self.inner = inner
+        self._people = people
         self._deadline = escalation_deadline
         self.dry_run = inner.dry_run
         self._journal = journal
@@ -48,7 +50,7 @@ class JournaledWriter:
 
     def write(self, decision: Decision) -> str | None:
         self._journal.append_intent(
-            intent_record(self._plan, decision, self._git, self._run, self._deadline)
+            intent_record(self._plan, decision, self._git, self._run, self._deadline, self._people)
         )  # raises: no write
         try:
             warning = self.inner.write(decision)
@@ -63,7 +65,7 @@ class JournaledWriter:
         and fails the run loudly; the next run then reconciles the intent."""
         try:
             self._journal.append_outcome(
-                outcome_record(self._plan, decision, outcome, self._git, self._run, self._deadline)
+                outcome_record(self._plan, decision, outcome, self._git, self._run, self._deadline, self._people)
             )
         except AuditSinkError as error:
             LOG.error("%s: the outcome of the write could not be recorded yet: %s", decision.issue_key, error)

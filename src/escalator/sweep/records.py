@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from escalator.audit.record import AuditRecord, RunInfo, data_problem_record, records_for
+from escalator.audit.record import AuditRecord, People, RunInfo, data_problem_record, records_for
 from escalator.audit.summary import failure_markdown, summary_markdown
 from escalator.core.decision import Outcome, Plan
 from escalator.core.issue import IssueSnapshot, SnapshotProblem
@@ -52,12 +52,14 @@ def run_records(
     now: datetime,
     error: str | None = None,
     states_signed: bool | None = None,
+    people: People | None = None,
 ) -> tuple[list[AuditRecord], str]:
-    """The decision records and the markdown summary of one policy's part of a run, also when it stopped."""
+    """The decision records and the markdown summary of one policy's part of a run, also when it stopped;
+    ``people``: display names to put beside the ids."""
     identity, git = policy_run.identity, policy_run.git
     deadline = policy_run.policy.escalation_deadline
     limit = deadline.wall_clock() if deadline is not None else None
-    records = records_for(plan, outcomes, git, run, limit) if plan is not None else []
+    records = records_for(plan, outcomes, git, run, limit, people) if plan is not None else []
     records += [data_problem_record(identity, now, p.issue_key, p.problem, git, run) for p in problems]
     if plan is None:
         return records, failure_markdown(identity, now, git, run, error or "unknown error")
