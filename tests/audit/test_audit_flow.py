@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,6 +93,7 @@ def test_runs_are_queried_exported_shown_and_verified(sandbox: Sandbox, tmp_path
     history = audit("show", victim)
     assert "v3" in history and "v4" in history and "failed" in history and live_id in history
     assert "not in git" in history and "You may not edit" in history
+    assert re.search(r"assignee: .+ → [A-Z][a-z]+ [A-Z][a-z]+ \(acc-[a-z]+\)", history), history  # named as people
 
     # The chain verifies; altering one stored line is found, with its position.
     assert "OK" in audit("verify")

@@ -97,6 +97,7 @@ def test_live_sweep_escalates_in_jira_and_records_every_decision(sandbox: Sandbo
         "priority_after",
         "reason",
     ]
+    assert columns[10:12] == ["assignee_before_name", "assignee_after_name"]
     assert columns[-10] == "schema_version" and columns[-1] == "policy_authored_at"
     jira = sandbox.jira()
     for key in applied[:12]:

@@ -130,12 +130,12 @@ TABLE_FIRST = (
     "from_level",
     "to_level",
     "assignee_before",
-    "assignee_before_name",
     "assignee_after",
-    "assignee_after_name",
     "priority_before",
     "priority_after",
     "reason",
+    "assignee_before_name",
+    "assignee_after_name",
 )
 TABLE_LAST = (
     "schema_version",
@@ -153,7 +153,8 @@ TABLE_LAST = (
 
 def table_columns() -> tuple[str, ...]:
     """The record's fields in the order an auditor reads a decisions table: issue, decision, levels, assignee,
-    priority and reason first; the schema version, hashes and git provenance last. (Exports keep schema order.)"""
+    priority and reason first, then the assignees' display names; the schema version, hashes and git provenance
+    last. (Exports keep schema order.)"""
     middle = [name for name in AuditRecord.model_fields if name not in TABLE_FIRST + TABLE_LAST]
     return (*TABLE_FIRST, *middle, *TABLE_LAST)
 

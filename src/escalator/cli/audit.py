@@ -244,6 +244,10 @@ def _print_step(record: AuditRecord) -> None:
     run = f"{ui}/runs/flow-run/{record.flow_run_id}" if ui and record.flow_run_id else record.flow_run_id
     out.print(f"\n[bold]{record.evaluated_at.isoformat()}[/] {escape(step)}: {escape(record.outcome)}{mode}")
     out.print(f"  why: {escape(record.reason)}")
+    if record.assignee_after:
+        before = _person(record.assignee_before, record.assignee_before_name)
+        after = _person(record.assignee_after, record.assignee_after_name)
+        out.print(f"  assignee: {escape(before)} → {escape(after)}")
     if record.error:
         out.print(f"  error: {escape(record.error)}")
     out.print(
@@ -251,6 +255,13 @@ def _print_step(record: AuditRecord) -> None:
         f"sha256 {(record.policy_sha256 or '?')[:16]}, {escape(commit)}"
     )
     out.print(f"  run: {escape(record.flow_run_name or '?')} {escape(str(run or ''))}")
+
+
+def _person(who: str | None, name: str | None) -> str:
+    """``Erin Example (acc-erin)``: the display name a record carries (from schema 5), with the id escalator used."""
+    if who is None:
+        return "unassigned"
+    return f"{name} ({who})" if name else who
 
 
 def _provenance_text(record: AuditRecord) -> str:
