@@ -65,6 +65,19 @@ def test_an_unknown_group_is_a_preflight_problem(sandbox: Sandbox, jira: JiraAda
     )
 
 
+def test_paging_by_total_when_is_last_is_missing() -> None:
+    pages = _Answers({"values": [{"accountId": "a"}], "total": 2}, {"values": [{"accountId": "b"}], "total": 2})
+    assert read_group(pages, "cloud", "ops").members == ("a", "b")  # type: ignore[arg-type]
+
+
+def test_a_member_who_cannot_be_assigned_is_a_preflight_problem(sandbox: Sandbox, jira: JiraAdapter) -> None:
+    sandbox.configure_project("SUP", unassignable=[DAVE.account_id])
+    with pytest.raises(PreflightFailed) as failed:
+        jira.preflight(group_policy(sandbox, "support"))
+    dave = person(sandbox, DAVE)
+    assert any(f"owner {dave!r} cannot be assigned issues in SUP" in p for p in failed.value.problems), failed.value
+
+
 class _Answers:
     """A transport that gives fixed answers: what a broken or hostile Jira might say."""
 
@@ -81,6 +94,7 @@ class _Answers:
         ([{"values": "nobody"}],),
         ([{"values": [{"displayName": "no id"}], "isLast": True}],),
         ([{"values": [], "isLast": False}],),
+        ([{"values": [{"accountId": "a"}]}],),  # neither isLast nor total: never taken for the whole group
     ],
 )
 def test_a_broken_answer_is_a_protocol_error(answers: tuple[list[Any]]) -> None:

@@ -57,8 +57,18 @@ def read_group(transport: Transport, deployment: Deployment, name: str) -> Group
                 inactive.add(person)
             if isinstance(value.get("displayName"), str) and value["displayName"]:
                 names.setdefault(person, value["displayName"])
-        if answer.get("isLast", True) is True:
+        if _last(answer, start):
             return GroupMembers(name, tuple(members), frozenset(inactive), names)
         if not values:
             raise JiraProtocolError(f"group/member for {name!r} gave an empty page {page + 1} that is not the last")
     raise JiraProtocolError(f"group/member for {name!r} did not end after {MAX_PAGES} pages")
+
+
+def _last(answer: dict[str, Any], read: int) -> bool:
+    """Whether this is the last page: ``isLast`` when Jira gives it, else whether ``total`` has been read."""
+    last, total = answer.get("isLast"), answer.get("total")
+    if isinstance(last, bool):
+        return last
+    if isinstance(total, int) and not isinstance(total, bool):
+        return read >= total
+    raise JiraProtocolError("group/member answered a page with neither 'isLast' nor 'total'")
