@@ -154,3 +154,17 @@ def test_the_people_preflight_checks_include_rotation_members_and_overrides_not_
     owners = routed_policy(["rotation:sup-oncall", "group:support-l2", "erin"]).all_owners()
     assert {"ann", "ben", "cat", "zoe", "erin"} <= owners
     assert not any(o.startswith(("rotation:", "group:")) for o in owners)
+
+
+def test_a_deleted_state_is_rebuilt_at_the_level_whose_rotation_holds_the_assignee() -> None:
+    from escalator.core.issue import EscalatorChange
+    from escalator.core.state import state_in_use
+
+    policy = routed_policy(["erin"])
+    first = policy.categories[0]
+    second = first.levels[0].model_copy(update={"name": "L2", "owners": ("rotation:sup-oncall",)})
+    policy = policy.model_copy(update={"categories": (first.model_copy(update={"levels": (first.levels[0], second)}),)})
+    changed = datetime(2026, 11, 16, 14, 0, tzinfo=BERLIN)
+    issue = make_issue(assignee="cat", escalator_changes=(EscalatorChange(at=changed, assignee="cat"),))
+    rebuilt = state_in_use(issue, policy, NOW).state
+    assert rebuilt is not None and (rebuilt.level, rebuilt.assignee_set) == ("L2", "cat")  # not L1 assumed
