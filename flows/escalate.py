@@ -24,7 +24,8 @@ from prefect.utilities.annotations import quote
 from escalator.audit.record import RunInfo
 from escalator.core import Plan, merge_plans
 from escalator.core.decision import Outcome
-from escalator.core.issue import SnapshotProblem
+from escalator.core.issue import IssueSnapshot, SnapshotProblem
+from escalator.core.routing import Roster, counts_workload, in_issue_order, workload
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.errors import JiraError
 from escalator.jira.preflight import PreflightReport
@@ -161,7 +162,8 @@ def sweep_policy(
 ) -> SweepReport:
     """One policy's sweep. Its audit is published whatever happens: if it stops part-way, the records of what
     was decided and done so far are published with the error; if Jira stopped it, the run goes on to the next
-    policy."""
+    policy. Pages are evaluated as they are read, unless a ``least_loaded`` group counts the open issues of all of
+    them (``in_issue_order_plans``)."""
     policy, identity = policy_run.policy, policy_run.identity
     keys = audit.keys
     logger = get_run_logger()
@@ -178,14 +180,25 @@ def sweep_policy(
             logger.info("%s: searching %s", policy.name, jql)
         pages = jira.policy_pages(policy, jql=jql, page_size=params.page_size, partitions=partitions, changelog=False)
         fetched = 0
+        roster = Roster(check.groups)
+        held: list[IssueSnapshot] | None = [] if counts_workload(policy.groups) else None  # least_loaded: all first
+        largest = 1
         while batch := fetch_batch(pages, batch_pages or params.pages_per_batch, policy.name):
             issues, page_problems = with_histories(jira, batch, policy, now)  # the changelog where it matters
             people.update(person for page in batch for person in page.people.items())
             problems.extend(page_problems)
             fetched += len(issues) + len(page_problems)
-            parts.append(evaluate_batch(quote(issues), policy, now, inactive_users, identity))
-            logger.info("%s: %d issues fetched and evaluated", policy.name, fetched)
-        plan = merge_plans(parts or [evaluate_batch([], policy, now, inactive_users, identity)], policy)
+            if held is None:
+                parts.append(evaluate_batch(quote(issues), policy, now, inactive_users, identity, quote(roster)))
+            else:
+                held.extend(issues)
+                largest = max(largest, len(issues))
+            logger.info("%s: %d issues fetched", policy.name, fetched)
+        if held is not None:
+            parts = in_issue_order_plans(held, Roster(check.groups, workload(held)), largest, policy_run, now, check)
+        if not parts:
+            parts.append(evaluate_batch([], policy, now, inactive_users, identity, quote(roster)))
+        plan = merge_plans(parts, policy)
         if not plan.blocked:  # a part of a split sweep may have to share the policy's blast radius
             plan = plan.model_copy(update={"blocked": coverage.admit(policy.name, len(plan.escalations))})
         logger.info("%s: %d escalations planned", policy.name, len(plan.escalations))
@@ -202,3 +215,19 @@ def sweep_policy(
         return SweepReport.of(policy, plan, outcomes, problems, keys, error=message)
     audit.record(plan, outcomes, problems, now=now, states_signed=jira.seal.signed, people=people)
     return SweepReport.of(policy, plan, outcomes, problems, keys)
+
+
+def in_issue_order_plans(
+    issues: list[IssueSnapshot], roster: Roster, size: int, policy_run: PolicyRun, now: datetime, check: PreflightReport
+) -> list[Plan]:
+    """For a policy with a ``least_loaded`` group, which counts the open issues of every page: the issues read,
+    evaluated in batches of ``size`` in the order of their numbers, each batch with the roster its predecessors'
+    escalations left, so a dry run and the live run after it pick the same people whatever order the pages came in."""
+    parts: list[Plan] = []
+    ordered = in_issue_order(issues)
+    for start in range(0, len(ordered), size):
+        batch = ordered[start : start + size]
+        policy, identity = policy_run.policy, policy_run.identity
+        parts.append(evaluate_batch(quote(batch), policy, now, check.inactive_users, identity, quote(roster)))
+        roster = roster.after(parts[-1])
+    return parts

@@ -9,6 +9,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from escalator.core import IssueSnapshot, Plan, Policy, PolicyIdentity, evaluate
+from escalator.core.routing import Roster
 
 
 @task(name="evaluate", task_run_name="evaluate[{policy.name}]", cache_policy=NO_CACHE)
@@ -18,5 +19,6 @@ def evaluate_batch(
     now: datetime,
     inactive_users: Collection[str],
     identity: PolicyIdentity,
+    roster: Roster | None = None,
 ) -> Plan:
-    return evaluate(issues, policy, now, inactive_users=inactive_users, identity=identity)
+    return evaluate(issues, policy, now, inactive_users=inactive_users, identity=identity, roster=roster)

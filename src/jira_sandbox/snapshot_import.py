@@ -36,6 +36,12 @@ def seeds_from_snapshot(db: sqlite3.Connection, body: dict[str, Any]) -> list[Is
     inactive = set(body.get("inactive_users") or ())
     for person in [*(body.get("people_named") or ()), *inactive]:
         _person(db, person, active=person not in inactive)
+    groups = body.get("groups") or {}
+    for group, members in groups.items() if isinstance(groups, dict) else ():
+        for member in members if isinstance(members, list) else ():
+            account = _person(db, member, active=member not in inactive)
+            if account is not None:
+                user_store.add_to_group(db, str(group), account)
     return [_seed(db, issue, admin.account_id if admin else None) for issue in body.get("issues") or []]
 
 

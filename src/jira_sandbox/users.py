@@ -112,6 +112,21 @@ def group_members(db: sqlite3.Connection, group: str) -> list[str] | None:
     return [row["account_id"] for row in rows] if rows else None
 
 
+def add_to_group(db: sqlite3.Connection, group: str, account_id: str) -> None:
+    db.execute("INSERT OR IGNORE INTO group_members (group_name, account_id) VALUES (?, ?)", (group, account_id))
+
+
+def group_users(db: sqlite3.Connection, group: str) -> list[User] | None:
+    """The users in `group` ordered by username (Cloud orders by the username it no longer shows), or None when
+    no such group exists."""
+    rows = db.execute(
+        "SELECT users.* FROM group_members JOIN users ON users.account_id = group_members.account_id "
+        "WHERE group_members.group_name = ? ORDER BY users.name",
+        (group,),
+    ).fetchall()
+    return [User.from_row(row) for row in rows] if rows else None
+
+
 def search(
     db: sqlite3.Connection,
     text: str,

@@ -50,7 +50,7 @@ def test_policy_test_command_reports_a_failing_case(tmp_path: Path) -> None:
     code, output = run("policy", "test", str(tmp_path))
     assert code == 1
     assert "FAIL" in output and "assignee: expected 'acc-carol', got 'acc-alice'" in output
-    assert "7 passed, 1 failed" in output
+    assert "13 passed, 1 failed" in output
 
 
 def test_explain_prints_the_trace(tmp_path: Path) -> None:
@@ -133,7 +133,7 @@ def test_validate_a_broken_policy_as_a_user_sees_it(tmp_path: Path) -> None:
     policy.write_text(
         (POLICIES / "support.yaml")
         .read_text()
-        .replace("window: 4h, owners: [acc-dave]", "window: 4 hrs, owners: [acc-dave]")
+        .replace('window: 4h, owners: ["group:support"]', 'window: 4 hrs, owners: ["group:support"]')
     )
     result = subprocess.run(
         [sys.executable, "-m", "escalator", "policy", "validate", str(policy)],

@@ -245,3 +245,19 @@ def test_error_bodies(cloud: Sandbox, server: Sandbox) -> None:
     assert [a.status_code for a in answers] == [404, 401, 400, 410, 400, 400]
     for answer in answers:
         check_error(answer)
+
+
+def test_group_members(cloud: Sandbox, server: Sandbox) -> None:
+    body = check(cloud, "GET", "group/member", "group/member", 200, params={"groupname": "support", "maxResults": 1})
+    assert [u["accountId"] for u in body["values"]] == ["acc-dave"] and body["isLast"] is False  # frank is inactive
+    body = check(
+        cloud, "GET", "group/member", "group/member", 200, params={"groupname": "support", "includeInactiveUsers": True}
+    )
+    assert [(u["accountId"], u["active"]) for u in body["values"]][-1] == ("acc-frank", False)
+    body = check(server, "GET", "group/member", "group/member", 200, params={"groupname": "support"}, version="2")
+    assert [u["name"] for u in body["values"]] == ["dave", "erin"] and body["isLast"] is True
+    missing = requests.get(
+        f"{cloud.url}/rest/api/3/group/member", params={"groupname": "nobody"}, auth=cloud.auth, timeout=10
+    )
+    assert missing.status_code == 404
+    check_error(missing)

@@ -20,6 +20,7 @@ from escalator.core.decision import Decision, ReasonCode, Verdict, format_timede
 from escalator.core.evaluate import evaluate
 from escalator.core.issue import IssueSnapshot
 from escalator.core.policy import NonEmpty
+from escalator.core.routing import Roster
 
 __all__ = [
     "CaseFile",
@@ -54,15 +55,23 @@ class Expectation(_Strict):
 
 class PolicyCase(_Strict):
     name: str
-    at: AwareDatetime
+    at: AwareDatetime = Field(description="the sweep's instant: who is on call follows from it")
     issue: IssueSnapshot
     inactive_users: tuple[str, ...] | None = None
+    groups: dict[str, tuple[str, ...]] | None = Field(
+        default=None, description="members of the policy's groups, in Jira's order; default: the file's"
+    )
+    workload: dict[str, int] | None = Field(
+        default=None, description="open issues assigned to each person in the scope, for least_loaded"
+    )
     expect: Expectation
 
 
 class CaseFile(_Strict):
     policy: str = Field(description="the policy file, relative to this file")
     inactive_users: tuple[str, ...] = ()
+    groups: dict[str, tuple[str, ...]] = Field(default_factory=dict, description="members of the policy's groups")
+    workload: dict[str, int] = Field(default_factory=dict, description="open issues assigned to each person")
     cases: Annotated[tuple[PolicyCase, ...], NonEmpty]
 
 
@@ -103,7 +112,11 @@ def run_cases(path: Path) -> list[CaseResult]:
     results: list[CaseResult] = []
     for case in cases.cases:
         inactive = case.inactive_users if case.inactive_users is not None else cases.inactive_users
-        plan = evaluate([case.issue], loaded.policy, case.at, inactive_users=frozenset(inactive))
+        roster = Roster(
+            case.groups if case.groups is not None else cases.groups,
+            case.workload if case.workload is not None else cases.workload,
+        )
+        plan = evaluate([case.issue], loaded.policy, case.at, inactive_users=frozenset(inactive), roster=roster)
         decision = plan.decisions[0]
         results.append(CaseResult(path, case, decision, tuple(_compare(case.expect, decision))))
     return results

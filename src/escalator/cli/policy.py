@@ -21,6 +21,8 @@ from escalator.core.evaluate import evaluate
 from escalator.core.issue import IssueSnapshot
 from escalator.core.matching import category_mismatch
 from escalator.core.policy import Policy
+from escalator.core.rotation import on_call
+from escalator.core.routing import Roster
 
 app = typer.Typer(help="Validate, test, explain and describe escalation policies.", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -96,6 +98,12 @@ def explain(
     issue_json: Annotated[Path, typer.Option("--issue-json", help="an issue snapshot as JSON")],
     at: Annotated[str | None, typer.Option("--at", help="ISO 8601 instant with offset (default: now)")] = None,
     inactive: Annotated[list[str] | None, typer.Option("--inactive", help="a user inactive in Jira")] = None,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", help="a group's members in Jira's order: NAME=ID,ID,...")
+    ] = None,
+    load: Annotated[
+        list[str] | None, typer.Option("--workload", help="a person's open issues in the scope: ID=COUNT")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the decision as JSON")] = False,
 ) -> None:
     """The full decision trace for one issue under one policy at one instant."""
@@ -106,8 +114,16 @@ def explain(
         raise typer.Exit(1) from None
     issue = _read_issue(issue_json)
     now = _parse_instant(at) if at else datetime.now(UTC)
+    roster = _roster(group or [], load or [])
     try:
-        plan = evaluate([issue], loaded.policy, now, inactive_users=frozenset(inactive or ()), identity=loaded.identity)
+        plan = evaluate(
+            [issue],
+            loaded.policy,
+            now,
+            inactive_users=frozenset(inactive or ()),
+            identity=loaded.identity,
+            roster=roster,
+        )
     except ValueError as error:  # e.g. an instant outside the years a calendar can compute
         err.print(f"[red]error[/red] cannot evaluate at {now.isoformat()}: {escape(str(error))}")
         raise typer.Exit(1) from None
@@ -144,6 +160,25 @@ def _read_issue(path: Path) -> IssueSnapshot:
             loc = ".".join(str(part) for part in item["loc"])
             err.print(f"[red]error[/red] {escape(str(path))}: {escape(loc + ': ' if loc else '')}{escape(item['msg'])}")
         raise typer.Exit(1) from None
+
+
+def _roster(groups: list[str], loads: list[str]) -> Roster:
+    """``--group support=acc-dave,acc-erin`` and ``--workload acc-dave=3`` as the roster the sweep would read."""
+    members: dict[str, tuple[str, ...]] = {}
+    workload: dict[str, int] = {}
+    for text in groups:
+        name, _, people = text.partition("=")
+        if not name or not people:
+            err.print(f"--group {text!r} is not NAME=ID,ID,... (e.g. support=acc-dave,acc-erin)")
+            raise typer.Exit(1)
+        members[name] = tuple(p.strip() for p in people.split(",") if p.strip())
+    for text in loads:
+        person, _, count = text.partition("=")
+        if not person or not count.isdigit():
+            err.print(f"--workload {text!r} is not ID=COUNT (e.g. acc-dave=3)")
+            raise typer.Exit(1)
+        workload[person] = int(count)
+    return Roster(members, workload)
 
 
 def _parse_instant(text: str) -> datetime:
@@ -201,6 +236,11 @@ def _print_trace(loaded: LoadedPolicy, issue: IssueSnapshot, decision: Decision,
         rows.append(("data problem", decision.data_problem))
     if decision.levels_passed:
         rows.append(("levels passed", ", ".join(decision.levels_passed)))
+    for rotation in policy.rotations:
+        found = on_call(rotation, now)
+        rows.append(("on call", f"{found.person or 'nobody'} in {rotation.name}: {found.why}"))
+    if decision.owner_reason is not None and decision.actions is not None:
+        rows.append(("owner", f"{decision.actions.assignee_to}: {decision.owner_reason}"))
     for skipped in decision.owners_skipped:
         rows.append(("owner skipped", f"{skipped.owner} at {skipped.level}: {skipped.reason}"))
     if decision.deadline_at is not None:

@@ -237,6 +237,10 @@ def demo(
                     out.print(f"[bold]{report.policy}[/bold]: the first of {report.escalations} escalations")
                     for line in report.changes[:12]:
                         out.print(f"  {line}")
+                if report.routed:
+                    out.print(f"[bold]{report.policy}[/bold]: owners chosen by a rotation or a group")
+                    for line in report.routed[:6]:
+                        out.print(f"  {escape(line)}")
             out.print("Running the same sweep again: nothing may be escalated twice …")
             again_completed, again = run_sweep(SweepParameters(policies=policies))
             print_reports(again, title="Second sweep")

@@ -145,6 +145,9 @@ class Decision(_Frozen):
         default=None, description="working time since the clock started that did not count: a pause status"
     )
     owners_skipped: tuple[SkippedOwner, ...] = ()
+    owner_reason: str | None = Field(
+        default=None, description="how a rotation or group led to the new owner; None for an owner named directly"
+    )
     actions: Actions | None = None
     new_state: EscalationState | None = None
     holding_state: EscalationState | None = Field(

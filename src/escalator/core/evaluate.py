@@ -31,6 +31,10 @@ The rules, in the order they apply to an issue (one function each below, named a
 8. The new owner is the first available owner (active in Jira, not listed under ``unavailable`` for today) of
    that level, else of the levels above, else (when catching up) of the highest level below it that is still
    above the issue's current one; if nobody is available, the issue is reported as skipped with every reason.
+   A ``rotation:NAME`` owner is whoever is on call at ``now``, then the next members in rotation order; a
+   ``group:NAME`` owner is the group's members as its ``pick`` orders them (``escalator.core.routing``).
+   Issues are decided in the order of their numbers, so ``least_loaded`` counts the plan's own earlier
+   escalations the same way in a dry run and in the live run after it.
 9. The priority is raised as the levels passed and reached ask (``set`` a named priority or ``raise`` by steps on
    the ladder), never lowered, never past the top.
 10. If more issues would be escalated than ``max_escalations_per_run``, the whole plan is blocked before any
@@ -62,9 +66,10 @@ from escalator.core.matching import matches
 from escalator.core.pause import Pauses, clock_pauses, due_instant, in_pause_status, running_time
 from escalator.core.policy import Category, Level, Policy, PolicyIdentity, working_window
 from escalator.core.priority import raise_priority
+from escalator.core.routing import Candidate, Roster, Routing, issue_order
 from escalator.core.state import StateInUse, state_in_use
 
-__all__ = ["evaluate", "merge_plans", "youngest_actionable_age"]
+__all__ = ["evaluate", "left_alone", "merge_plans", "youngest_actionable_age"]
 
 
 def evaluate(
@@ -74,12 +79,14 @@ def evaluate(
     *,
     inactive_users: Collection[str] = frozenset(),
     identity: PolicyIdentity | None = None,
+    roster: Roster | None = None,
 ) -> Plan:
-    """Decide, for every issue, whether to escalate it now and how. ``now`` must be timezone-aware."""
+    """Decide, for every issue, whether to escalate it now and how. ``now`` must be timezone-aware. ``roster``
+    gives the members of the policy's groups and everyone's open issues."""
     if now.tzinfo is None:
         raise ValueError("evaluate needs a timezone-aware 'now'")
-    rules = _Rules(policy, now, frozenset(inactive_users))
-    decisions = [rules.decide_isolated(issue) for issue in issues]
+    rules = _Rules(policy, now, frozenset(inactive_users), roster or Roster())
+    decisions = [rules.decide_isolated(issue) for issue in sorted(issues, key=lambda i: issue_order(i.key))]
     return _plan(decisions, policy, now, identity or PolicyIdentity.of(policy))
 
 
@@ -202,6 +209,7 @@ class _Owner:
 
     level_index: int
     owner: str
+    why: str | None = None  # how a rotation or group led to this owner
 
 
 def _decision(
@@ -216,6 +224,7 @@ def _decision(
     to_level: str | None = None,
     levels_passed: tuple[str, ...] = (),
     skipped: tuple[SkippedOwner, ...] = (),
+    owner_reason: str | None = None,
     actions: Actions | None = None,
     new_state: EscalationState | None = None,
     holding: bool = False,
@@ -243,6 +252,7 @@ def _decision(
         to_level=to_level,
         levels_passed=levels_passed,
         owners_skipped=skipped,
+        owner_reason=owner_reason,
         actions=actions,
         new_state=new_state,
         holding_state=place.state if holding else None,
@@ -267,13 +277,30 @@ def _no_action(
     )
 
 
+def left_alone(issue: IssueSnapshot, policy: Policy) -> Decision | None:
+    """Rule 1: the decision to leave a resolved or exempt (label, issue type, status) issue alone, or None. Needs
+    nothing but the issue's fields (``escalator.core.history_need`` asks it before any changelog is read)."""
+    key, exempt = issue.key, policy.exempt
+    if issue.status_category == "done":
+        return _no_action(key, "resolved", f"{key} is resolved ({issue.status}).")
+    labels = sorted(set(issue.labels) & set(exempt.labels))
+    if labels:
+        return _no_action(key, "exempt_label", f"{key} has the exempt label {labels[0]!r}.")
+    if issue.issue_type in exempt.issue_types:
+        return _no_action(key, "exempt_issue_type", f"{key} is a {issue.issue_type}, which is exempt.")
+    if issue.status in exempt.statuses:
+        return _no_action(key, "exempt_status", f"{key} is in status {issue.status!r}, which is exempt.")
+    return None
+
+
 class _Rules:
     """The rules applied to one issue at a time, with one evaluation's fixed inputs and per-calendar caches."""
 
-    def __init__(self, policy: Policy, now: datetime, inactive: frozenset[str]) -> None:
+    def __init__(self, policy: Policy, now: datetime, inactive: frozenset[str], roster: Roster) -> None:
         self.policy = policy
         self.now = now
         self.inactive = inactive
+        self.routing = Routing(policy.rotations, policy.groups, roster, now)
         self._windows: dict[tuple[str, int], timedelta] = {}
         self._categories = {category.name: category for category in policy.categories}
         self._calendars = {category.name: policy.calendar_for(category) for category in policy.categories}
@@ -313,17 +340,7 @@ class _Rules:
 
     def rule_1_left_alone(self, issue: IssueSnapshot) -> Decision | None:
         """Resolved issues and exempt ones (label, issue type, status) are left alone."""
-        key, exempt = issue.key, self.policy.exempt
-        if issue.status_category == "done":
-            return _no_action(key, "resolved", f"{key} is resolved ({issue.status}).")
-        labels = sorted(set(issue.labels) & set(exempt.labels))
-        if labels:
-            return _no_action(key, "exempt_label", f"{key} has the exempt label {labels[0]!r}.")
-        if issue.issue_type in exempt.issue_types:
-            return _no_action(key, "exempt_issue_type", f"{key} is a {issue.issue_type}, which is exempt.")
-        if issue.status in exempt.statuses:
-            return _no_action(key, "exempt_status", f"{key} is in status {issue.status!r}, which is exempt.")
-        return None
+        return left_alone(issue, self.policy)
 
     def rule_2_place(self, issue: IssueSnapshot, in_use: StateInUse) -> _Place | Decision:
         """The category (sticky once escalated, another policy's issue left to it) and the current level,
@@ -428,10 +445,14 @@ class _Rules:
         for index in [*range(target, len(levels) + 1), *range(target - 1, place.current, -1)]:
             level = levels[index - 1]
             for owner in level.owners:
-                why = self._unavailable(owner, today)
-                if why is None:
-                    return _Owner(index, owner), tuple(skipped)
-                skipped.append(SkippedOwner(owner=owner, level=level.name, reason=why))
+                candidates, nobody = self.routing.candidates(owner, place.key)
+                if nobody is not None:
+                    skipped.append(SkippedOwner(owner=owner, level=level.name, reason=nobody))
+                for candidate in candidates:
+                    why = self._unavailable(candidate.person, today)
+                    if why is None:
+                        return _Owner(index, candidate.person, candidate.why), tuple(skipped)
+                    skipped.append(SkippedOwner(owner=candidate.person, level=level.name, reason=_via(why, candidate)))
         return None, tuple(skipped)
 
     def rule_9_priority(self, issue: IssueSnapshot, climbed: Iterable[Level]) -> str | None:
@@ -472,6 +493,9 @@ class _Rules:
         labels = tuple(sorted({label for level in climbed for label in level.labels} - set(issue.labels)))
         passed = tuple(level.name for level in climbed[:-1])
         reason = self._escalation_reason(issue, place, clock, due, passed, final)
+        if chosen.why is not None:
+            reason += f" {chosen.owner}: {chosen.why}."
+        self.routing.assigned(issue.assignee, chosen.owner)
         summary = StatusSummary(
             from_level=place.from_level,
             to_level=final.name,
@@ -499,6 +523,7 @@ class _Rules:
             to_level=final.name,
             levels_passed=passed,
             skipped=skipped,
+            owner_reason=chosen.why,
             actions=_actions(summary, final),
             new_state=self._new_state(place.state, place, final, chosen, priority),
         )
@@ -568,6 +593,10 @@ class _Rules:
             if absence.owner == owner and absence.covers(today):
                 return f"{absence.reason} until {absence.until.isoformat()}"
         return None
+
+
+def _via(why: str, candidate: Candidate) -> str:
+    return why if candidate.source is None else f"{candidate.source}: {why}"
 
 
 def _actions(summary: StatusSummary, final: Level) -> Actions:

@@ -12,9 +12,11 @@ the categories after it do not apply (first match wins, as in ``evaluate``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from escalator.core.policy import Category, Level, Policy
+from escalator.core.routing import people_behind
 
 __all__ = ["Footprint", "footprint"]
 
@@ -37,9 +39,12 @@ class Footprint:
         return not self.fields
 
 
-def footprint(policy: Policy, project: str, issue_type: str) -> Footprint:
+def footprint(
+    policy: Policy, project: str, issue_type: str, groups: Mapping[str, tuple[str, ...]] | None = None
+) -> Footprint:
     """The footprint of ``policy`` on issues of ``project`` (key) and ``issue_type`` (name); empty when no
-    category can apply or the issue type is exempt."""
+    category can apply or the issue type is exempt. Rotations stand for their members, groups for the members
+    ``groups`` gives."""
     if issue_type in policy.exempt.issue_types:
         return Footprint()
     levels: list[Level] = []
@@ -61,7 +66,12 @@ def footprint(policy: Policy, project: str, issue_type: str) -> Footprint:
         | ({"labels"} if any(lv.labels for lv in levels) else set())
     )
     return Footprint(
-        owners=frozenset(owner for level in levels for owner in level.owners),
+        owners=frozenset(
+            person
+            for level in levels
+            for owner in level.owners
+            for person in people_behind(owner, policy.rotations, groups)
+        ),
         priorities=frozenset(priorities),
         fields=frozenset(fields),
     )

@@ -30,7 +30,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from escalator.core.calendar import Calendar
-from escalator.core.evaluate import _Rules  # rule 1, as the evaluation applies it
+from escalator.core.evaluate import left_alone
 from escalator.core.issue import IssueSnapshot
 from escalator.core.matching import matches
 from escalator.core.policy import Category, Policy, working_window
@@ -46,7 +46,6 @@ class HistoryNeed:
             raise ValueError("HistoryNeed needs a timezone-aware 'now'")
         self.policy = policy
         self.now = now
-        self._rules = _Rules(policy, now, frozenset())
         self._shortest: dict[str, tuple[Calendar, timedelta]] = {}
         for category in policy.categories:
             calendar = policy.calendar_for(category)
@@ -63,7 +62,7 @@ class HistoryNeed:
 
     def needs(self, issue: IssueSnapshot) -> bool:
         """Whether the decision about ``issue`` (read without its changelog) can depend on its changelog."""
-        if self._rules.rule_1_left_alone(issue) is not None:
+        if left_alone(issue, self.policy) is not None:
             return False
         if issue.state is not None or issue.state_problem is not None:
             return True

@@ -22,6 +22,8 @@ from pydantic import (
 
 from escalator.core.calendar import ALWAYS, Calendar
 from escalator.core.duration import WorkDuration, WorkDurationField
+from escalator.core.rotation import Rotation
+from escalator.core.routing import GROUP_PREFIX, ROTATION_PREFIX, Group, reference_problems
 
 __all__ = [
     "Category",
@@ -145,7 +147,8 @@ class Level(_Frozen):
         "was created) before it moves to this level"
     )
     owners: Annotated[tuple[str, ...], NonEmpty] = Field(
-        description="Jira accountIds (Cloud) or usernames (Data Center), tried in order"
+        description="Jira accountIds (Cloud) or usernames (Data Center), 'rotation:NAME' (whoever is on call, "
+        "then the next in the rotation) or 'group:NAME' (its members, as the group's pick orders them), tried in order"
     )
     priority: PriorityChange | None = None
     labels: tuple[str, ...] = ()
@@ -220,6 +223,8 @@ class Policy(_Frozen):
     calendars: tuple[Calendar, ...] = ()
     default_calendar: str | None = None
     unavailable: tuple[Unavailability, ...] = ()
+    rotations: tuple[Rotation, ...] = Field(default=(), description="on-call rotations, named by 'rotation:NAME'")
+    groups: tuple[Group, ...] = Field(default=(), description="Jira groups that own levels, named by 'group:NAME'")
     exempt: Exemptions = Exemptions()
     pause_statuses: tuple[str, ...] = Field(
         default=(),
@@ -251,6 +256,13 @@ class Policy(_Frozen):
     @model_validator(mode="after")
     def _references(self) -> Policy:
         problems = [*self._calendar_problems(), *self._ladder_problems()]
+        owners = (
+            (("categories", c, "levels", lv, "owners", o), owner)
+            for c, category in enumerate(self.categories)
+            for lv, level in enumerate(category.levels)
+            for o, owner in enumerate(level.owners)
+        )
+        problems += reference_problems(self.rotations, self.groups, owners)
         for index, category in enumerate(self.categories):
             problems += self._category_problems(index, category)
         if problems:
@@ -317,6 +329,8 @@ class Policy(_Frozen):
     def all_owners(self) -> frozenset[str]:
         """Every person the policy may assign or notify by name: for the preflight check against Jira."""
         people = {owner for c in self.categories for level in c.levels for owner in level.owners}
+        people = {p for p in people if not p.startswith((ROTATION_PREFIX, GROUP_PREFIX))}
+        people |= {p for r in self.rotations for p in (*r.members, *(o.owner for o in r.overrides))}
         people |= {user for c in self.categories for level in c.levels for user in level.notify.users}
         return frozenset(people)
 

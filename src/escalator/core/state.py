@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 
 from escalator.core.issue import EscalationState, EscalatorChange, IssueSnapshot
 from escalator.core.matching import matches
-from escalator.core.policy import Category, Policy
+from escalator.core.policy import Category, Level, Policy
+from escalator.core.routing import people_behind
 
 __all__ = ["CLOCK_SKEW", "REPLAY_MARGIN", "StateInUse", "state_in_use"]
 
@@ -96,7 +97,7 @@ def _rebuilt(issue: IssueSnapshot, policy: Policy) -> tuple[EscalationState | No
     category = _category(issue, policy, owner)
     if category is None:
         return None, "no category of this policy fits escalator's changes, so it is treated as never escalated"
-    index = _level(category, changes)
+    index = _level(category, changes, policy)
     level = category.levels[(index or 1) - 1]
     state = EscalationState(
         policy=policy.name,
@@ -124,21 +125,26 @@ def _category(issue: IssueSnapshot, policy: Policy, owner: str | None) -> Catego
     matched = next((c for c in policy.categories if matches(c, issue)), None)
     if matched is not None:
         return matched
-    return next((c for c in policy.categories if any(owner in level.owners for level in c.levels)), None)
+    return next((c for c in policy.categories if any(owner in _people(level, policy) for level in c.levels)), None)
 
 
-def _level(category: Category, changes: list[EscalatorChange]) -> int | None:
+def _level(category: Category, changes: list[EscalatorChange], policy: Policy) -> int | None:
     """The highest level (1-based) that one of escalator's changes points to, None when none does. A change
     points to the levels whose labels it added (the surest sign, as several levels may share an owner), else to
     the highest level whose owners include the person it assigned."""
-    pointed = [index for change in changes if (index := _pointed(category, change)) is not None]
+    pointed = [index for change in changes if (index := _pointed(category, change, policy)) is not None]
     return max(pointed, default=None)
 
 
-def _pointed(category: Category, change: EscalatorChange) -> int | None:
+def _people(level: Level, policy: Policy) -> frozenset[str]:
+    """The people a level's owners name, its rotations' members included (group members are Jira's, unknown here)."""
+    return frozenset(person for owner in level.owners for person in people_behind(owner, policy.rotations))
+
+
+def _pointed(category: Category, change: EscalatorChange, policy: Policy) -> int | None:
     levels = list(enumerate(category.levels, start=1))
     by_labels = [i for i, level in levels if level.labels and set(level.labels) <= set(change.labels_added)]
     if by_labels:
         return max(by_labels)
-    by_owner = [i for i, level in levels if change.assignee is not None and change.assignee in level.owners]
+    by_owner = [i for i, level in levels if change.assignee is not None and change.assignee in _people(level, policy)]
     return max(by_owner, default=None)

@@ -15,7 +15,7 @@ pairs the sweep reaches, from ``samples.py``. Each problem names its project and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from escalator.core.footprint import Footprint, footprint
@@ -47,13 +47,14 @@ def fit_problems(
     account: str,
     unchecked_owners: frozenset[str] = frozenset(),
     unknown_priorities: frozenset[str] = frozenset(),
+    groups: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[str]:
     """Every misfit between ``policy`` and the projects and issue types of ``samples``. ``account`` is who
     escalator acts as; owners in ``unchecked_owners`` (inactive, or unknown to Jira) and priorities in
     ``unknown_priorities`` are reported elsewhere and not looked up again."""
     by_project: dict[str, Reached] = {}
     for sample in sorted(samples, key=lambda sample: (sample.project, sample.issue_type)):  # a stable report
-        reach = footprint(policy, sample.project, sample.issue_type)
+        reach = footprint(policy, sample.project, sample.issue_type, groups)
         if not reach.empty:
             by_project.setdefault(sample.project, []).append((sample, reach))
     problems: list[str] = []

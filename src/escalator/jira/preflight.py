@@ -16,6 +16,7 @@ from typing import Any
 from escalator.core.policy import Policy
 from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, JiraProtocolError, PreflightFailed
 from escalator.jira.fit import fit_problems
+from escalator.jira.groups import read_group
 from escalator.jira.samples import scope_samples
 from escalator.jira.snapshot import MAX_DISPLAY_NAME, Deployment
 from escalator.jira.transport import Transport
@@ -37,9 +38,11 @@ class PreflightReport:
     """whether escalation states are sealed with a state key; unsigned, any Jira user who may edit an issue can
     forge its state"""
     people: Mapping[str, str] = field(default_factory=dict)
-    """the display names of the policy's owners, by id, as the user look-ups answered them"""
+    """the display names of the policy's owners (group members too), by id, as the look-ups answered them"""
     status_names: Mapping[str, str] = field(default_factory=dict)
     """status id -> name, read when the policy pauses clocks (a status history names statuses as they are now)"""
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """the members of each group the policy names, in Jira's order (inactive ones are in ``inactive_users``)"""
 
 
 def run_preflight(
@@ -77,6 +80,17 @@ def run_preflight(
         if isinstance(found.get("displayName"), str) and found["displayName"]:
             people[owner] = found["displayName"][:MAX_DISPLAY_NAME]
 
+    groups: dict[str, tuple[str, ...]] = {}
+    for group in policy.groups:  # read once per run: the core picks among them for every issue
+        try:
+            members = read_group(transport, deployment, group.name)
+        except JiraNotFound:
+            problems.append(f"group {group.name!r} does not exist in this Jira (or escalator may not browse it)")
+            continue
+        groups[group.name] = members.members
+        inactive |= members.inactive
+        people.update({m: name[:MAX_DISPLAY_NAME] for m, name in members.names.items() if m not in people})
+
     custom = policy.fields_read()
     if custom:
         field_ids = {str(_object(f, "a field").get("id")) for f in _list(transport.get("field"), "field")}
@@ -100,12 +114,13 @@ def run_preflight(
             account=user,
             unchecked_owners=frozenset(inactive | missing),
             unknown_priorities=frozenset(policy.all_priorities() - set(known)),
+            groups=groups,
         )
 
     if problems:
         raise PreflightFailed(problems)
     return PreflightReport(
-        deployment, user, known, frozenset(inactive), count, people=people, status_names=status_names
+        deployment, user, known, frozenset(inactive), count, people=people, status_names=status_names, groups=groups
     )
 
 

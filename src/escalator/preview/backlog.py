@@ -23,6 +23,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from escalator.core.issue import IssueSnapshot
 from escalator.core.policy import Policy
+from escalator.core.routing import Roster, workload
 from escalator.jira.adapter import JiraAdapter
 
 __all__ = [
@@ -68,6 +69,8 @@ class Snapshot(BaseModel):
     people_named: tuple[str, ...] = ()
     """the people the policies name (owners, notified users): a sandbox loading the snapshot creates them"""
     inactive_users: tuple[str, ...] = ()
+    groups: dict[str, tuple[str, ...]] = {}
+    """the members of the groups the policies name, in Jira's order, as read when the snapshot was taken"""
     problems: tuple[str, ...] = ()
     """data problems found while reading (e.g. an unreadable escalation state), one line each"""
     issues: tuple[IssueSnapshot, ...]
@@ -84,6 +87,10 @@ class Backlog:
     def inactive_users(self) -> frozenset[str]:
         return frozenset(self.snapshot.inactive_users)
 
+    def roster(self, issues: Iterable[IssueSnapshot]) -> Roster:
+        """The snapshot's group members, and the workload of ``issues`` (one policy's scope)."""
+        return Roster(self.snapshot.groups, workload(issues))
+
     def issues_in(self, policy: Policy) -> list[IssueSnapshot] | None:
         """The issues in ``policy``'s scope as the snapshot recorded them; None when the snapshot does not
         hold that scope (its issues are unknown: another scope's issues are never used in its place)."""
@@ -97,8 +104,11 @@ def take_snapshot(jira: JiraAdapter, policies: Sequence[Policy], now: datetime) 
     """Read-only: the preflight of every policy (for inactive users), then every distinct scope, page by
     page. A failed read raises (``JiraError``); it never becomes an empty backlog."""
     inactive: set[str] = set()
+    groups: dict[str, tuple[str, ...]] = {}
     for policy in policies:
-        inactive |= jira.preflight(policy, writes=False).inactive_users  # also tells the adapter who escalator is
+        report = jira.preflight(policy, writes=False)  # also tells the adapter who escalator is
+        inactive |= report.inactive_users
+        groups.update(report.groups)
     by_scope: dict[str, list[Policy]] = {}
     for policy in policies:
         by_scope.setdefault(policy.scope, []).append(policy)
@@ -120,6 +130,7 @@ def take_snapshot(jira: JiraAdapter, policies: Sequence[Policy], now: datetime) 
         scopes=tuple(scopes),
         people_named=tuple(sorted(people_named(policies))),
         inactive_users=tuple(sorted(inactive)),
+        groups=groups,
         problems=tuple(problems),
         issues=tuple(issues.values()),
     )
@@ -162,7 +173,9 @@ def pseudonymise(snapshot: Snapshot, keep: frozenset[str], key: bytes) -> Snapsh
             )
         )
     inactive = tuple(sorted(a for a in (alias(p) for p in snapshot.inactive_users) if a is not None))
-    return snapshot.model_copy(update={"issues": tuple(issues), "inactive_users": inactive, "pseudonymised": True})
+    groups = {name: tuple(str(alias(m)) for m in members) for name, members in snapshot.groups.items()}
+    update = {"issues": tuple(issues), "inactive_users": inactive, "groups": groups, "pseudonymised": True}
+    return snapshot.model_copy(update=update)
 
 
 def write_snapshot(path: Path, snapshot: Snapshot) -> None:

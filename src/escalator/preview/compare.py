@@ -173,7 +173,10 @@ def diff_sides(base: PolicySide, head: PolicySide, backlog: Backlog, now: dateti
                 plans.append(None)
                 continue
             keys |= {issue.key for issue in issues}
-            plans.append(evaluate(issues, item.policy, now, inactive_users=inactive, identity=item.identity))
+            roster = backlog.roster(issues)
+            plans.append(
+                evaluate(issues, item.policy, now, inactive_users=inactive, identity=item.identity, roster=roster)
+            )
         diff = diff_plans(
             plans[0] if not unknown else None,
             plans[1] if not unknown else None,

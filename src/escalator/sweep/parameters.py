@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer
 from escalator.audit.sink import redact_url
 from escalator.core.evaluate import youngest_actionable_age
 from escalator.core.policy import Policy
+from escalator.core.routing import counts_workload
 from escalator.jira.retry import RetryPolicy
 from escalator.jira.scope import sweep_jql
 
@@ -80,7 +81,9 @@ class SweepParameters(BaseModel):
         see ``Coverage``), narrowed as the parameters allow."""
         return sweep_jql(
             policy.scope,
-            older_than=youngest_actionable_age(policy) if self.narrow_scope else None,
+            older_than=youngest_actionable_age(policy)
+            if self.narrow_scope and not counts_workload(policy.groups)
+            else None,
             clause=clause,
         )
 

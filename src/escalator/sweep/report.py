@@ -37,6 +37,9 @@ class SweepReport(SweepCounts):
     summary_key: str
     outcomes: list[Outcome]
     changes: list[str] = Field(default_factory=list, description="the first escalations, one line each")
+    routed: list[str] = Field(
+        default_factory=list, description="the first escalations whose owner a rotation or group chose, and how"
+    )
 
     @classmethod
     def of(
@@ -64,6 +67,7 @@ class SweepReport(SweepCounts):
             summary_key=keys.summary,
             outcomes=list(outcomes),
             changes=cls.change_lines(plan, outcomes) if plan else [],
+            routed=cls.routed_lines(plan) if plan else [],
             error=error,
         )
 
@@ -101,6 +105,17 @@ class SweepReport(SweepCounts):
                 f"{actions.assignee_from or 'unassigned'} → {actions.assignee_to}{priority} "
                 f"({status.get(decision.issue_key, 'not applied')})"
             )
+        return lines
+
+    @staticmethod
+    def routed_lines(plan: Plan, limit: int = 20) -> list[str]:
+        """``SUP-7 → L1 acc-dave: least loaded in group support: ...`` for escalations a rotation or group routed."""
+        routed = [d for d in plan.escalations if d.owner_reason is not None and d.actions is not None]
+        lines = []
+        for d in routed[:limit]:
+            passed = "; ".join(f"{s.owner} ({s.reason})" for s in d.owners_skipped)
+            line = f"{d.issue_key} → {d.to_level} {d.actions.assignee_to if d.actions else ''}: {d.owner_reason}"
+            lines.append(line + (f"; passed over: {passed}" if passed else ""))
         return lines
 
 

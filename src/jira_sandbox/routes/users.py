@@ -1,8 +1,12 @@
-"""Users: `user` (Cloud `accountId`, Server `username`/`key`), `user/search` (always a JSON array) and
-`user/assignable/search` (in a project, honouring its schemes). Cloud rejects `username` (GDPR strict mode)
+"""Users: `user` (Cloud `accountId`, Server `username`/`key`), `user/search` (always a JSON array),
+`user/assignable/search` (in a project, honouring its schemes) and `group/member` (a page of a group's members,
+by `groupname`, the same shape on Cloud and Data Center). Cloud rejects `username` (GDPR strict mode)
 as Jira Cloud does."""
 
 from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Response
 
@@ -115,3 +119,41 @@ def assignable_users(
             )
         found = [user for user in found if schemes.assignable(db, user, project_id)][startAt : startAt + maxResults]
     return json_response([user_store.render(user, ctx.mode, ctx.urls) for user in found])
+
+
+@router.get("/group/member")
+def group_members(
+    ctx: ApiContext,
+    groupname: str | None = None,
+    groupId: str | None = None,
+    includeInactiveUsers: bool = False,
+    startAt: int = 0,
+    maxResults: int = 50,
+) -> Response:
+    """A page of the members of a group, named by `groupname` (the sandbox's groups have no separate ids, so a
+    `groupId` is taken as the name). Cloud caps a page at 50 members."""
+    name = groupname or groupId
+    if not name:
+        raise bad_request("Either the 'groupname' or the 'groupId' query parameter needs to be provided.")
+    if startAt < 0 or maxResults < 1:
+        raise bad_request("'startAt' must be 0 or more and 'maxResults' 1 or more.")
+    with ctx.runtime.store.transaction() as db:
+        members = user_store.group_users(db, name)
+    if members is None:
+        raise JiraApiError(404, ["Specified group does not exist."])
+    if not includeInactiveUsers:
+        members = [user for user in members if user.active]
+    size = min(maxResults, 50) if ctx.is_cloud else maxResults
+    page = members[startAt : startAt + size]
+    query = f"groupname={quote(name)}&includeInactiveUsers={str(includeInactiveUsers).lower()}"
+    body: dict[str, Any] = {
+        "self": f"{ctx.urls.api}/group/member?{query}&startAt={startAt}&maxResults={size}",
+        "maxResults": size,
+        "startAt": startAt,
+        "total": len(members),
+        "isLast": startAt + len(page) >= len(members),
+        "values": [user_store.render(user, ctx.mode, ctx.urls, details=True) for user in page],
+    }
+    if not body["isLast"]:
+        body["nextPage"] = f"{ctx.urls.api}/group/member?{query}&startAt={startAt + len(page)}&maxResults={size}"
+    return json_response(body)
