@@ -109,7 +109,7 @@ def test_a_file_at_the_size_limit_is_read(tmp_path: Path) -> None:
 def test_aliases_within_the_budget_are_read(tmp_path: Path) -> None:
     """Anchors are a fair way to share a list of owners; only their expansion is bounded."""
     anchored = "owners: &oncall [rotation:ops-on-call, acc-carol]"
-    text = EXAMPLE.read_text().replace("owners: [rotation:ops-on-call]", anchored)
+    text = EXAMPLE.read_text().replace("owners: [rotation:ops-on-call]", anchored, 1)
     text = text.replace("owners: [acc-bob, acc-carol]", "owners: *oncall")
     assert anchored in text and "owners: *oncall" in text
     path = tmp_path / "anchored.yaml"
