@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -239,8 +240,9 @@ def demo(
                         out.print(f"  {line}")
                 if report.routed:
                     out.print(f"[bold]{report.policy}[/bold]: owners chosen by a rotation or a group")
-                    for line in report.routed[:6]:
-                        out.print(f"  {escape(line)}")
+                    for line in report.routed[:6]:  # long: wrapped at the terminal's width, indented
+                        wrapped = textwrap.fill(line, out.width, initial_indent="  ", subsequent_indent="    ")
+                        out.print(escape(wrapped))
             out.print("Running the same sweep again: nothing may be escalated twice …")
             again_completed, again = run_sweep(SweepParameters(policies=policies))
             print_reports(again, title="Second sweep")
