@@ -13,6 +13,7 @@ run of the shard is Cancelled), sweeps the shard's ``Coverage`` and reports per 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger
@@ -116,29 +117,15 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
         channels = check_channels([p.policy for p in policy_runs])  # every named block exists, dry run too
         writer: Writer = DryRunWriter() if params.dry_run else JiraWriter(jira, run)
         writer = ChannelWriter(writer, channels, settings.url, run_link(run))  # after the Jira write has landed
+        context = RunContext(jira, writer, params, coverage)
         for policy_run in policy_runs:
             name = policy_run.policy.name
-            check = checks[name]
-            partitions = params.partitions_for(check.scope_count)
             keys = ArtifactKeys.for_policy(policy_run.policy)
             with (
                 policy_lock(PREFECT_HOME.value() / "locks", coverage.lock_name(name)),
                 policy_audit(sink, coverage.chain_name(name), keys, policy_run, run) as audit,
             ):
-                report = sweep_policy(
-                    jira,
-                    policy_run,
-                    searches[name],
-                    check,
-                    writer,
-                    params,
-                    run,
-                    budget,
-                    audit,
-                    coverage,
-                    partitions,
-                    params.pages_per_task(check.scope_count),
-                )
+                report = sweep_policy(context, PolicySweep(policy_run, searches[name], checks[name], audit), budget)
             logger.info("%s", report.one_line())
             reports.append(report)
             if budget is not None:
@@ -146,24 +133,34 @@ def sweep_policies(policy_runs: list[PolicyRun], params: SweepParameters, covera
     return reports
 
 
-def sweep_policy(
-    jira: JiraAdapter,
-    policy_run: PolicyRun,
-    jql: str,
-    check: PreflightReport,
-    writer: Writer,
-    params: SweepParameters,
-    run: RunInfo,
-    budget: int | None,
-    audit: PolicyAudit,
-    coverage: Coverage,
-    partitions: int = 1,
-    batch_pages: int | None = None,
-) -> SweepReport:
+@dataclass(frozen=True)
+class RunContext:
+    """What every policy of a run is swept with: Jira, the writer, the parameters and the run's coverage."""
+
+    jira: JiraAdapter
+    writer: Writer
+    params: SweepParameters
+    coverage: Coverage
+
+
+@dataclass(frozen=True)
+class PolicySweep:
+    """One policy's part of a run: the policy, the query its sweep searches, its preflight report and its audit."""
+
+    policy_run: PolicyRun
+    jql: str
+    check: PreflightReport
+    audit: PolicyAudit
+
+
+def sweep_policy(context: RunContext, sweep: PolicySweep, budget: int | None) -> SweepReport:
     """One policy's sweep. Its audit is published whatever happens: if it stops part-way, the records of what
     was decided and done so far are published with the error; if Jira stopped it, the run goes on to the next
     policy. Pages are evaluated as they are read, unless a ``least_loaded`` group counts the open issues of all of
     them (``in_issue_order_plans``)."""
+    jira, params = context.jira, context.params
+    policy_run, jql, check, audit = sweep.policy_run, sweep.jql, sweep.check, sweep.audit
+    partitions, batch_pages = params.partitions_for(check.scope_count), params.pages_per_task(check.scope_count)
     policy, identity = policy_run.policy, policy_run.identity
     keys = audit.keys
     logger = get_run_logger()
@@ -200,10 +197,11 @@ def sweep_policy(
             parts.append(evaluate_batch([], policy, now, inactive_users, identity, quote(roster)))
         plan = merge_plans(parts, policy)
         if not plan.blocked:  # a part of a split sweep may have to share the policy's blast radius
-            plan = plan.model_copy(update={"blocked": coverage.admit(policy.name, len(plan.escalations))})
+            plan = plan.model_copy(update={"blocked": context.coverage.admit(policy.name, len(plan.escalations))})
         logger.info("%s: %d escalations planned", policy.name, len(plan.escalations))
         applying = apply_plan.with_options(task_run_name=f"apply[{policy.name}]")  # named by policy in the UI
-        outcomes = applying(quote(plan), audit.journaled(writer, plan, people), budget, params.apply_concurrency)
+        writer = audit.journaled(context.writer, plan, people)
+        outcomes = applying(quote(plan), writer, budget, params.apply_concurrency)
     except Exception as error:
         # Whatever stopped the sweep, what was decided and written so far is recorded. Jira failing is an
         # outcome of this policy's sweep and the run goes on; anything else is a bug and stops the run.
