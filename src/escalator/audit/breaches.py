@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime
 
 from escalator.audit.record import AuditRecord, RunInfo, breach_ended_record
+from escalator.audit.registers import RegisterEntry, from_rows, to_rows
 from escalator.authoring.provenance import GitProvenance
 from escalator.core.decision import Plan
 
@@ -32,34 +34,24 @@ __all__ = ["OpenBreach", "breach_notices", "register_from", "register_rows"]
 Register = dict[str, "OpenBreach"]
 
 
-class OpenBreach(BaseModel):
+class OpenBreach(RegisterEntry):
     """A deadline breach that has been recorded and has not ended."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    issue_key: str
     deadline_at: AwareDatetime
     since: AwareDatetime
     last_recorded: date
 
 
-def register_rows(register: Mapping[str, OpenBreach]) -> list[dict[str, str]]:
+def register_rows(register: Mapping[str, OpenBreach]) -> list[dict[str, Any]]:
     """The register as rows (checkpoint body, table artifact), in issue-key order."""
-    return [register[key].model_dump(mode="json") for key in sorted(register)]
+    return to_rows(register)
 
 
 def register_from(rows: object, records: Iterable[AuditRecord] = ()) -> Register:
     """The register a checkpoint (``rows``, as ``register_rows`` wrote them) held, advanced by the live breach
     records written after it. Rows that do not validate are dropped: their breaches are then recorded as starting
     again, which repeats a record rather than losing one."""
-    register: Register = {}
-    if isinstance(rows, list):
-        for row in rows:
-            try:
-                breach = OpenBreach.model_validate(row)
-            except ValidationError:
-                continue
-            register[breach.issue_key] = breach
+    register: Register = from_rows(rows, OpenBreach)
     for record in records:
         if record.dry_run or record.breach is None:
             continue

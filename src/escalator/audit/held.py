@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime
 
 from escalator.audit.record import AuditRecord, RunInfo, held_record
+from escalator.audit.registers import RegisterEntry, from_rows, to_rows
 from escalator.authoring.provenance import GitProvenance
 from escalator.core.decision import Decision, Plan
 
@@ -34,12 +36,9 @@ __all__ = ["HeldIssue", "held_notices", "held_register_from", "held_rows"]
 HeldRegister = dict[str, "HeldIssue"]
 
 
-class HeldIssue(BaseModel):
+class HeldIssue(RegisterEntry):
     """An issue recorded as left alone for its state, and still held by it when last seen."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    issue_key: str
     reason_code: str
     state_policy: str
     state_at: AwareDatetime
@@ -56,23 +55,16 @@ class HeldIssue(BaseModel):
         )
 
 
-def held_rows(register: Mapping[str, HeldIssue]) -> list[dict[str, str]]:
+def held_rows(register: Mapping[str, HeldIssue]) -> list[dict[str, Any]]:
     """The register as rows (checkpoint body, table artifact), in issue-key order."""
-    return [register[key].model_dump(mode="json") for key in sorted(register)]
+    return to_rows(register)
 
 
 def held_register_from(rows: object, records: Iterable[AuditRecord] = ()) -> HeldRegister:
     """The register a checkpoint (``rows``, as ``held_rows`` wrote them) held, advanced by the live ``left_alone``
     records written after it. Rows that do not validate are dropped: their issues are then recorded again, which
     repeats a record rather than losing one."""
-    register: HeldRegister = {}
-    if isinstance(rows, list):
-        for row in rows:
-            try:
-                held = HeldIssue.model_validate(row)
-            except ValidationError:
-                continue
-            register[held.issue_key] = held
+    register: HeldRegister = from_rows(rows, HeldIssue)
     for record in records:
         if record.dry_run or record.outcome != "left_alone" or record.state_policy is None or record.state_at is None:
             continue

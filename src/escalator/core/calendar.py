@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import holidays as holidays_package
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-__all__ = ["ALWAYS", "Calendar", "HolidayRules", "Weekday", "WorkingHours"]
+__all__ = ["ALWAYS", "Calendar", "HolidayRules", "Weekday", "WorkingHours", "known_timezone"]
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -156,6 +156,18 @@ class HolidayRules(BaseModel):
         return tuple(sorted(set(value)))
 
 
+def known_timezone(value: str) -> str:
+    """``value`` if it names an IANA time zone; else a ``ValueError`` suggesting the closest names (for policy
+    validation: calendars and rotations)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        close = difflib.get_close_matches(value, available_timezones(), n=3)
+        hint = f"did you mean {', '.join(close)}?" if close else "e.g. 'Europe/Berlin', 'America/New_York', 'UTC'"
+        raise ValueError(f"unknown IANA time zone {value!r}; {hint}") from None
+    return value
+
+
 class Calendar(BaseModel):
     """A named working calendar; see the module docstring for what counts as working time."""
 
@@ -170,13 +182,7 @@ class Calendar(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            close = difflib.get_close_matches(value, available_timezones(), n=3)
-            hint = f"did you mean {', '.join(close)}?" if close else "e.g. 'Europe/Berlin', 'America/New_York', 'UTC'"
-            raise ValueError(f"unknown IANA time zone {value!r}; {hint}") from None
-        return value
+        return known_timezone(value)
 
     @field_validator("working_days")
     @classmethod

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as Time
 from typing import Annotated, Any, Literal, get_args
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -31,6 +31,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from escalator.core.calendar import known_timezone
 
 __all__ = ["Handoff", "OnCall", "Override", "Rotation", "on_call"]
 
@@ -100,11 +102,7 @@ class Rotation(_Frozen):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise ValueError(f"unknown IANA time zone {value!r}, e.g. 'Europe/Berlin', 'UTC'") from None
-        return value
+        return known_timezone(value)
 
     @field_validator("members")
     @classmethod
