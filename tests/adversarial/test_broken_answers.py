@@ -20,6 +20,11 @@ SEARCH = r"/search/jql$"
 WHERE = "POST /rest/api/2/search/jql"
 
 
+def on_ops_search(sandbox: Sandbox, **fault: Any) -> None:
+    """A fault on the OPS policy's page searches (matched by their body: the preflight searches too)."""
+    sandbox.add_fault(body=OPS_PAGES, method="POST", path=SEARCH, **fault)
+
+
 def assert_ops_stopped_and_sup_swept(sandbox: Sandbox, state: Any, reports: list[dict[str, Any]], why: str) -> None:
     assert state.is_failed()
     ops_report, sup_report = reports
@@ -36,7 +41,7 @@ def assert_ops_stopped_and_sup_swept(sandbox: Sandbox, state: Any, reports: list
 
 
 def test_an_answer_cut_off_once_is_retried(sandbox: Sandbox) -> None:
-    sandbox.add_fault(body=OPS_PAGES, action="cut", method="POST", path=SEARCH, times=1)
+    on_ops_search(sandbox, action="cut", times=1)
     state, _ = sweep(policies=[OPS, SUP])
     assert state.is_completed(), state.message
     ops = keys_of(sandbox, "OPS")
@@ -45,19 +50,17 @@ def test_an_answer_cut_off_once_is_retried(sandbox: Sandbox) -> None:
 
 
 def test_an_answer_cut_off_every_time_stops_that_policy(sandbox: Sandbox) -> None:
-    sandbox.add_fault(body=OPS_PAGES, action="cut", method="POST", path=SEARCH, times=FAST_RETRY.attempts)
+    on_ops_search(sandbox, action="cut", times=FAST_RETRY.attempts)
     state, reports = sweep(policies=[OPS, SUP])
     why = f"the answer was cut off (ChunkedEncodingError), still failing after {FAST_RETRY.attempts} attempts"
     assert_ops_stopped_and_sup_swept(sandbox, state, reports, why)
 
 
 def test_a_body_that_cannot_be_decoded_stops_that_policy(sandbox: Sandbox) -> None:
-    sandbox.add_fault(
-        body=OPS_PAGES,
+    on_ops_search(
+        sandbox,
         action="answer",
         status=200,
-        method="POST",
-        path=SEARCH,
         times=1,
         answer_text="this is not gzip",
         answer_headers={"Content-Encoding": "gzip"},
@@ -70,12 +73,10 @@ def test_a_body_that_cannot_be_decoded_stops_that_policy(sandbox: Sandbox) -> No
 
 def test_a_redirect_loop_stops_that_policy(sandbox: Sandbox) -> None:
     # requests follows 30 redirects, then gives up: 31 answers, each sending it back where it came from
-    sandbox.add_fault(
-        body=OPS_PAGES,
+    on_ops_search(
+        sandbox,
         action="answer",
         status=307,
-        method="POST",
-        path=SEARCH,
         times=31,
         answer_body={},
         answer_headers={"Location": "/rest/api/2/search/jql"},
@@ -87,12 +88,10 @@ def test_a_redirect_loop_stops_that_policy(sandbox: Sandbox) -> None:
 
 
 def test_a_body_that_is_not_json_stops_that_policy(sandbox: Sandbox) -> None:
-    sandbox.add_fault(
-        body=OPS_PAGES,
+    on_ops_search(
+        sandbox,
         action="answer",
         status=200,
-        method="POST",
-        path=SEARCH,
         times=1,
         answer_text="<html><body>Please log in</body></html>",
         answer_headers={"Content-Type": "text/html"},
