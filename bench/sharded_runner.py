@@ -224,6 +224,7 @@ def sharded_case(
             for child in children
         }
         state, message = run.state.type.value, run.state.message
+        own_rss = {name: peak_rss_kb(w.pid) for name, w in workers.items()}
         parent_run = (run.end_time - run.start_time).total_seconds() if run.end_time and run.start_time else None
     counts = sandbox.request_counts()
     check = plan_check(policy, whole, inactive, sink, end=started + wall)
@@ -241,6 +242,7 @@ def sharded_case(
         "workers_used": sorted({str(r.worker) for r in reports}),
         "worker_cpu": cpu,
         "worker_peak_rss_kb": {name: max(found.values(), default=0) for name, found in peaks.items()},
+        "worker_own_peak_rss_kb": own_rss,
         "server_cpu": server_cpu,
         "sandbox_cpu": sandbox_cpu,
         "search_requests": counts.search,
@@ -309,8 +311,8 @@ def sharded_report(rows: list[dict[str, Any]], limits: Any, bound: Callable[[dic
     each worker's peak RSS, and the plan check."""
     head = (
         "| N | workload | open | issues read | escalations (applied) | wall s | parent run s | bound s | ratio "
-        "| search pages | worker CPU s (a / b) | Prefect server + PostgreSQL CPU s | sandbox CPU s "
-        "| peak RSS MB per worker (a / b) | same plan as unsharded |"
+        "| shard runs s | search pages | worker CPU s (a / b) | Prefect server + PostgreSQL CPU s | sandbox CPU s "
+        "| peak RSS MB of a flow run per worker (a / b) | worker's own peak RSS MB (a / b) | same plan as unsharded |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for row in rows:
@@ -331,11 +333,13 @@ def sharded_report(rows: list[dict[str, Any]], limits: Any, bound: Callable[[dic
             f"{result['parent_run']:.1f}" if result["parent_run"] else "–",
             f"{lower:.2f}",
             f"{result['wall'] / lower:.2f}",
+            ", ".join(f"{run['run s']:.1f}" for run in result["shard_runs"].values() if run["run s"] is not None),
             f"{result['search_requests']:,}",
             " / ".join(f"{cpu[name]:.1f}" for name in WORKERS),
             f"{result['server_cpu']:.1f}",
             f"{result['sandbox_cpu']:.1f}",
             " / ".join(f"{rss[name] / 1024:.0f}" for name in WORKERS),
+            " / ".join(f"{result['worker_own_peak_rss_kb'][name] / 1024:.0f}" for name in WORKERS),
             "yes" if plan["same_plan"] else f"NO: {'; '.join(plan['differences'])}",
         ]
         lines.append("| " + " | ".join(cells) + " |")

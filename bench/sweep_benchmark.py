@@ -399,6 +399,8 @@ def main() -> None:
                         flush=True,
                     )
                 rows.append(row)
+    if args.json:
+        args.json.write_text(json.dumps({"limits": limits.__dict__, "rows": rows}, indent=2))
     print()
     on = " on PostgreSQL" if args.postgres else " on SQLite"
     print("Prefect:", "ephemeral API" if args.ephemeral else f"a local `prefect server`{on}")
@@ -412,14 +414,13 @@ def main() -> None:
         print()
         print(history_report(measured))
         print()
-    print(cpu_report(rows))
+    if any("flow" in row or "direct" in row for row in rows):
+        print(cpu_report(rows))
     if any("sharded" in row for row in rows):
         from sharded_runner import sharded_report  # bench/, the script's own folder
 
         print()
         print(sharded_report(rows, limits, lower_bound))
-    if args.json:
-        args.json.write_text(json.dumps({"limits": limits.__dict__, "rows": rows}, indent=2))
 
 
 def cpu_report(rows: list[dict[str, Any]]) -> str:
