@@ -320,9 +320,9 @@ def left_alone(issue: IssueSnapshot, policy: Policy) -> Decision | None:
     key, exempt = issue.key, policy.exempt
     if issue.status_category == "done":
         return _no_action(key, "resolved", f"{key} is resolved ({issue.status}).")
-    labels = sorted(set(issue.labels) & set(exempt.labels))
-    if labels:
-        return _no_action(key, "exempt_label", f"{key} has the exempt label {labels[0]!r}.")
+    label = next((label for label in issue.labels if label in exempt.labels), None) if exempt.labels else None
+    if label is not None:  # the first in the issue's sorted labels
+        return _no_action(key, "exempt_label", f"{key} has the exempt label {label!r}.")
     if issue.issue_type in exempt.issue_types:
         return _no_action(key, "exempt_issue_type", f"{key} is a {issue.issue_type}, which is exempt.")
     if issue.status in exempt.statuses:

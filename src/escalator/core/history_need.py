@@ -62,16 +62,15 @@ class HistoryNeed:
 
     def needs(self, issue: IssueSnapshot) -> bool:
         """Whether the decision about ``issue`` (read without its changelog) can depend on its changelog."""
-        if left_alone(issue, self.policy) is not None:
-            return False
-        if issue.state is not None or issue.state_problem is not None:
-            return True
-        age = self.now - issue.created
-        if self._deadline is not None and age > self._deadline:
-            return True
-        if age < self._young:
-            return False
-        return any(self._could_be_due(issue, category) for category in self._categories(issue))
+        if issue.state is None and issue.state_problem is None:
+            age = self.now - issue.created
+            if age < self._young and (self._deadline is None or age <= self._deadline):
+                return False  # the cheapest answer first: most issues of a sweep are this young
+            if self._deadline is None or age <= self._deadline:
+                return left_alone(issue, self.policy) is None and any(
+                    self._could_be_due(issue, category) for category in self._categories(issue)
+                )
+        return left_alone(issue, self.policy) is None
 
     def _categories(self, issue: IssueSnapshot) -> list[Category]:
         matched = next((category for category in self.policy.categories if matches(category, issue)), None)
