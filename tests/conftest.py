@@ -13,6 +13,7 @@ import pytest
 
 if TYPE_CHECKING:
     from jira_sandbox.testing import Sandbox
+    from tests.receiver import Receiver
 
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
@@ -21,14 +22,40 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
 
 @pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
+def example_channel() -> Iterator[Receiver]:
+    """The loopback receiver behind the example policies' notification channel (``ops-incident-room``): what the
+    outage matrix sends at L2 and L3 arrives here, for the whole session."""
+    from tests.receiver import loopback_receiver
+
+    with loopback_receiver() as receiver:
+        yield receiver
+
+
+def save_example_channel(receiver: Receiver) -> None:
+    """The notification block the example policies name, in the current Prefect API, posting to ``receiver``."""
+    from escalator.cli.demo_channel import save_channel
+
+    save_channel(f"{receiver.url}/incident-room")
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(example_channel: Receiver) -> Iterator[None]:
+    """The Prefect test harness, with the example policies' notification block saved in it (as the demo does)."""
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
+        save_example_channel(example_channel)
         yield
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def example_version(name: str) -> str:
+    """The version of the example policy ``policies/NAME.yaml`` as the file says it (bumped when the file changes)."""
+    from escalator.authoring.files import load_policy_file
+
+    return load_policy_file(ROOT / "policies" / f"{name}.yaml").policy.version
 
 
 @contextmanager

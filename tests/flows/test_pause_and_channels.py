@@ -143,8 +143,10 @@ def test_channels_are_sent_the_summary_after_the_write_and_a_failed_one_is_a_war
     by_path = {path: body for path, body in receiver.received}
     assert sorted(by_path) == ["/fail", "/hook"]
     sent = by_path["/hook"]
-    assert sent["subject"] == f"{due} escalated to L1 (acc-dave)"
-    assert sent["text"].startswith("Escalated to L1 (acc-dave) on ")
+    assert sent["subject"] == f"{due} escalated to L1 (Dave Davis)"  # a chat's readers know people by name
+    assert sent["text"].startswith("Escalated to L1 (Dave Davis) on ")
+    assert "What changed: assignee unassigned → Dave Davis." in sent["text"]
+    assert "acc-dave" not in sent["text"]
     assert "Policy: channel-demo version 1, category waiting-support." in sent["text"]
     assert f"Issue: {sandbox.url}/browse/{due}" in sent["text"]
     assert sent["token"] == "hook-secret-value"  # the block's secret reaches the receiver, and nothing else:
