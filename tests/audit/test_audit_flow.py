@@ -71,7 +71,11 @@ def test_runs_are_queried_exported_shown_and_verified(sandbox: Sandbox, tmp_path
 
     # Query the Prefect API: every run's records, by version, commit, outcome, run and mode.
     everything = jsonl("--policy", "outage-matrix", "--since", since)
-    assert {(r["policy_version"], r["dry_run"]) for r in everything} == {(merged, True), (unmerged_version, True), (merged, False)}
+    assert {(r["policy_version"], r["dry_run"]) for r in everything} == {
+        (merged, True),
+        (unmerged_version, True),
+        (merged, False),
+    }
     v4 = jsonl("--policy-version", unmerged_version, "--since", since)
     assert v4 and all(r["git_commit"] is None and r["dry_run"] for r in v4)
     assert len(jsonl("--commit", "none", "--since", since)) == len(v4) == len(jsonl("--dirty", "--since", since))
