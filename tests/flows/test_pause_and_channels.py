@@ -13,7 +13,7 @@ from prefect.blocks.notifications import CustomWebhookNotificationBlock
 
 from jira_sandbox.issue_seeds import ChangeItemSeed, ChangeSeed, IssueSeed
 from jira_sandbox.testing import Sandbox
-from tests.conftest import demo_jira
+from tests.conftest import ROOT, demo_jira
 from tests.flows.test_sweep import records, sweep
 from tests.receiver import Receiver, loopback_receiver
 
@@ -165,3 +165,24 @@ def test_a_channel_that_does_not_exist_stops_the_run_before_any_write(sandbox: S
     assert "channel 'custom-webhook/nobody-made-this': no such Prefect block" in message
     assert "channel 'no-such-hook': no notification block has this name" in message  # every problem, at once
     assert sandbox.jira().issue(due).fields.assignee is None
+
+
+def test_the_example_outage_policy_tells_the_incident_room_of_outages_at_l2_and_l3_by_name(
+    sandbox: Sandbox, example_channel: Receiver
+) -> None:
+    """policies/outage.yaml names the channel ops-incident-room, saved in the harness as the demo saves it."""
+    state, _ = sweep(policies=[str(ROOT / "policies" / "outage.yaml")])
+    assert state.is_completed(), state.message
+    rows = records(state.state_details.flow_run_id, "escalator-outage-matrix-decisions")
+    announced = {row["issue_key"]: row for row in rows if row["channels"] == "ops-incident-room"}
+    assert announced and {(r["category"], r["outcome"], r["warning"]) for r in announced.values()} == {
+        ("outage", "applied", None)
+    }
+    outages_up = {r["issue_key"] for r in rows if r["category"] == "outage" and r["to_level"] in ("L2", "L3")}
+    assert set(announced) == outages_up  # every outage escalated to L2 or L3, and nothing else
+    mine = [body for _, body in example_channel.received if f"Issue: {sandbox.url}/browse/" in body["text"]]
+    by_key = {body["subject"].split()[0]: body for body in mine}
+    assert len(mine) == len(by_key) == len(announced)  # one message per escalation, none twice
+    for key, row in announced.items():
+        assert row["assignee_after_name"], row  # the demo organisation names everyone
+        assert by_key[key]["subject"] == f"{key} escalated to {row['to_level']} ({row['assignee_after_name']})"
