@@ -520,7 +520,7 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
         while batch := list(itertools.islice(pages, params.pages_per_batch)):  # as the flow's fetch-issues task
             issues, _ = with_histories(jira, batch, loaded.policy, now)
             evaluated += len(issues)
-            parts.append(evaluate(issues, loaded.policy, now, inactive_users=inactive))
+            parts.append(evaluate(issues, loaded.policy, now, inactive_users=inactive, keep=frozenset()))
         plan = merge_plans(parts, loaded.policy)
         writer: Writer = DryRunWriter() if params.dry_run else JiraWriter(jira, RunInfo())
         outcomes = apply_decisions(plan.decisions, writer, concurrency=params.apply_concurrency)

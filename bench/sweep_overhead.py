@@ -38,7 +38,7 @@ def direct(settings: JiraSettings) -> tuple[float, int, int]:
             parts = []
             for page in jira.policy_pages(loaded.policy):
                 issues += len(page.issues)
-                parts.append(evaluate(page.issues, loaded.policy, now, inactive_users=inactive))
+                parts.append(evaluate(page.issues, loaded.policy, now, inactive_users=inactive, keep=frozenset()))
             plan = merge_plans(parts, loaded.policy)
             escalations += len(plan.escalations)
             apply_decisions(plan.decisions, DryRunWriter())

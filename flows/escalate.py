@@ -180,21 +180,26 @@ def sweep_policy(context: RunContext, sweep: PolicySweep, budget: int | None) ->
         roster = Roster(check.groups)
         held: list[IssueSnapshot] | None = [] if counts_workload(policy.groups) else None  # least_loaded: all first
         largest = 1
+        keep = audit.registered()  # the plan keeps what is recorded, and the registers' issues; it counts the rest
+        read: set[str] = set()  # pages that shifted under a concurrent change repeat an issue: it is decided once
         while batch := fetch_batch(pages, batch_pages or params.pages_per_batch, policy.name):
             issues, page_problems = with_histories(jira, batch, policy, now)  # the changelog where it matters
+            issues = [issue for issue in issues if issue.key not in read]
+            read.update(issue.key for issue in issues)
             people.update(person for page in batch for person in page.people.items())
             problems.extend(page_problems)
             fetched += len(issues) + len(page_problems)
             if held is None:
-                parts.append(evaluate_batch(quote(issues), policy, now, inactive_users, identity, quote(roster)))
+                parts.append(evaluate_batch(quote(issues), policy, now, inactive_users, identity, quote(roster), keep))
             else:
                 held.extend(issues)
                 largest = max(largest, len(issues))
             logger.info("%s: %d issues fetched", policy.name, fetched)
         if held is not None:
-            parts = in_issue_order_plans(held, Roster(check.groups, workload(held)), largest, policy_run, now, check)
+            roster = Roster(check.groups, workload(held))
+            parts = in_issue_order_plans(held, roster, largest, policy_run, now, check, keep)
         if not parts:
-            parts.append(evaluate_batch([], policy, now, inactive_users, identity, quote(roster)))
+            parts.append(evaluate_batch([], policy, now, inactive_users, identity, quote(roster), keep))
         plan = merge_plans(parts, policy)
         if not plan.blocked:  # a part of a split sweep may have to share the policy's blast radius
             plan = plan.model_copy(update={"blocked": context.coverage.admit(policy.name, len(plan.escalations))})
@@ -216,7 +221,13 @@ def sweep_policy(context: RunContext, sweep: PolicySweep, budget: int | None) ->
 
 
 def in_issue_order_plans(
-    issues: list[IssueSnapshot], roster: Roster, size: int, policy_run: PolicyRun, now: datetime, check: PreflightReport
+    issues: list[IssueSnapshot],
+    roster: Roster,
+    size: int,
+    policy_run: PolicyRun,
+    now: datetime,
+    check: PreflightReport,
+    keep: frozenset[str],
 ) -> list[Plan]:
     """For a policy with a ``least_loaded`` group, which counts the open issues of every page: the issues read,
     evaluated in batches of ``size`` in the order of their numbers, each batch with the roster its predecessors'
@@ -226,6 +237,6 @@ def in_issue_order_plans(
     for start in range(0, len(ordered), size):
         batch = ordered[start : start + size]
         policy, identity = policy_run.policy, policy_run.identity
-        parts.append(evaluate_batch(quote(batch), policy, now, check.inactive_users, identity, quote(roster)))
+        parts.append(evaluate_batch(quote(batch), policy, now, check.inactive_users, identity, quote(roster), keep))
         roster = roster.after(parts[-1])
     return parts

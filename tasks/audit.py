@@ -88,6 +88,11 @@ class PolicyAudit:
             self.register = register_from(latest_rows(breaches_key(self.trail.chain)))
             self.held = held_register_from(latest_rows(held_key(self.trail.chain)))
 
+    def registered(self) -> frozenset[str]:
+        """The issues the registers hold (open breaches, held issues): their decisions in this run end or keep
+        their entries, so a sweep's plan keeps them whatever they are (``escalator.core.evaluate``'s ``keep``)."""
+        return frozenset(self.register) | frozenset(self.held)
+
     def journaled(self, writer: Writer, plan: Plan, people: People | None = None) -> Writer:
         """``writer`` with each write bracketed by its intent and outcome in the chain (live runs with a sink)."""
         if writer.dry_run or self.trail.writer is None:

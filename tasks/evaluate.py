@@ -20,5 +20,8 @@ def evaluate_batch(
     inactive_users: Collection[str],
     identity: PolicyIdentity,
     roster: Roster | None = None,
+    keep: Collection[str] = frozenset(),
 ) -> Plan:
-    return evaluate(issues, policy, now, inactive_users=inactive_users, identity=identity, roster=roster)
+    """A sweep's plan of one batch: the decisions it acts on or records, and those about the issues in ``keep``;
+    the rest counted (``Plan.quiet``)."""
+    return evaluate(issues, policy, now, inactive_users=inactive_users, identity=identity, roster=roster, keep=keep)

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from escalator.core import evaluate, raise_priority, youngest_actionable_age
+from escalator.core.decision import notable
 from escalator.core.policy import PriorityChange
 
 from .policy_builders import BERLIN, make_issue, make_policy, state
@@ -127,3 +128,30 @@ def test_no_issue_younger_than_the_youngest_actionable_age_gets_more_than_no_act
     (decision,) = evaluate([issue], SLOW_POLICY, now).decisions  # type: ignore[list-item]
     if now - issue.created < youngest:  # type: ignore[attr-defined]
         assert decision.outcome == "no_action" and not decision.deadline_breached, decision
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    batch=st.lists(st.integers(0, 10_000), min_size=1, max_size=12, unique=True).flatmap(
+        lambda keys: st.tuples(*(issues(str(k)) for k in keys))
+    ),
+    now_minutes=st.integers(0, 60 * 24 * 60),
+    kept=st.sets(st.integers(0, 11), max_size=4),
+)
+def test_a_sweeps_plan_keeps_what_is_recorded_and_counts_the_rest(
+    batch: tuple[object, ...], now_minutes: int, kept: set[int]
+) -> None:
+    """``keep`` (a sweep's plan, Plan.quiet): the decisions kept are exactly the full plan's notable ones and those
+    of the issues asked for, unchanged; every other issue is counted under its reason; nothing else differs."""
+    now = START + timedelta(minutes=now_minutes)
+    keys = [issue.key for issue in batch]  # type: ignore[attr-defined]
+    keep = {keys[i] for i in kept if i < len(keys)}
+    whole = evaluate(batch, POLICY, now)  # type: ignore[arg-type]
+    sweeps = evaluate(batch, POLICY, now, keep=keep)  # type: ignore[arg-type]
+    expected = tuple(d for d in whole.decisions if notable(d) or d.issue_key in keep)
+    assert sweeps.decisions == expected
+    assert sweeps.evaluated == whole.evaluated == len(batch)
+    assert sweeps.counts() == whole.counts()
+    assert sweeps.reasons_left_alone() == whole.reasons_left_alone()
+    assert sweeps.blocked == whole.blocked
+    assert not whole.quiet

@@ -29,7 +29,7 @@ def summary_markdown(
     identity = plan.policy
     by_outcome = Counter(outcome.status for outcome in outcomes)
     by_category = Counter(d.category or "none" for d in plan.decisions if d.outcome == "escalate")
-    reasons = Counter(d.reason_code for d in plan.decisions if d.outcome != "escalate")
+    reasons = plan.reasons_left_alone()
     mode = "dry run (nothing written)" if run.dry_run else "live"
     commit = git.commit[:12] if git.commit else "unknown (not in git)"
     dirty = " (uncommitted changes)" if git.dirty else ""
@@ -40,7 +40,7 @@ def summary_markdown(
         f"- **Evaluated at:** {plan.now.isoformat()}",
         f"- **Policy file:** `{identity.path}` sha256 `{identity.sha256}`",
         f"- **Git commit:** `{commit}`{dirty}" + (f", by {git.author}" if git.author else ""),
-        f"- **Issues evaluated:** {len(plan.decisions)}",
+        f"- **Issues evaluated:** {plan.evaluated}",
         f"- **Escalations planned:** {len(plan.escalations)}",
     ]
     if run.flow_run_url or run.flow_run_name:

@@ -23,6 +23,7 @@ __all__ = [
     "SkippedOwner",
     "StatusSummary",
     "Verdict",
+    "notable",
 ]
 
 Verdict = Literal["escalate", "no_action", "skipped"]
@@ -164,6 +165,17 @@ class Decision(_Frozen):
     )
 
 
+def notable(decision: Decision) -> bool:
+    """Whether a sweep acts on the decision or records it: an escalation or skip, a deadline breach, wrong data,
+    or an issue its escalation state alone holds (the audit records each; ``escalator.audit.record``)."""
+    return (
+        decision.outcome != "no_action"
+        or decision.deadline_breached
+        or decision.data_problem is not None
+        or decision.holding_state is not None
+    )
+
+
 OutcomeStatus = Literal["applied", "dry_run", "failed", "over_budget", "blocked"]
 
 
@@ -179,7 +191,12 @@ class Outcome(_Frozen):
 
 
 class Plan(_Frozen):
-    """Every decision of one evaluation, in issue-key order, and whether the plan may be carried out."""
+    """The decisions of one evaluation, in issue-key order, and whether the plan may be carried out.
+
+    A plan evaluated for a sweep (``evaluate(..., keep=...)``) holds only the decisions that are acted on or
+    recorded (``notable``) and those about the issues it was asked to keep; the others, nearly every issue of a
+    large backlog on most sweeps, are counted by reason in ``quiet``, so a sweep's memory does not grow with the
+    backlog. Without ``keep`` the plan holds every decision and ``quiet`` is empty."""
 
     policy: PolicyIdentity
     now: AwareDatetime
@@ -187,6 +204,14 @@ class Plan(_Frozen):
     blocked: str | None = Field(
         default=None, description="why no decision of this plan may be applied (the blast-radius limit)"
     )
+    quiet: dict[ReasonCode, int] = Field(
+        default_factory=dict, description="issues left alone that nothing records, counted by reason, not kept"
+    )
+
+    @property
+    def evaluated(self) -> int:
+        """How many issues were decided: the decisions kept and the quiet ones counted."""
+        return len(self.decisions) + sum(self.quiet.values())
 
     @property
     def escalations(self) -> tuple[Decision, ...]:
@@ -197,11 +222,23 @@ class Plan(_Frozen):
         return tuple(d for d in self.decisions if d.deadline_breached)
 
     def counts(self) -> dict[str, int]:
-        """Decisions counted by outcome and by reason code, e.g. {"escalate": 3, "not_due": 40, ...}."""
+        """Decisions counted by outcome and by reason code, e.g. {"escalate": 3, "not_due": 40, ...}, the quiet
+        ones included."""
         result: dict[str, int] = {}
         for decision in self.decisions:
             result[decision.outcome] = result.get(decision.outcome, 0) + 1
             if decision.reason_code != "due":
+                result[decision.reason_code] = result.get(decision.reason_code, 0) + 1
+        for code, count in self.quiet.items():
+            result["no_action"] = result.get("no_action", 0) + count
+            result[code] = result.get(code, 0) + count
+        return result
+
+    def reasons_left_alone(self) -> dict[str, int]:
+        """The issues not escalated, counted by reason code, the quiet ones included."""
+        result: dict[str, int] = {code: count for code, count in self.quiet.items()}
+        for decision in self.decisions:
+            if decision.outcome != "escalate":
                 result[decision.reason_code] = result.get(decision.reason_code, 0) + 1
         return result
 

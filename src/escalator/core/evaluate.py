@@ -60,6 +60,7 @@ from escalator.core.decision import (
     Verdict,
     format_instant,
     format_timedelta,
+    notable,
 )
 from escalator.core.issue import EscalationState, IssueSnapshot
 from escalator.core.matching import matches
@@ -80,14 +81,28 @@ def evaluate(
     inactive_users: Collection[str] = frozenset(),
     identity: PolicyIdentity | None = None,
     roster: Roster | None = None,
+    keep: Collection[str] | None = None,
 ) -> Plan:
     """Decide, for every issue, whether to escalate it now and how. ``now`` must be timezone-aware. ``roster``
-    gives the members of the policy's groups and everyone's open issues."""
+    gives the members of the policy's groups and everyone's open issues.
+
+    ``keep``: a sweep's plan (see ``Plan``). The decisions that are not ``notable`` are counted in ``Plan.quiet``
+    instead of kept, except those about the issues in ``keep`` (say, the issues an audit register holds, whose
+    decision ends their entry); an issue that is simply not due yet is counted without writing its reason.
+    ``None`` keeps every decision."""
     if now.tzinfo is None:
         raise ValueError("evaluate needs a timezone-aware 'now'")
-    rules = _Rules(policy, now, frozenset(inactive_users), roster or Roster())
-    decisions = [rules.decide_isolated(issue) for issue in sorted(issues, key=lambda i: issue_order(i.key))]
-    return _plan(decisions, policy, now, identity or PolicyIdentity.of(policy))
+    rules = _Rules(policy, now, frozenset(inactive_users), roster or Roster(), keep)
+    decisions: list[Decision] = []
+    quiet: dict[ReasonCode, int] = {}
+    for issue in sorted(issues, key=lambda i: issue_order(i.key)):
+        decided = rules.decide_isolated(issue)
+        if isinstance(decided, Decision) and (keep is None or notable(decided) or decided.issue_key in keep):
+            decisions.append(decided)
+        else:
+            code = decided if isinstance(decided, str) else decided.reason_code
+            quiet[code] = quiet.get(code, 0) + 1
+    return _plan(decisions, policy, now, identity or PolicyIdentity.of(policy), quiet)
 
 
 def merge_plans(parts: Iterable[Plan], policy: Policy) -> Plan:
@@ -106,7 +121,11 @@ def merge_plans(parts: Iterable[Plan], policy: Policy) -> Plan:
         if decision.issue_key not in seen:  # pages that shifted under a concurrent change repeat an issue
             seen.add(decision.issue_key)
             decisions.append(decision)
-    return _plan(decisions, policy, first.now, first.policy)
+    quiet: dict[ReasonCode, int] = {}
+    for part in parts:  # a sweep reads each issue once (``escalator.sweep.histories``), so counts add up
+        for code, count in part.quiet.items():
+            quiet[code] = quiet.get(code, 0) + count
+    return _plan(decisions, policy, first.now, first.policy, quiet)
 
 
 def youngest_actionable_age(policy: Policy) -> timedelta:
@@ -131,9 +150,16 @@ def youngest_actionable_age(policy: Policy) -> timedelta:
     return min(ages, default=timedelta())
 
 
-def _plan(decisions: list[Decision], policy: Policy, now: datetime, identity: PolicyIdentity) -> Plan:
+def _plan(
+    decisions: list[Decision],
+    policy: Policy,
+    now: datetime,
+    identity: PolicyIdentity,
+    quiet: dict[ReasonCode, int] | None = None,
+) -> Plan:
     decisions.sort(key=lambda d: d.issue_key)
-    return Plan(policy=identity, now=now, decisions=tuple(decisions), blocked=_rule_10_blast_radius(decisions, policy))
+    blocked = _rule_10_blast_radius(decisions, policy)
+    return Plan(policy=identity, now=now, decisions=tuple(decisions), blocked=blocked, quiet=quiet or {})
 
 
 def _rule_10_blast_radius(decisions: list[Decision], policy: Policy) -> str | None:
@@ -296,10 +322,13 @@ def left_alone(issue: IssueSnapshot, policy: Policy) -> Decision | None:
 class _Rules:
     """The rules applied to one issue at a time, with one evaluation's fixed inputs and per-calendar caches."""
 
-    def __init__(self, policy: Policy, now: datetime, inactive: frozenset[str], roster: Roster) -> None:
+    def __init__(
+        self, policy: Policy, now: datetime, inactive: frozenset[str], roster: Roster, keep: Collection[str] | None
+    ) -> None:
         self.policy = policy
         self.now = now
         self.inactive = inactive
+        self.keep = keep
         self.routing = Routing(policy.rotations, policy.groups, roster, now)
         self.groups = roster.groups  # a rebuilt state tells a group's level by its members
         self._windows: dict[tuple[str, int], timedelta] = {}
@@ -307,7 +336,7 @@ class _Rules:
         self._calendars = {category.name: policy.calendar_for(category) for category in policy.categories}
         self._pauses = {category.name: policy.pause_statuses_for(category) for category in policy.categories}
 
-    def decide_isolated(self, issue: IssueSnapshot) -> Decision:
+    def decide_isolated(self, issue: IssueSnapshot) -> Decision | ReasonCode:
         """``decide``, with data that no rule can work with (say, dates outside the years a calendar covers)
         costing this issue alone: it is a data problem, and every other issue is decided as usual."""
         try:
@@ -316,8 +345,9 @@ class _Rules:
             problem = f"{issue.key} could not be evaluated: {error}"
             return _no_action(issue.key, "data_problem", problem, data_problem=problem)
 
-    def decide(self, issue: IssueSnapshot) -> Decision:
-        """The rules in order: each returns the final decision, or what the next rule needs."""
+    def decide(self, issue: IssueSnapshot) -> Decision | ReasonCode:
+        """The rules in order: each returns the final decision, or what the next rule needs. A quiet not-due
+        decision of a sweep's plan is only its reason code (``_quietly_not_due``)."""
         left_alone = self.rule_1_left_alone(issue)
         if left_alone is not None:
             return left_alone
@@ -334,8 +364,15 @@ class _Rules:
         if due.paused_now:
             return self._paused(issue, place, clock, due)
         if due.target == place.current:
-            return self._not_due(place, clock, due)
+            return "not_due" if self._quietly_not_due(place, due) else self._not_due(place, clock, due)
         return self._escalate(issue, place, clock, due)
+
+    def _quietly_not_due(self, place: _Place, due: _Due) -> bool:
+        """Whether a not-due decision is counted and not kept (``evaluate``'s ``keep``): what ``notable`` would
+        find, known before the decision and its reason are written, which most issues of a sweep would cost."""
+        if self.keep is None or place.key in self.keep:
+            return False
+        return not place.breached and place.state_problem is None and due.history_note is None
 
     # -- the rules, one function each ----------------------------------------------------------------------
 

@@ -55,7 +55,7 @@ class SweepReport(SweepCounts):
         return cls(
             policy=policy.name,
             version=policy.version,
-            evaluated=len(plan.decisions) if plan else 0,
+            evaluated=plan.evaluated if plan else 0,
             escalations=len(plan.escalations) if plan else 0,
             applied=count["applied"],
             dry_run=count["dry_run"],
