@@ -3,10 +3,11 @@
 so the core can say why it skipped them.
 
 Both cap a page at 50 members (Cloud: ``maxResults`` 1-50, default 50; Data Center's ``GroupResource`` Javadoc:
-"the maximum number of users to return (max 50)", default 50), so pages of 50 are asked for on both. The permission differs: Cloud needs *Browse users and groups* (or *Administer Jira*); Data Center answers
-only "sysadmin or admin" users, and lists the members of the group's nested groups too, ordered by username. A
-403 is a preflight problem that names the permission (``MEMBERS_NEED``). Not verified against a running Data
-Center (the Javadoc of Jira 11 is the source): the exact 403 body, and whether an older release caps the page.
+"the maximum number of users to return (max 50)", default 50), so pages of 50 are asked for on both. The
+permission differs: Cloud needs *Browse users and groups* (or *Administer Jira*); Data Center answers only
+"sysadmin or admin" users, and lists the members of the group's nested groups too, ordered by username. A 403 is
+a preflight problem that names the permission (``MEMBERS_NEED``). Not verified against a running Data Center
+(the Javadoc of Jira 11 is the source): the exact 403 body, and whether an older release caps the page.
 
 People are Jira ids as elsewhere: accountId on Cloud, username on Data Center. What Jira answers is checked
 before it is trusted: a page that is not an object, a member without an id, or paging that does not advance is
