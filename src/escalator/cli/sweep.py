@@ -261,11 +261,12 @@ def demo(
             f"{counts.other} other)"
         )
     total_again = sum(r.applied for r in again)
-    out.print(
+    for line in (  # wrapped at the terminal's width
         f"Second sweep escalated {total_again} issue(s) that the first had escalated: "
-        f"{'none, as it must be' if total_again == 0 else 'new ones whose windows ran out in between'}."
-    )
-    out.print("The decision records are Prefect artifacts: `uv run prefect artifact ls` lists their keys.")
+        f"{'none, as it must be' if total_again == 0 else 'new ones whose windows ran out in between'}.",
+        "The decision records are Prefect artifacts: `uv run prefect artifact ls` lists their keys.",
+    ):
+        out.print(escape(textwrap.fill(line, out.width, subsequent_indent="  ")))
     if not (completed and again_completed):
         raise typer.Exit(1)
 
