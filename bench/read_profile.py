@@ -1,6 +1,7 @@
-"""The sweep's own CPU per issue read, by stage: decode (JSON bytes to objects), snapshot (``read_page``: checks
-and ``IssueSnapshot``s) and evaluate (the pure core, under the benchmark's steady and realistic policies), on the
-search pages a sandbox answered (issue 16, item 3).
+"""The sweep's own CPU per issue read, by stage: decode (JSON bytes to objects, checking the JSON types the core
+reads on the way: ``page_schema``), snapshot (``read_page``: the other checks and ``IssueSnapshot``s) and evaluate
+(the pure core as a sweep runs it, under the benchmark's steady and realistic policies), on the search pages a
+sandbox answered (issue 16, item 3).
 
 The pages are fetched once over HTTP from a sandbox seeded with N issues (cloud mode, the demo organisation, no
 latency, no limits) and kept as bytes; then each stage runs on them alone, in this process, with nothing else
@@ -74,6 +75,7 @@ def main() -> None:
 
     from escalator.authoring.files import load_policy_bytes
     from escalator.core import evaluate
+    from escalator.jira.page_schema import page_parser
     from escalator.jira.pages import read_page
     from escalator.jira.state_seal import StateSeal
 
@@ -99,8 +101,10 @@ def main() -> None:
             best = min(best, time.process_time() - cpu)
         return best
 
+    parse = page_parser("cloud")  # as the sweep parses a search page: the JSON types the core reads checked
+
     def decode() -> list[Any]:
-        return [orjson.loads(page) for page in raw]
+        return [parse(page) for page in raw]
 
     answers = decode()
 
@@ -127,7 +131,7 @@ def main() -> None:
         profiler = cProfile.Profile()
         profiler.runcall(
             lambda: [
-                evaluate(read_page(orjson.loads(r), "cloud", (), acting_user, seal).issues, policy, now, keep=SWEEP)
+                evaluate(read_page(parse(r), "cloud", (), acting_user, seal).issues, policy, now, keep=SWEEP)
                 for r in raw
             ]
         )

@@ -14,7 +14,9 @@ subprocess of its own on a fresh sandbox (so the sweep's peak RSS is its own and
 - ``direct``: the same pipeline (preflight, pages, evaluate, merge, apply with the flow's concurrency) called
   without Prefect, for the share of wall time spent in orchestration;
 - ``baseline``: the ``jira`` client script: search, then per issue ``assign_issue``, ``issue.update(priority)``,
-  ``add_comment`` and ``add_issue_property``.
+  ``add_comment`` and ``add_issue_property``;
+- ``sharded`` (with ``--postgres``): the sweep cut into shards by project (``all-matrices-sharded`` of
+  ``prefect.yaml``) on two ``prefect worker`` processes, as the scale-out test runs it (``sharded_runner.py``).
 
 Lower bound of a run, from the workload itself: max(search pages ÷ read limit, writes ÷ write limit) plus one
 round trip, where search pages = ⌈open issues ÷ page size⌉ and writes = one per escalation.
@@ -23,8 +25,9 @@ Two times per flow run: *run* is from the call to the flow run's final state (wh
 run's duration); *wall* is until the call returns, which in Prefect 3.9 is up to a second later, when the flow
 engine joins its heartbeat thread (it sleeps in whole seconds; ``prefect.flow_engine._send_heartbeats``).
 
-A second table gives each run's own CPU (the sweep process's, not the sandbox's), µs of it per issue read, and
-the CPU the Prefect server used meanwhile on the same machine; ``--profile FILE`` writes cProfile stats of the
+A second table gives each run's own CPU (the sweep process's, not the sandbox's), µs of it per issue read, the
+CPU the Prefect server used meanwhile on the same machine, and the sandbox's (this process's, every thread) per
+search page it served; ``--profile FILE`` writes cProfile stats of the
 measured runs (``bench/read_profile.py`` splits the CPU per issue into decode, snapshot and evaluate).
 
 Run from the project root: ``make bench``, or ``uv run --frozen python bench/sweep_benchmark.py --sizes 1000,10000``.
@@ -52,7 +55,7 @@ from escalator.orchestration.postgres import running_postgres
 from escalator.orchestration.server import running_prefect_server
 
 WORKLOADS = {"first": 0.10, "steady": 0.001}  # share of open issues due: a first sweep, a sweep every 15 minutes
-RUNNERS = ("flow", "direct", "baseline")
+RUNNERS = ("flow", "direct", "baseline", "sharded")
 OWNER = "acc-alice"
 OWNER_NAME = "Alice Adams"  # what a hand-written script passes to assign_issue; the client looks the account up
 LADDER = ["Lowest", "Low", "Medium", "High", "Highest"]
@@ -171,6 +174,12 @@ def run_case(
         policy.write_text(workload_policy(workload, window))
         warm_up = workdir / "warm-up.yaml"
         warm_up.write_text(POLICY.format(name="bench-warm-up", scope=WARM_UP_SCOPE, window=window, owner=OWNER))
+        if runner == "sharded":
+            from sharded_runner import sharded_case  # bench/, the script's own folder
+
+            result = sharded_case(sandbox, policy, limits.page_size, workdir, server_pids)
+            result.update(open=len(created), window_min=window)
+            return result
         plans = (
             compare_plans(sandbox.url, sandbox.user, sandbox.token, policy, limits.page_size)
             if runner == "flow"
@@ -191,11 +200,12 @@ def run_case(
                 raise RuntimeError(f"{runner} child did not get ready: {ready!r}")
             sandbox.reset_requests()
             sandbox.update_faults()  # resets the rate-limit windows: the measured run starts with a full budget
-            server_cpu = tree_cpu(server_pids)
+            server_cpu, sandbox_cpu = tree_cpu(server_pids), time.process_time()
             child.stdin.write("go\n")
             child.stdin.flush()
             result: dict[str, Any] = json.loads(child.stdout.readline())
             result["server_cpu"] = tree_cpu(server_pids) - server_cpu  # the Prefect server's work for the run
+            result["sandbox_cpu"] = time.process_time() - sandbox_cpu  # this process serves the sandbox meanwhile
             child.wait()
         counts = sandbox.request_counts()
         changelog_reads = sum(record.path.endswith("/changelog/bulkfetch") for record in sandbox.requests())
@@ -359,8 +369,10 @@ def main() -> None:
     if args.profile:
         os.environ[PROFILE] = str(args.profile.resolve())  # read by the children
     runners = [name for name in RUNNERS if name in args.runners.split(",")]
-    if "flow" not in runners:
-        parser.error("the flow runner is what is measured; keep it in --runners")
+    if "flow" not in runners and "sharded" not in runners:
+        parser.error("the flow runner is what is measured; keep it in --runners (or run the sharded one)")
+    if "sharded" in runners and (args.ephemeral or not args.postgres):
+        parser.error("the sharded runner runs on workers of a `prefect server` on PostgreSQL: add --postgres")
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="escalator-bench-") as tmp, ExitStack() as stack:
         server_pids: tuple[int, ...] = ()
@@ -370,6 +382,11 @@ def main() -> None:
             server = stack.enter_context(running_prefect_server(Path(tmp) / "prefect", database_url=database))
             os.environ["PREFECT_API_URL"] = server.api_url  # the children inherit it
             server_pids = (server.pid, postgres.pid) if postgres else (server.pid,)
+            if "sharded" in runners:
+                from sharded_runner import HOME_ENV, deploy  # bench/, the script's own folder
+
+                os.environ[HOME_ENV] = str(server.home)
+                deploy(server.home, server.api_url)
         for count in (int(size.replace("_", "")) for size in args.sizes.split(",")):
             for workload in args.workloads.split(","):
                 row: dict[str, Any] = {"n": count, "workload": workload}
@@ -382,6 +399,8 @@ def main() -> None:
                         flush=True,
                     )
                 rows.append(row)
+    if args.json:
+        args.json.write_text(json.dumps({"limits": limits.__dict__, "rows": rows}, indent=2))
     print()
     on = " on PostgreSQL" if args.postgres else " on SQLite"
     print("Prefect:", "ephemeral API" if args.ephemeral else f"a local `prefect server`{on}")
@@ -389,13 +408,19 @@ def main() -> None:
         f"latency {limits.latency_ms} ms, {limits.reads} reads/s (GET, POST each), {limits.writes} writes/s "
         f"(PUT, DELETE each), page size {limits.page_size}"
     )
-    print(report(rows, limits))
-    print()
-    print(history_report(rows))
-    print()
-    print(cpu_report(rows))
-    if args.json:
-        args.json.write_text(json.dumps({"limits": limits.__dict__, "rows": rows}, indent=2))
+    measured = [row for row in rows if "flow" in row]
+    if measured:
+        print(report(measured, limits))
+        print()
+        print(history_report(measured))
+        print()
+    if any("flow" in row or "direct" in row for row in rows):
+        print(cpu_report(rows))
+    if any("sharded" in row for row in rows):
+        from sharded_runner import sharded_report  # bench/, the script's own folder
+
+        print()
+        print(sharded_report(rows, limits, lower_bound))
 
 
 def cpu_report(rows: list[dict[str, Any]]) -> str:
@@ -403,7 +428,7 @@ def cpu_report(rows: list[dict[str, Any]]) -> str:
     the CPU the Prefect server (and its PostgreSQL under ``--postgres``) used meanwhile on the same machine."""
     head = (
         "| N | workload | runner | issues read | wall s | CPU s | CPU µs per issue | CPU share of wall "
-        "| Prefect server CPU s |"
+        "| Prefect server CPU s | sandbox CPU s | sandbox ms per search page |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for row in rows:
@@ -416,7 +441,9 @@ def cpu_report(rows: list[dict[str, Any]]) -> str:
             wall = result.get("run", result["wall"])
             cells = [f"{row['n']:,}", row["workload"], runner, f"{read:,}", f"{wall:.1f}", f"{result['cpu']:.2f}"]
             server = f"{result['server_cpu']:.2f}" if "server_cpu" in result else "–"
-            lines.append("| " + " | ".join([*cells, per_issue, f"{result['cpu'] / wall:.0%}", server]) + " |")
+            sandbox = [f"{result['sandbox_cpu']:.2f}", f"{result['sandbox_cpu'] / max(1, result['search']) * 1000:.1f}"]
+            cells += [per_issue, f"{result['cpu'] / wall:.0%}", server, *sandbox]
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -7,11 +7,13 @@ Pure conversions only; the clock is read by callers (`now_ms`) so tests can pass
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 MS_PER_MINUTE = 60_000
 MS_PER_HOUR = 60 * MS_PER_MINUTE
 MS_PER_DAY = 24 * MS_PER_HOUR
+_EPOCH = date(1970, 1, 1)
 
 
 def now_ms() -> int:
@@ -30,8 +32,18 @@ def from_datetime(value: datetime) -> int:
 
 def format_jira(ms: int) -> str:
     """Jira's timestamp format, always in UTC: `2024-05-01T09:30:00.000+0000`."""
-    moment = to_datetime(ms)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+    days, rest = divmod(ms, MS_PER_DAY)
+    seconds, milliseconds = divmod(rest, 1000)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    return f"{_day(days)}T{hour:02d}:{minute:02d}:{second:02d}.{milliseconds:03d}+0000"
+
+
+@lru_cache(maxsize=4096)
+def _day(days: int) -> str:
+    """`YYYY-MM-DD` of the UTC day ``days`` after 1970-01-01, as strftime writes it. Kept: a page of issues shares
+    few days, and every issue prints two instants (a search page of 100 spent a fifth of its time in strftime)."""
+    return (_EPOCH + timedelta(days=days)).strftime("%Y-%m-%d")
 
 
 def format_date(ms: int) -> str:

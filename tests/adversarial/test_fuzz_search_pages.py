@@ -12,11 +12,13 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from escalator.jira.errors import JiraError, JiraProtocolError
+from escalator.jira.page_schema import CheckedPage, page_parser
 from escalator.jira.pages import CloudPaging, ServerPaging, page_limit, read_page
 from escalator.jira.snapshot import Deployment
 from jira_sandbox.testing import running_sandbox
@@ -34,6 +36,13 @@ FUZZ = settings(
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=16,
+)
+
+
+json64_values = st.recursive(  # what a body of JSON text can hold for both parsers (orjson reads larger as floats)
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False) | st.text(max_size=12),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=16,
 )
@@ -122,6 +131,93 @@ def test_a_poisoned_page_costs_the_poisoned_entries_alone(
         assert read[issue["key"]] == alone
     unread = [problem for problem in page.problems if problem.issue_key not in read]
     assert len(page.issues) + len(unread) == len(entries), "an entry was neither read nor reported"
+
+
+@FUZZ
+@given(st.data())
+def test_a_page_parsed_with_its_types_checked_reads_as_the_careful_read_does(
+    real_issues: tuple[Deployment, list[dict[str, Any]]], data: st.DataObject
+) -> None:
+    """``page_schema``: a page whose types all check is read without ``issue_problem``'s type checks; any page,
+    poisoned or not, gives the same snapshots, problems, people and ids either way."""
+    deployment, issues = real_issues
+    entries, intact = data.draw(pages(RealIssues(issues)))
+    for answer in ({"issues": entries}, {"issues": intact}):
+        assume(all(abs(n) < 2**63 for n in _integers(answer)))  # orjson writes no larger ones, and reads them as floats
+        content = orjson.dumps(answer)
+        parsed = page_parser(deployment)(content)
+        if answer["issues"] is intact:
+            assert isinstance(parsed, CheckedPage), "intact issues take the fast path"
+        careful = read_page(orjson.loads(content), deployment, CUSTOM, ADMIN[deployment])
+        assert read_page(parsed, deployment, CUSTOM, ADMIN[deployment]) == careful
+
+
+CHECKED = [  # every value whose JSON type issue_problem checks, and so the page's schema
+    ("key",),
+    ("fields",),
+    *(("fields", name) for name in ("project", "issuetype", "status", "priority", "assignee", "reporter")),
+    *(("fields", name) for name in ("labels", "components", "created", "updated", *CUSTOM)),
+    ("fields", "project", "key"),
+    ("fields", "issuetype", "name"),
+    ("fields", "status", "name"),
+    ("fields", "status", "statusCategory"),
+    ("fields", "priority", "name"),
+    ("fields", "assignee", "accountId"),
+    ("fields", "assignee", "name"),
+    ("fields", "reporter", "accountId"),
+    ("fields", "reporter", "name"),
+    ("fields", "labels", 0),
+    ("fields", "components", 0),
+    ("fields", "components", 0, "name"),
+    ("properties",),
+    ("changelog",),
+]
+
+
+@FUZZ
+@given(st.data())
+def test_a_checked_value_of_any_type_reads_as_the_careful_read_does(
+    real_issues: tuple[Deployment, list[dict[str, Any]]], data: st.DataObject
+) -> None:
+    """Each value the page's schema checks, replaced by any JSON value or removed, on one issue of a page: the
+    page reads the same whichever path reads it."""
+    deployment, issues = real_issues
+    issue = copy.deepcopy(data.draw(st.sampled_from(issues)))
+    path = data.draw(st.sampled_from([p for p in CHECKED if _settable(issue, p)]))
+    parent = _container(issue, path[:-1])
+    if data.draw(st.booleans()) and isinstance(parent, dict):
+        parent.pop(path[-1], None)
+    else:
+        parent[path[-1]] = data.draw(json64_values)
+    content = orjson.dumps({"issues": [issue]})
+    careful = read_page(orjson.loads(content), deployment, CUSTOM, ADMIN[deployment])
+    assert read_page(page_parser(deployment)(content), deployment, CUSTOM, ADMIN[deployment]) == careful
+
+
+def _integers(value: Any) -> Iterator[int]:
+    for path in paths(value):
+        node = value
+        for step in path:
+            node = node[step]
+        if isinstance(node, int) and not isinstance(node, bool):
+            yield node
+
+
+def _container(value: Any, path: tuple[Any, ...]) -> Any:
+    """The object or list at ``path`` inside ``value``, or None."""
+    for step in path:
+        if (isinstance(value, dict) and step in value) or (
+            isinstance(value, list) and isinstance(step, int) and step < len(value)
+        ):
+            value = value[step]
+        else:
+            return None
+    return value if isinstance(value, dict | list) else None
+
+
+def _settable(issue: dict[str, Any], path: tuple[Any, ...]) -> bool:
+    parent = _container(issue, path[:-1])
+    return isinstance(parent, dict) or (isinstance(parent, list) and path[-1] < len(parent))
 
 
 @FUZZ

@@ -46,6 +46,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from escalator.core.calendar import Calendar
@@ -219,11 +220,19 @@ class _Due:
 
     elapsed: timedelta
     window: timedelta
-    due_at: datetime
     target: int
+    calendar: Calendar
+    started: datetime
+    pauses: Pauses
     paused: timedelta | None = None  # working time the clock stood still, when the category has pause statuses
     paused_now: bool = False  # the issue is in a pause status: not escalated
     history_note: str | None = None  # the status history was incomplete, and what was done about it
+
+    @cached_property
+    def due_at(self) -> datetime:
+        """When the next level is (or was) due: worked out only for a decision that says it, since a sweep counts
+        most not-due issues without one."""
+        return due_instant(self.calendar, self.started, self.window, self.pauses)
 
     def pause_words(self) -> str:
         return f" (not counting {format_timedelta(self.paused)} paused)" if self.paused else ""
@@ -463,16 +472,16 @@ class _Rules:
                 break
             passed_time += window
             target += 1
-        due_at = due_instant(calendar, clock.started, windows[0], pauses)
         if not statuses:
-            return _Due(elapsed, windows[0], due_at, target)
+            return _Due(elapsed, windows[0], target, calendar, clock.started, pauses)
         note = None
         if pauses.unknown_until is not None:
             note = (
                 f"Jira returned only part of the status history (complete from {format_instant(pauses.unknown_until)}"
                 f"); the working time before then counts as paused, which can delay the escalation, never hasten it"
             )
-        return _Due(elapsed, windows[0], due_at, target, paused, in_pause_status(issue.status, statuses), note)
+        paused_now = in_pause_status(issue.status, statuses)
+        return _Due(elapsed, windows[0], target, calendar, clock.started, pauses, paused, paused_now, note)
 
     def rule_8_owner(self, place: _Place, target: int) -> tuple[_Owner | None, tuple[SkippedOwner, ...]]:
         """The first available owner of the due level, then of the levels above it; if nobody there can act,

@@ -11,11 +11,13 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
+
+import orjson
 
 from escalator.core.decision import Decision
 from escalator.core.history import IssueHistory
@@ -25,6 +27,7 @@ from escalator.jira.changelogs import BULK_ISSUES, CHANGELOG_FIELDS, ChangelogRe
 from escalator.jira.edit import issue_edit
 from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, JiraUnexpectedResponse
 from escalator.jira.history import HISTORY_FIELDS, ISSUE_KEY, history_from_json, keys_jql, missing_keys
+from escalator.jira.page_schema import page_parser
 from escalator.jira.pages import (
     CloudPaging,
     SearchPage,
@@ -244,17 +247,19 @@ class JiraAdapter:
         return None
 
     def _cloud_pages(self, body: dict[str, Any], custom: list[str]) -> Iterator[SearchPage]:
-        for answer in self._cloud_answers(body):
+        for answer in self._cloud_answers(body, page_parser(self.deployment)):
             yield self._page(answer, custom)
 
-    def _cloud_answers(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def _cloud_answers(
+        self, body: dict[str, Any], parse: Callable[[bytes], Any] = orjson.loads
+    ) -> Iterator[dict[str, Any]]:
         """Cloud's answers to one search, each a page (``page_issues`` checks it), paged by ``nextPageToken``
         as ``CloudPaging`` allows."""
         paging = CloudPaging()
         token: str | None = None
         while True:
             request = body if token is None else {**body, "nextPageToken": token}
-            answer = self._transport.post("search/jql", request, read=True)
+            answer = self._transport.post("search/jql", request, read=True, parse=parse)
             page_issues(answer)
             yield answer
             token = paging.next_token(answer)
@@ -266,16 +271,18 @@ class JiraAdapter:
         # (merge_plans keeps its first decision).
         if not split_order_by(body["jql"])[1]:
             body = {**body, "jql": f"{body['jql']} ORDER BY key ASC"}
-        for answer in self._server_answers(body):
+        for answer in self._server_answers(body, page_parser(self.deployment)):
             yield self._page(answer, custom)
 
-    def _server_answers(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def _server_answers(
+        self, body: dict[str, Any], parse: Callable[[bytes], Any] = orjson.loads
+    ) -> Iterator[dict[str, Any]]:
         """Data Center's answers to one search, each a page (``page_issues`` checks it), paged by ``startAt``
         as ``ServerPaging`` allows."""
         paging = ServerPaging()
         start: int | None = 0
         while start is not None:
-            answer = self._transport.post("search", {**body, "startAt": start}, read=True)
+            answer = self._transport.post("search", {**body, "startAt": start}, read=True, parse=parse)
             entries = len(page_issues(answer))
             yield answer
             start = paging.next_start(answer, entries)

@@ -22,6 +22,7 @@ from typing import Any
 
 from escalator.core.issue import STATE_PROPERTY_KEY, IssueSnapshot, SnapshotProblem
 from escalator.jira.errors import JiraProtocolError, JiraUnexpectedResponse
+from escalator.jira.page_schema import CheckedPage
 from escalator.jira.snapshot import Deployment, display_names, snapshot_from_json
 from escalator.jira.state_seal import StateSeal
 
@@ -81,9 +82,10 @@ def read_page(
     problems: list[SnapshotProblem] = []
     ids: dict[str, str] = {}
     people: dict[str, str] = {}
+    checked = isinstance(answer, CheckedPage)  # its JSON types are checked (``page_schema``)
     for position, raw in enumerate(page_issues(answer)):
         key = issue_key(raw, position)
-        wrong = issue_problem(raw, deployment, custom)
+        wrong = _value_problem(raw, custom) if checked else issue_problem(raw, deployment, custom)
         if wrong is not None:
             problems.append(SnapshotProblem(key, f"unreadable search result: {wrong}"))
             continue
@@ -141,6 +143,15 @@ def issue_problem(raw: Any, deployment: Deployment, custom_fields: Iterable[str]
     components = fields.get("components")
     if components is not None and not (isinstance(components, list) and all(_named(c, "name") for c in components)):
         return f"fields.components: expected a list of objects with a text 'name', got {_kind(components)}"
+    return _value_problem(raw, custom_fields)
+
+
+def _value_problem(raw: dict[str, Any], custom_fields: Iterable[str]) -> str | None:
+    """What ``issue_problem`` finds wrong with an issue whose JSON types are right: its key's form, values
+    nested deeper than any Jira field, the changelog."""
+    if not _usable_key(raw.get("key")):
+        return f"key: expected an issue key, got {_kind(raw.get('key'))}"
+    fields = raw["fields"]
     for name in custom_fields:
         if _depth(fields.get(name)) > MAX_VALUE_DEPTH:
             return f"fields.{name}: nested deeper than {MAX_VALUE_DEPTH} levels"

@@ -86,8 +86,6 @@ def snapshot_from_json(
         raise JiraUnexpectedResponse(f"a search result without key or fields: {sorted(raw)[:8]}")
     try:
         state, state_problem = state_from_properties(key, raw.get("properties"), seal or StateSeal())
-        changelog = raw.get("changelog")
-        changed = _changed_at(changelog, deployment, acting_user)
         status = fields.get("status") or {}
         updated = parse_jira_time(fields["updated"]) if fields.get("updated") else None
         snapshot = IssueSnapshot(
@@ -104,21 +102,40 @@ def snapshot_from_json(
             fields={field: _field_value(fields.get(field)) for field in custom_fields},
             created=parse_jira_time(fields["created"]),
             updated=updated,
-            assignee_changed_at=changed.get("assignee"),
-            priority_changed_at=changed.get("priority"),
-            human_changed_at=changed.get("human"),
             state=state,
             state_problem=state_problem,
-            escalator_changes=_escalator_changes(changelog, deployment, acting_user),
-            status_changes=status_changes(
-                changelog.get("histories") or () if isinstance(changelog, dict) else (),
-                _with_current(status_names, status),
-            ),
-            status_history_since=status_history_since(changelog, updated),
+            **_inline_history(raw.get("changelog"), deployment, acting_user, status_names, status, updated),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # ValidationError is a ValueError
         raise JiraUnexpectedResponse(f"issue {key}: cannot read its fields ({_short(exc)})") from None
     return snapshot
+
+
+def _inline_history(
+    changelog: Any,
+    deployment: Deployment,
+    acting_user: str | None,
+    status_names: Mapping[str, str] | None,
+    status: Mapping[str, Any],
+    updated: datetime | None,
+) -> dict[str, Any]:
+    """The snapshot's fields read from a changelog inline in the search answer. A sweep's pages come without
+    one (it reads changelogs only where they matter), so that case costs nothing: no history known, the status
+    history complete only from the last update."""
+    if changelog is None:
+        return {"status_history_since": updated}
+    changed = _changed_at(changelog, deployment, acting_user)
+    return {
+        "assignee_changed_at": changed.get("assignee"),
+        "priority_changed_at": changed.get("priority"),
+        "human_changed_at": changed.get("human"),
+        "escalator_changes": _escalator_changes(changelog, deployment, acting_user),
+        "status_changes": status_changes(
+            changelog.get("histories") or () if isinstance(changelog, dict) else (),
+            _with_current(status_names, status),
+        ),
+        "status_history_since": status_history_since(changelog, updated),
+    }
 
 
 MAX_DISPLAY_NAME = 255

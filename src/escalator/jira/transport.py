@@ -89,9 +89,18 @@ class Transport:
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
 
-    def post(self, path: str, body: Any, *, params: Mapping[str, Any] | None = None, read: bool = False) -> Any:
-        """POST; ``read=True`` marks a POST that changes nothing (a search), so any failure may be retried."""
-        return self.request("POST", path, params=params, body=body, idempotent=read)
+    def post(
+        self,
+        path: str,
+        body: Any,
+        *,
+        params: Mapping[str, Any] | None = None,
+        read: bool = False,
+        parse: Callable[[bytes], Any] = orjson.loads,
+    ) -> Any:
+        """POST; ``read=True`` marks a POST that changes nothing (a search), so any failure may be retried.
+        ``parse`` reads the answer's body (a search page's: ``page_schema.page_parser``)."""
+        return self.request("POST", path, params=params, body=body, idempotent=read, parse=parse)
 
     def put(self, path: str, body: Any, *, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("PUT", path, params=params, body=body, idempotent=False)
@@ -104,6 +113,7 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         idempotent: bool = True,
+        parse: Callable[[bytes], Any] = orjson.loads,
     ) -> Any:
         """The parsed JSON body (None for an empty one), or one of escalator's Jira errors."""
         where = f"{method} /{API}/{path}"
@@ -128,7 +138,7 @@ class Transport:
                 raise _unusable(exc, where) from None
             else:
                 if response.ok:
-                    return _json(response, where)
+                    return _json(response, where, parse)
                 status = response.status_code
                 if status not in RETRYABLE_STATUSES:
                     raise _translate(response, where)
@@ -176,11 +186,11 @@ def _unusable(exc: requests.RequestException, where: str) -> JiraError:
     return JiraError(f"{where}: the request could not be made ({name})")
 
 
-def _json(response: requests.Response, where: str) -> Any:
+def _json(response: requests.Response, where: str, parse: Callable[[bytes], Any]) -> Any:
     if not response.content:
         return None
     try:
-        return orjson.loads(response.content)
+        return parse(response.content)
     except ValueError:  # orjson.JSONDecodeError is one
         raise JiraUnexpectedResponse(f"{where}: HTTP {response.status_code} with a body that is not JSON") from None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +148,13 @@ def parse(text: str | None) -> Query:
     """Parse JQL; an empty query is `Query(where=None)`. Raises `JiraApiError` (400) on a syntax error."""
     if text is None or not text.strip():
         return Query(where=None)
+    return _parse(text)
+
+
+@lru_cache(maxsize=256)
+def _parse(text: str) -> Query:
+    """The tree of a query, kept for the next request with the same text: a sweep sends its query again with every
+    page (`nextPageToken`), and the tree is immutable. Syntax errors are raised each time, never kept."""
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as error:
