@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from escalator.cli.demo_channel import ChatRoom
     from jira_sandbox.testing import Sandbox
-    from tests.receiver import Receiver
 
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
@@ -22,24 +22,24 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
 
 @pytest.fixture(scope="session")
-def example_channel() -> Iterator[Receiver]:
-    """The loopback receiver behind the example policies' notification channel (``ops-incident-room``): what the
+def example_channel() -> Iterator[ChatRoom]:
+    """The demo's chat room behind the example policies' notification channel (``ops-incident-room``): what the
     outage matrix sends at L2 and L3 arrives here, for the whole session."""
-    from tests.receiver import loopback_receiver
+    from escalator.cli.demo_channel import running_chat_room
 
-    with loopback_receiver() as receiver:
-        yield receiver
+    with running_chat_room() as room:
+        yield room
 
 
-def save_example_channel(receiver: Receiver) -> None:
-    """The notification block the example policies name, in the current Prefect API, posting to ``receiver``."""
+def save_example_channel(room: ChatRoom) -> None:
+    """The notification block the example policies name, in the current Prefect API, posting to ``room``."""
     from escalator.cli.demo_channel import save_channel
 
-    save_channel(f"{receiver.url}/incident-room")
+    save_channel(room.url)
 
 
 @pytest.fixture(scope="session")
-def prefect_harness(example_channel: Receiver) -> Iterator[None]:
+def prefect_harness(example_channel: ChatRoom) -> Iterator[None]:
     """The Prefect test harness, with the example policies' notification block saved in it (as the demo does)."""
     from prefect.testing.utilities import prefect_test_harness
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
+from escalator.cli.demo_channel import ChatRoom
 from escalator.orchestration.deployments import read_deployments, sweeps
 from escalator.orchestration.postgres import Postgres, running_postgres
 from escalator.orchestration.server import PrefectServer, running_prefect_server
 from tests.conftest import save_example_channel
-from tests.receiver import Receiver
 
 pytestmark = pytest.mark.deploy
 
@@ -189,7 +189,7 @@ def start_worker(server: PrefectServer, name: str, env: dict[str, str], log: Pat
 
 
 def test_a_sharded_sweep_runs_its_shards_on_two_workers_and_handles_every_issue_once(
-    server: PrefectServer, deployed: dict[str, Any], tmp_path: Path, example_channel: Receiver
+    server: PrefectServer, deployed: dict[str, Any], tmp_path: Path, example_channel: ChatRoom
 ) -> None:
     """Scale-out for real: two process workers on the pool, the parent triggered through the server, one flow run
     per shard (project-ops, -sup, -eng, rest) spread over both workers, and every issue of both policies' scopes

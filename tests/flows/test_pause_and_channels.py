@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
 
+from escalator.cli.demo_channel import ChatRoom
 from jira_sandbox.issue_seeds import ChangeItemSeed, ChangeSeed, IssueSeed
 from jira_sandbox.testing import Sandbox
 from tests.conftest import ROOT, demo_jira
@@ -168,7 +169,7 @@ def test_a_channel_that_does_not_exist_stops_the_run_before_any_write(sandbox: S
 
 
 def test_the_example_outage_policy_tells_the_incident_room_of_outages_at_l2_and_l3_by_name(
-    sandbox: Sandbox, example_channel: Receiver
+    sandbox: Sandbox, example_channel: ChatRoom
 ) -> None:
     """policies/outage.yaml names the channel ops-incident-room, saved in the harness as the demo saves it."""
     state, _ = sweep(policies=[str(ROOT / "policies" / "outage.yaml")])
@@ -180,9 +181,9 @@ def test_the_example_outage_policy_tells_the_incident_room_of_outages_at_l2_and_
     }
     outages_up = {r["issue_key"] for r in rows if r["category"] == "outage" and r["to_level"] in ("L2", "L3")}
     assert set(announced) == outages_up  # every outage escalated to L2 or L3, and nothing else
-    mine = [body for _, body in example_channel.received if f"Issue: {sandbox.url}/browse/" in body["text"]]
-    by_key = {body["subject"].split()[0]: body for body in mine}
+    mine = [message for message in example_channel.messages if f"Issue: {sandbox.url}/browse/" in message.text]
+    by_key = {message.subject.split()[0]: message for message in mine}
     assert len(mine) == len(by_key) == len(announced)  # one message per escalation, none twice
     for key, row in announced.items():
         assert row["assignee_after_name"], row  # the demo organisation names everyone
-        assert by_key[key]["subject"] == f"{key} escalated to {row['to_level']} ({row['assignee_after_name']})"
+        assert by_key[key].subject == f"{key} escalated to {row['to_level']} ({row['assignee_after_name']})"
