@@ -68,7 +68,7 @@ from escalator.core.matching import matches
 from escalator.core.pause import Pauses, clock_pauses, due_instant, in_pause_status, running_time
 from escalator.core.policy import Category, Level, Policy, PolicyIdentity, working_window
 from escalator.core.priority import raise_priority
-from escalator.core.routing import Candidate, Roster, Routing, issue_order
+from escalator.core.routing import Candidate, Roster, Routing, counts_workload, issue_order
 from escalator.core.state import StateInUse, state_in_use
 
 __all__ = ["evaluate", "left_alone", "merge_plans", "youngest_actionable_age"]
@@ -96,7 +96,9 @@ def evaluate(
     rules = _Rules(policy, now, frozenset(inactive_users), roster or Roster(), keep)
     decisions: list[Decision] = []
     quiet: dict[ReasonCode, int] = {}
-    for issue in sorted(issues, key=lambda i: issue_order(i.key)):
+    if counts_workload(policy.groups):  # the only rule that depends on the order of the issues (rule 8)
+        issues = sorted(issues, key=lambda i: issue_order(i.key))
+    for issue in issues:
         decided = rules.decide_isolated(issue)
         if isinstance(decided, Decision) and (keep is None or notable(decided) or decided.issue_key in keep):
             decisions.append(decided)

@@ -79,6 +79,7 @@ class Transport:
         # get_server_info=False: the constructor makes no request; the adapter reads serverInfo through us.
         self._client = JIRA(server=settings.url, get_server_info=False, max_retries=0, timeout=settings.timeout, **auth)
         self._session: requests.Session = self._client._session
+        _settle_environment(self._session, settings.url)
 
     def __repr__(self) -> str:
         return f"Transport(url={self.base_url!r})"
@@ -173,6 +174,17 @@ class Transport:
                 raise JiraUnexpectedResponse(f"{method} /{API}/{path}: no response") from None
             return exc.response
         return response
+
+
+def _settle_environment(session: requests.Session, url: str) -> None:
+    """Read the proxy and CA settings (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``...) for this Jira
+    from the environment once, as ``requests`` would for each request: it scans the whole environment per
+    request, which cost a sweep more than its JSON parsing of some pages. Every request goes to ``url``'s host."""
+    found = session.merge_environment_settings(url, {}, None, None, None)
+    session.proxies = found["proxies"]
+    session.verify = found["verify"]
+    session.cert = found["cert"]
+    session.trust_env = False  # also no ~/.netrc look-up: escalator always sends its own credentials
 
 
 def _unusable(exc: requests.RequestException, where: str) -> JiraError:
