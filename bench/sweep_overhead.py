@@ -16,6 +16,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from escalator.authoring.files import load_policies
+from escalator.cli.demo_channel import delete_channel, running_chat_room, save_channel
 from escalator.core import evaluate, merge_plans
 from escalator.jira.adapter import JiraAdapter
 from escalator.jira.settings import JiraSettings
@@ -49,10 +50,11 @@ def main() -> None:
     from prefect.flows import load_flow_from_entrypoint
 
     sweep = load_flow_from_entrypoint("flows/escalate.py:escalate")
-    with running_sandbox(mode="cloud", seed=count) as sandbox:
+    with running_sandbox(mode="cloud", seed=count) as sandbox, running_chat_room() as room:
         os.environ.update({"JIRA_URL": sandbox.url, "JIRA_EMAIL": sandbox.user, "JIRA_API_TOKEN": sandbox.token})
         settings = JiraSettings.from_env()
         params = SweepParameters(policies=[str(p) for p in POLICIES], dry_run=True)
+        save_channel(room.url)  # the block the outage policy names must exist, dry run too (it sends nothing)
         sweep(params, return_state=True)  # warm-up: starts the local Prefect API, fills the sandbox's caches
         plain, issues, escalations = min(direct(settings) for _ in range(2))[0], *direct(settings)[1:]
         flow_times = []
@@ -62,6 +64,7 @@ def main() -> None:
             flow_times.append(time.perf_counter() - started)
             assert state.is_completed(), state.message
         flowed = min(flow_times)
+        delete_channel()
     overhead = flowed - plain
     print(f"sweep of {issues:,} issues ({escalations:,} escalations planned, dry run), sandbox without latency")
     print(f"  without Prefect: {plain:.2f} s")

@@ -34,7 +34,7 @@ from escalator.orchestration.limits import ShardBusy, shard_slots
 from escalator.sharding.coverage import ShardCoverage
 from escalator.sharding.shards import SHARD_RUNNER_TAG, Shard
 from escalator.sweep.apply import DryRunWriter, Writer
-from escalator.sweep.channels import ChannelWriter
+from escalator.sweep.channels import ChannelWriter, naming_people
 from escalator.sweep.coverage import Coverage
 from escalator.sweep.histories import with_histories
 from escalator.sweep.jira_writer import JiraWriter, run_link
@@ -205,7 +205,7 @@ def sweep_policy(context: RunContext, sweep: PolicySweep, budget: int | None) ->
             plan = plan.model_copy(update={"blocked": context.coverage.admit(policy.name, len(plan.escalations))})
         logger.info("%s: %d escalations planned", policy.name, len(plan.escalations))
         applying = apply_plan.with_options(task_run_name=f"apply[{policy.name}]")  # named by policy in the UI
-        writer = audit.journaled(context.writer, plan, people)
+        writer = audit.journaled(naming_people(context.writer, people), plan, people)  # names in channel messages
         outcomes = applying(quote(plan), writer, budget, params.apply_concurrency)
     except Exception as error:
         # Whatever stopped the sweep, what was decided and written so far is recorded. Jira failing is an

@@ -19,7 +19,7 @@ from escalator.cli.sweep import load_sweep_flow
 from escalator.jira import RetryPolicy
 from escalator.sweep.parameters import SweepParameters
 from jira_sandbox.testing import Sandbox
-from tests.conftest import demo_jira
+from tests.conftest import demo_jira, example_version
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -82,7 +82,7 @@ def delete_state(sandbox: Sandbox, key: str) -> None:
 
 GENUINE = {
     "policy": "outage-matrix",
-    "policy_version": "3",
+    "policy_version": example_version("outage"),
     "category": "outage",
     "level": "L1",
     "level_index": 1,

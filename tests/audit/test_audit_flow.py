@@ -20,7 +20,7 @@ from escalator.cli.app import app
 from escalator.cli.sweep import load_sweep_flow
 from escalator.sweep.parameters import SweepParameters
 from jira_sandbox.testing import Sandbox
-from tests.conftest import demo_jira
+from tests.conftest import demo_jira, example_version
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -54,8 +54,10 @@ def jsonl(*args: str) -> list[dict[str, Any]]:
 
 def test_runs_are_queried_exported_shown_and_verified(sandbox: Sandbox, tmp_path: Path) -> None:
     since = datetime.now(UTC).isoformat()
-    unmerged = tmp_path / "outage-v4.yaml"
-    unmerged.write_text(OUTAGE.read_text().replace('version: "3"', 'version: "4"', 1))
+    merged = example_version("outage")  # the version in git, and one nobody has merged yet
+    unmerged_version = str(int(merged) + 1)
+    unmerged = tmp_path / f"outage-v{unmerged_version}.yaml"
+    unmerged.write_text(OUTAGE.read_text().replace(f'version: "{merged}"', f'version: "{unmerged_version}"', 1))
 
     dry_state, dry = sweep(policies=[str(OUTAGE)], dry_run=True)
     assert dry_state.is_completed() and sandbox.request_counts().write == 0
@@ -69,8 +71,12 @@ def test_runs_are_queried_exported_shown_and_verified(sandbox: Sandbox, tmp_path
 
     # Query the Prefect API: every run's records, by version, commit, outcome, run and mode.
     everything = jsonl("--policy", "outage-matrix", "--since", since)
-    assert {(r["policy_version"], r["dry_run"]) for r in everything} == {("3", True), ("4", True), ("3", False)}
-    v4 = jsonl("--policy-version", "4", "--since", since)
+    assert {(r["policy_version"], r["dry_run"]) for r in everything} == {
+        (merged, True),
+        (unmerged_version, True),
+        (merged, False),
+    }
+    v4 = jsonl("--policy-version", unmerged_version, "--since", since)
     assert v4 and all(r["git_commit"] is None and r["dry_run"] for r in v4)
     assert len(jsonl("--commit", "none", "--since", since)) == len(v4) == len(jsonl("--dirty", "--since", since))
     in_live = jsonl("--flow-run", live_id, "--live")
@@ -91,7 +97,7 @@ def test_runs_are_queried_exported_shown_and_verified(sandbox: Sandbox, tmp_path
 
     # One issue's history across runs: both versions, the failure, the runs.
     history = audit("show", victim)
-    assert "v3" in history and "v4" in history and "failed" in history and live_id in history
+    assert f"v{merged}" in history and f"v{unmerged_version}" in history and "failed" in history and live_id in history
     assert "not in git" in history and "You may not edit" in history
     assert re.search(r"assignee: .+ → [A-Z][a-z]+ [A-Z][a-z]+ \(acc-[a-z]+\)", history), history  # named as people
 

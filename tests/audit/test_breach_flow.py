@@ -20,7 +20,7 @@ from escalator.audit.sink import AuditSink
 from escalator.cli.sweep import load_sweep_flow
 from escalator.sweep.parameters import SweepParameters
 from jira_sandbox.testing import Sandbox
-from tests.conftest import demo_jira
+from tests.conftest import demo_jira, example_version
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -39,7 +39,7 @@ def overdue_issue(sandbox: Sandbox, policy: str) -> str:
     nine_days_ago = datetime.now(UTC) - timedelta(days=9)
     state = {
         "policy": policy,
-        "policy_version": "3",
+        "policy_version": example_version("outage"),
         "category": "outage",
         "level": "L3",
         "level_index": 3,

@@ -168,3 +168,33 @@ def test_a_deleted_state_is_rebuilt_at_the_level_whose_rotation_holds_the_assign
     issue = make_issue(assignee="cat", escalator_changes=(EscalatorChange(at=changed, assignee="cat"),))
     rebuilt = state_in_use(issue, policy, NOW).state
     assert rebuilt is not None and (rebuilt.level, rebuilt.assignee_set) == ("L2", "cat")  # not L1 assumed
+
+
+def test_a_deleted_state_is_rebuilt_at_the_level_whose_group_holds_the_assignee() -> None:
+    """The group's members are handed in (read once per run); without them, the level is not told by owner."""
+    from escalator.core.issue import EscalatorChange
+    from escalator.core.state import state_in_use
+
+    levels = [
+        {"name": "L1", "window": "4h", "owners": ["erin"]},
+        {"name": "L2", "window": "4h", "owners": ["group:support-l2"]},  # after 4h at L1
+        {"name": "L3", "window": "1w", "owners": ["grace"]},  # after a week at L2
+    ]
+    category = {"name": "support", "match": {"projects": ["SUP"]}, "levels": levels}
+    policy = make_policy(groups=[{"name": "support-l2", "pick": "first"}], categories=[category])
+    changed = datetime(2026, 11, 16, 14, 0, tzinfo=BERLIN)
+    issue = make_issue(assignee="eli", escalator_changes=(EscalatorChange(at=changed, assignee="eli"),))
+    groups = {"support-l2": MEMBERS}
+
+    rebuilt = state_in_use(issue, policy, NOW, groups).state
+    assert rebuilt is not None and (rebuilt.level, rebuilt.level_index, rebuilt.assignee_set) == ("L2", 2, "eli")
+    unknown = state_in_use(issue, policy, NOW).state
+    assert unknown is not None and unknown.level == "L1"  # escalator's changes do not tell: the lowest is assumed
+
+    # Through the rules, a day later: at L2 it is not due; taken to be at L1 it would go to L2 again.
+    tuesday = datetime(2026, 11, 17, 15, 0, tzinfo=BERLIN)
+    (decision,) = evaluate([issue], policy, tuesday, roster=Roster(groups)).decisions
+    assert (decision.outcome, decision.reason_code, decision.from_level) == ("no_action", "not_due", "L2")
+    assert decision.data_problem is not None and "rebuilt" in decision.data_problem
+    (without,) = evaluate([issue], policy, tuesday).decisions  # no members known: the group's level is not told
+    assert (without.outcome, without.from_level) == ("escalate", "L1")

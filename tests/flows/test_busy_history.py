@@ -21,7 +21,7 @@ from escalator.jira.adapter import JiraAdapter
 from escalator.jira.settings import JiraSettings
 from escalator.sweep.parameters import SweepParameters
 from jira_sandbox.testing import Sandbox
-from tests.conftest import demo_jira
+from tests.conftest import demo_jira, example_version
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -69,7 +69,7 @@ def busy_outage(sandbox: Sandbox, now: datetime) -> str:
         changes.append({"author": "acc-alice", "created": at, "items": [{"field": "status", "to": status}]})
     state = {
         "policy": "outage-matrix",
-        "policy_version": "3",
+        "policy_version": example_version("outage"),
         "category": "outage",
         "level": "L1",
         "level_index": 1,

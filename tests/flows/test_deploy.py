@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 
+from escalator.cli.demo_channel import ChatRoom
 from escalator.orchestration.deployments import read_deployments, sweeps
 from escalator.orchestration.postgres import Postgres, running_postgres
 from escalator.orchestration.server import PrefectServer, running_prefect_server
+from tests.conftest import save_example_channel
 
 pytestmark = pytest.mark.deploy
 
@@ -187,7 +189,7 @@ def start_worker(server: PrefectServer, name: str, env: dict[str, str], log: Pat
 
 
 def test_a_sharded_sweep_runs_its_shards_on_two_workers_and_handles_every_issue_once(
-    server: PrefectServer, deployed: dict[str, Any], tmp_path: Path
+    server: PrefectServer, deployed: dict[str, Any], tmp_path: Path, example_channel: ChatRoom
 ) -> None:
     """Scale-out for real: two process workers on the pool, the parent triggered through the server, one flow run
     per shard (project-ops, -sup, -eng, rest) spread over both workers, and every issue of both policies' scopes
@@ -225,6 +227,7 @@ def test_a_sharded_sweep_runs_its_shards_on_two_workers_and_handles_every_issue_
         workers = [start_worker(server, name, env, tmp_path / f"{name}.log") for name in ("worker-a", "worker-b")]
         try:
             with temporary_settings({PREFECT_API_URL: server.api_url}), get_client(sync_client=True) as client:
+                save_example_channel(example_channel)  # the block the example outage policy names, on this server
                 pool_workers: set[str] = set()
                 deadline = time.monotonic() + 60
                 while pool_workers != {"worker-a", "worker-b"}:

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
 
+from escalator.cli.demo_channel import ChatRoom
 from jira_sandbox.issue_seeds import ChangeItemSeed, ChangeSeed, IssueSeed
 from jira_sandbox.testing import Sandbox
-from tests.conftest import demo_jira
+from tests.conftest import ROOT, demo_jira
 from tests.flows.test_sweep import records, sweep
 from tests.receiver import Receiver, loopback_receiver
 
@@ -143,8 +144,10 @@ def test_channels_are_sent_the_summary_after_the_write_and_a_failed_one_is_a_war
     by_path = {path: body for path, body in receiver.received}
     assert sorted(by_path) == ["/fail", "/hook"]
     sent = by_path["/hook"]
-    assert sent["subject"] == f"{due} escalated to L1 (acc-dave)"
-    assert sent["text"].startswith("Escalated to L1 (acc-dave) on ")
+    assert sent["subject"] == f"{due} escalated to L1 (Dave Davis)"  # a chat's readers know people by name
+    assert sent["text"].startswith("Escalated to L1 (Dave Davis) on ")
+    assert "What changed: assignee unassigned → Dave Davis." in sent["text"]
+    assert "acc-dave" not in sent["text"]
     assert "Policy: channel-demo version 1, category waiting-support." in sent["text"]
     assert f"Issue: {sandbox.url}/browse/{due}" in sent["text"]
     assert sent["token"] == "hook-secret-value"  # the block's secret reaches the receiver, and nothing else:
@@ -163,3 +166,24 @@ def test_a_channel_that_does_not_exist_stops_the_run_before_any_write(sandbox: S
     assert "channel 'custom-webhook/nobody-made-this': no such Prefect block" in message
     assert "channel 'no-such-hook': no notification block has this name" in message  # every problem, at once
     assert sandbox.jira().issue(due).fields.assignee is None
+
+
+def test_the_example_outage_policy_tells_the_incident_room_of_outages_at_l2_and_l3_by_name(
+    sandbox: Sandbox, example_channel: ChatRoom
+) -> None:
+    """policies/outage.yaml names the channel ops-incident-room, saved in the harness as the demo saves it."""
+    state, _ = sweep(policies=[str(ROOT / "policies" / "outage.yaml")])
+    assert state.is_completed(), state.message
+    rows = records(state.state_details.flow_run_id, "escalator-outage-matrix-decisions")
+    announced = {row["issue_key"]: row for row in rows if row["channels"] == "ops-incident-room"}
+    assert announced and {(r["category"], r["outcome"], r["warning"]) for r in announced.values()} == {
+        ("outage", "applied", None)
+    }
+    outages_up = {r["issue_key"] for r in rows if r["category"] == "outage" and r["to_level"] in ("L2", "L3")}
+    assert set(announced) == outages_up  # every outage escalated to L2 or L3, and nothing else
+    mine = [message for message in example_channel.messages if f"Issue: {sandbox.url}/browse/" in message.text]
+    by_key = {message.subject.split()[0]: message for message in mine}
+    assert len(mine) == len(by_key) == len(announced)  # one message per escalation, none twice
+    for key, row in announced.items():
+        assert row["assignee_after_name"], row  # the demo organisation names everyone
+        assert by_key[key].subject == f"{key} escalated to {row['to_level']} ({row['assignee_after_name']})"

@@ -4,19 +4,21 @@ protocol error rather than a shorter group."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 
 from escalator.core.policy import Policy
 from escalator.jira import JiraAdapter, PreflightFailed
 from escalator.jira.errors import JiraProtocolError
-from escalator.jira.groups import read_group
-from jira_sandbox.demo import DAVE, ERIN, FRANK
-from jira_sandbox.testing import Sandbox
+from escalator.jira.groups import MEMBERS_NEED, read_group
+from jira_sandbox.demo import ALICE, DAVE, ERIN, FRANK
+from jira_sandbox.testing import Sandbox, fresh
 from jira_sandbox.users import User
 
-from .conftest import person, unique
+from .conftest import person, settings_for, unique
 
 
 def group_policy(sandbox: Sandbox, *groups: str) -> Policy:
@@ -63,6 +65,34 @@ def test_an_unknown_group_is_a_preflight_problem(sandbox: Sandbox, jira: JiraAda
     assert failed.value.problems == (
         "group 'no-such-team' does not exist in this Jira (or escalator may not browse it)",
     )
+
+
+@pytest.fixture
+def server(server_sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The Data Center sandbox alone, fresh, for what only Data Center does."""
+    yield from fresh(server_sandbox)
+
+
+def test_data_center_caps_a_page_at_50_members_too(server: Sandbox) -> None:
+    group = unique("dc-big")
+    for n in range(60):
+        server.add_user(User(f"acc-{group}-{n}", f"{group}-{n}", f"M {n}", f"{group}-{n}@example.com"), (group,))
+    answer = requests.get(
+        f"{server.url}/rest/api/2/group/member",
+        params={"groupname": group, "maxResults": 100},
+        auth=server.auth,
+        timeout=10,
+    ).json()
+    assert (answer["maxResults"], len(answer["values"]), answer["total"], answer["isLast"]) == (50, 50, 60, False)
+
+
+def test_on_data_center_only_an_administrator_may_read_a_group_and_the_preflight_says_so(server: Sandbox) -> None:
+    alice = settings_for(server, email=ALICE.user.email, token=ALICE.token)  # not a Jira administrator
+    with JiraAdapter.connect(alice) as jira, pytest.raises(PreflightFailed) as failed:
+        jira.preflight(group_policy(server, "support"), writes=False)
+    assert f"escalator's account may not read the members of group 'support': {MEMBERS_NEED['server']}" in (
+        failed.value.problems
+    ), failed.value.problems
 
 
 def test_paging_by_total_when_is_last_is_missing() -> None:

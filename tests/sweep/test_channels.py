@@ -5,16 +5,17 @@ URL or secrets. The blocks are real Prefect notification blocks, delivering to a
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from prefect.blocks.notifications import AppriseNotificationBlock, CustomWebhookNotificationBlock
 from pydantic import SecretStr
 
-from escalator.core.decision import Actions, Decision
+from escalator.core.decision import Actions, Decision, SkippedOwner, StatusSummary
 from escalator.core.policy import Policy
 from escalator.jira.errors import JiraUnavailable
 from escalator.sweep.apply import DryRunWriter, apply_decisions
-from escalator.sweep.channels import ChannelWriter, channel_message, channels_named
+from escalator.sweep.channels import ChannelWriter, channel_message, channels_named, naming_people
 from tests.receiver import Receiver, loopback_receiver
 
 from .test_apply import FakeWriter
@@ -128,6 +129,53 @@ def test_the_message_is_the_status_summary_then_the_links() -> None:
     assert body.splitlines()[-1] == "Issue: https://j/browse/OPS-7"
     with pytest.raises(ValueError, match="only an escalation"):
         channel_message(Decision(issue_key="OPS-8", outcome="no_action", reason_code="not_due", reason="-"), None, None)
+
+
+def test_the_message_names_people_by_display_name_and_the_unnamed_by_id(receiver: Receiver) -> None:
+    summary = StatusSummary(
+        from_level="L1",
+        to_level="L2",
+        owner="acc-bob",
+        at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+        why="L1's window of 2h ran out",
+        assignee_before="acc-alice",
+        priority_before="High",
+        priority_after="High",
+        skipped=(SkippedOwner(owner="acc-erin", level="L2", reason="parental leave"),),
+        policy="p",
+        policy_version="1",
+        category="c",
+    )
+    actions = Actions(
+        assignee_from="acc-alice",
+        assignee_to="acc-bob",
+        priority_from="High",
+        priority_to="High",
+        comment=summary.text(),
+        summary=summary,
+        channels=("ok",),
+    )
+    decision = Decision(
+        issue_key="OPS-9", outcome="escalate", reason_code="due", reason="due", to_level="L2", actions=actions
+    )
+    people = {"acc-bob": "Bob Brown", "acc-erin": "Erin\nEvans\x07 <b>"}  # Jira users' text: kept on one line
+    subject, body = channel_message(decision, None, None, people)
+    assert subject == "OPS-9 escalated to L2 (Bob Brown)"
+    assert body.splitlines() == [
+        "Escalated from L1 to L2 (Bob Brown) on 2026-11-23 09:00 UTC.",
+        "Why: L1's window of 2h ran out",
+        "What changed: assignee acc-alice → Bob Brown.",
+        "Skipped: Erin Evans <b> at L2 (parental leave).",
+        "Policy: p version 1, category c.",
+    ]
+
+    writer = ChannelWriter(FakeWriter(), {"ok": hook(f"{receiver.url}/ok")}, None, None)
+    apply_decisions([decision], writer.naming(people))
+    apply_decisions([decision], naming_people(writer, {}))  # a policy that knows no names: ids, as Jira's comment
+    (_, named), (_, unnamed) = receiver.received
+    assert (named["s"], unnamed["s"]) == ("OPS-9 escalated to L2 (Bob Brown)", "OPS-9 escalated to L2 (acc-bob)")
+    dry = DryRunWriter()
+    assert naming_people(dry, people) is dry  # a writer without channels is left as it is
 
 
 def test_channels_named_by_every_level() -> None:

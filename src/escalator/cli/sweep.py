@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
@@ -22,6 +22,9 @@ from rich.table import Table
 
 from escalator.sweep.parameters import SweepParameters
 from escalator.sweep.report import SweepReport
+
+if TYPE_CHECKING:
+    from escalator.cli.demo_channel import ChatMessage
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -219,7 +222,9 @@ def demo(
     policy: PolicyOption = None,
     mode: Annotated[str, typer.Option("--mode", help="the sandbox plays Jira 'cloud' or 'server'")] = "cloud",
 ) -> None:
-    """Start the sandbox with the demo organisation, sweep it live, then sweep again: nothing twice."""
+    """Start the sandbox with the demo organisation and a chat room for the outage policy's notification channel,
+    sweep it live, then sweep again: nothing twice."""
+    from escalator.cli.demo_channel import CHANNEL, running_chat_room
     from jira_sandbox.testing import running_sandbox
 
     if mode not in ("cloud", "server"):
@@ -227,10 +232,11 @@ def demo(
         raise typer.Exit(2)
     policies = [str(p) for p in (policy or [Path("policies")])]
     out.print("Starting the Jira sandbox with the demo organisation …")
-    with running_sandbox(mode=mode, seed="demo") as sandbox:  # type: ignore[arg-type]
+    with running_sandbox(mode=mode, seed="demo") as sandbox, running_chat_room() as room:  # type: ignore[arg-type]
         out.print(f"  Jira sandbox ({mode}) at {sandbox.url}, user {sandbox.user}")
+        out.print(f"  chat room for channel {CHANNEL} at {room.url}")
         out.print("Running a live sweep on the local Prefect API (the first start takes 15-25 s) …")
-        with _jira_environment(sandbox.url, sandbox.user, sandbox.token):
+        with _jira_environment(sandbox.url, sandbox.user, sandbox.token), _demo_channel(room.url):
             completed, reports = run_sweep(SweepParameters(policies=policies))
             print_reports(reports, title="First sweep")
             for report in reports:
@@ -243,19 +249,51 @@ def demo(
                     for line in report.routed[:6]:  # long: wrapped at the terminal's width, indented
                         wrapped = textwrap.fill(line, out.width, initial_indent="  ", subsequent_indent="    ")
                         out.print(escape(wrapped))
+            _print_channel(room.messages)
+            delivered = len(room.messages)
             out.print("Running the same sweep again: nothing may be escalated twice …")
             again_completed, again = run_sweep(SweepParameters(policies=policies))
             print_reports(again, title="Second sweep")
+            out.print(f"Messages to {CHANNEL} in the second sweep: {len(room.messages) - delivered}")
         counts = sandbox.request_counts()
         out.print(
             f"Jira requests in all: {counts.total} ({counts.search} searches, {counts.write} writes, "
             f"{counts.other} other)"
         )
     total_again = sum(r.applied for r in again)
-    out.print(
+    for line in (  # wrapped at the terminal's width
         f"Second sweep escalated {total_again} issue(s) that the first had escalated: "
-        f"{'none, as it must be' if total_again == 0 else 'new ones whose windows ran out in between'}."
-    )
-    out.print("The decision records are Prefect artifacts: `uv run prefect artifact ls` lists their keys.")
+        f"{'none, as it must be' if total_again == 0 else 'new ones whose windows ran out in between'}.",
+        "The decision records are Prefect artifacts: `uv run prefect artifact ls` lists their keys.",
+    ):
+        out.print(escape(textwrap.fill(line, out.width, subsequent_indent="  ")))
     if not (completed and again_completed):
         raise typer.Exit(1)
+
+
+@contextmanager
+def _demo_channel(url: str) -> Iterator[None]:
+    """The custom-webhook block the outage policy names, posting to the demo's chat room at ``url``, for the
+    demo's sweeps (deleted after: it would point at a port nobody listens on)."""
+    from escalator.cli.demo_channel import delete_channel, save_channel
+
+    _quiet_prefect()  # before the first Prefect API call, which starts the local server
+    save_channel(url)
+    try:
+        yield
+    finally:
+        delete_channel()
+
+
+def _print_channel(messages: Sequence[ChatMessage]) -> None:
+    """How many messages the chat room received in the first sweep, and the first of them as a chat shows it."""
+    from escalator.cli.demo_channel import CHANNEL
+
+    if not messages:
+        out.print(f"No message to {CHANNEL}: no outage reached L2 or L3")
+        return
+    first = messages[0]
+    out.print(f"[bold]{CHANNEL}[/bold]: {len(messages)} messages delivered to the chat room; the first:")
+    out.print(escape(textwrap.fill(first.subject, out.width, initial_indent="  ", subsequent_indent="  ")))
+    for line in first.text.splitlines():
+        out.print(escape(textwrap.fill(line, out.width, initial_indent="  │ ", subsequent_indent="  │   ")))

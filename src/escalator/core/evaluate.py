@@ -341,6 +341,7 @@ class _Rules:
         self.inactive = inactive
         self.keep = keep
         self.routing = Routing(policy.rotations, policy.groups, roster, now)
+        self.groups = roster.groups  # a rebuilt state tells a group's level by its members
         self._windows: dict[tuple[str, int], timedelta] = {}
         self._categories = {category.name: category for category in policy.categories}
         self._calendars = {category.name: policy.calendar_for(category) for category in policy.categories}
@@ -361,7 +362,7 @@ class _Rules:
         left_alone = self.rule_1_left_alone(issue)
         if left_alone is not None:
             return left_alone
-        place = self.rule_2_place(issue, state_in_use(issue, self.policy, self.now))
+        place = self.rule_2_place(issue, state_in_use(issue, self.policy, self.now, self.groups))
         if isinstance(place, Decision):
             return place
         clock = self.rule_4_clock(issue, place)

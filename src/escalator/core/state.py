@@ -10,11 +10,14 @@ changelog (only Jira writes the changelog). A state that fails is not used, and 
 Rebuilding never sends an issue back down and never silences it: the level is the highest that escalator's own
 changes point to (the labels it added, else the owner it last assigned), and the clock restarts at escalator's last
 change, which is a real time in the past. When escalator's changes cannot tell the level, the issue is taken to
-be at the first level (it was escalated at least once), so it moves up when that window runs out.
+be at the first level (it was escalated at least once), so it moves up when that window runs out. A level's
+owners are people, a rotation's members, or a Jira group's members: the caller hands in the members of each group
+(read once per run), as the core reads nothing from Jira.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,8 +44,13 @@ class StateInUse:
     problem: str | None = None
 
 
-def state_in_use(issue: IssueSnapshot, policy: Policy, now: datetime) -> StateInUse:
-    """The stored state if it holds up, else a rebuilt one (or none, when escalator never changed the issue)."""
+Groups = Mapping[str, tuple[str, ...]]
+"""The members of each group the policy names, by group name."""
+
+
+def state_in_use(issue: IssueSnapshot, policy: Policy, now: datetime, groups: Groups | None = None) -> StateInUse:
+    """The stored state if it holds up, else a rebuilt one (or none, when escalator never changed the issue).
+    ``groups``: the members of the policy's groups, to tell which level a ``group:NAME`` owner stands for."""
     stored = issue.state
     problem = issue.state_problem
     if stored is not None and problem is None:
@@ -53,7 +61,7 @@ def state_in_use(issue: IssueSnapshot, policy: Policy, now: datetime) -> StateIn
         if not issue.escalator_changes:
             return StateInUse(None)
         problem = f"the {issue.key} escalation state is missing"
-    rebuilt, how = _rebuilt(issue, policy)
+    rebuilt, how = _rebuilt(issue, policy, groups or {})
     return StateInUse(rebuilt, f"{problem}; {how}")
 
 
@@ -88,16 +96,16 @@ def _impossible(state: EscalationState, issue: IssueSnapshot, policy: Policy, no
     return None
 
 
-def _rebuilt(issue: IssueSnapshot, policy: Policy) -> tuple[EscalationState | None, str]:
+def _rebuilt(issue: IssueSnapshot, policy: Policy, groups: Groups) -> tuple[EscalationState | None, str]:
     """A state from escalator's own changes, with how it was found in words."""
     changes = sorted(issue.escalator_changes, key=lambda change: change.at)
     if not changes:
         return None, "escalator's account made no change to the issue, so it is treated as never escalated"
     owner = next((c.assignee for c in reversed(changes) if c.assignee is not None), None)
-    category = _category(issue, policy, owner)
+    category = _category(issue, policy, owner, groups)
     if category is None:
         return None, "no category of this policy fits escalator's changes, so it is treated as never escalated"
-    index = _level(category, changes, policy)
+    index = _level(category, changes, policy, groups)
     level = category.levels[(index or 1) - 1]
     state = EscalationState(
         policy=policy.name,
@@ -120,31 +128,35 @@ def _rebuilt(issue: IssueSnapshot, policy: Policy) -> tuple[EscalationState | No
     return state, found
 
 
-def _category(issue: IssueSnapshot, policy: Policy, owner: str | None) -> Category | None:
+def _category(issue: IssueSnapshot, policy: Policy, owner: str | None, groups: Groups) -> Category | None:
     """The category the issue matches now, else the first whose levels name the owner escalator last assigned."""
     matched = next((c for c in policy.categories if matches(c, issue)), None)
     if matched is not None:
         return matched
-    return next((c for c in policy.categories if any(owner in _people(level, policy) for level in c.levels)), None)
+    return next(
+        (c for c in policy.categories if any(owner in _people(level, policy, groups) for level in c.levels)), None
+    )
 
 
-def _level(category: Category, changes: list[EscalatorChange], policy: Policy) -> int | None:
+def _level(category: Category, changes: list[EscalatorChange], policy: Policy, groups: Groups) -> int | None:
     """The highest level (1-based) that one of escalator's changes points to, None when none does. A change
     points to the levels whose labels it added (the surest sign, as several levels may share an owner), else to
     the highest level whose owners include the person it assigned."""
-    pointed = [index for change in changes if (index := _pointed(category, change, policy)) is not None]
+    pointed = [index for change in changes if (index := _pointed(category, change, policy, groups)) is not None]
     return max(pointed, default=None)
 
 
-def _people(level: Level, policy: Policy) -> frozenset[str]:
-    """The people a level's owners name, its rotations' members included (group members are Jira's, unknown here)."""
-    return frozenset(person for owner in level.owners for person in people_behind(owner, policy.rotations))
+def _people(level: Level, policy: Policy, groups: Groups) -> frozenset[str]:
+    """The people a level's owners name, its rotations' and groups' members included."""
+    return frozenset(person for owner in level.owners for person in people_behind(owner, policy.rotations, groups))
 
 
-def _pointed(category: Category, change: EscalatorChange, policy: Policy) -> int | None:
+def _pointed(category: Category, change: EscalatorChange, policy: Policy, groups: Groups) -> int | None:
     levels = list(enumerate(category.levels, start=1))
     by_labels = [i for i, level in levels if level.labels and set(level.labels) <= set(change.labels_added)]
     if by_labels:
         return max(by_labels)
-    by_owner = [i for i, level in levels if change.assignee is not None and change.assignee in _people(level, policy)]
+    by_owner = [
+        i for i, level in levels if change.assignee is not None and change.assignee in _people(level, policy, groups)
+    ]
     return max(by_owner, default=None)

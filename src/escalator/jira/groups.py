@@ -2,6 +2,13 @@
 (``/rest/api/3``) and Data Center (``/rest/api/2``), page by page until ``isLast``, inactive members included
 so the core can say why it skipped them.
 
+Both cap a page at 50 members (Cloud: ``maxResults`` 1-50, default 50; Data Center's ``GroupResource`` Javadoc:
+"the maximum number of users to return (max 50)", default 50), so pages of 50 are asked for on both. The
+permission differs: Cloud needs *Browse users and groups* (or *Administer Jira*); Data Center answers only
+"sysadmin or admin" users, and lists the members of the group's nested groups too, ordered by username. A 403 is
+a preflight problem that names the permission (``MEMBERS_NEED``). Not verified against a running Data Center
+(the Javadoc of Jira 11 is the source): the exact 403 body, and whether an older release caps the page.
+
 People are Jira ids as elsewhere: accountId on Cloud, username on Data Center. What Jira answers is checked
 before it is trusted: a page that is not an object, a member without an id, or paging that does not advance is
 a protocol error, never a shorter group.
@@ -17,10 +24,17 @@ from escalator.jira.errors import JiraProtocolError
 from escalator.jira.snapshot import Deployment
 from escalator.jira.transport import Transport
 
-__all__ = ["GroupMembers", "read_group"]
+__all__ = ["MEMBERS_NEED", "GroupMembers", "read_group"]
 
-PAGE_SIZE = 50  # Cloud's cap for group/member
+PAGE_SIZE = 50  # the cap for group/member on Cloud and Data Center alike
 MAX_PAGES = 200  # 10,000 members: a group that size is not an escalation owner
+
+MEMBERS_NEED: Mapping[Deployment, str] = {
+    "cloud": "Jira Cloud needs the 'Browse users and groups' global permission (or 'Administer Jira')",
+    "server": "Jira Data Center lets only administrators ('Jira Administrators' or 'Jira System Administrators' "
+    "global permission) read a group's members",
+}
+"""What escalator's account needs to read a group's members, by deployment."""
 
 
 @dataclass(frozen=True)

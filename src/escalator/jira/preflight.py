@@ -14,9 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from escalator.core.policy import Policy
-from escalator.jira.errors import JiraBadRequest, JiraError, JiraNotFound, JiraProtocolError, PreflightFailed
+from escalator.jira.errors import (
+    JiraBadRequest,
+    JiraError,
+    JiraNotFound,
+    JiraPermissionError,
+    JiraProtocolError,
+    PreflightFailed,
+)
 from escalator.jira.fit import fit_problems
-from escalator.jira.groups import read_group
+from escalator.jira.groups import MEMBERS_NEED, read_group
 from escalator.jira.samples import scope_samples
 from escalator.jira.snapshot import MAX_DISPLAY_NAME, Deployment
 from escalator.jira.transport import Transport
@@ -86,6 +93,11 @@ def run_preflight(
             members = read_group(transport, deployment, group.name)
         except JiraNotFound:
             problems.append(f"group {group.name!r} does not exist in this Jira (or escalator may not browse it)")
+            continue
+        except JiraPermissionError:
+            problems.append(
+                f"escalator's account may not read the members of group {group.name!r}: {MEMBERS_NEED[deployment]}"
+            )
             continue
         groups[group.name] = members.members
         inactive |= members.inactive

@@ -6,11 +6,13 @@ must exist, or the run stops with all the missing ones listed. ``ChannelWriter``
 live write has landed it sends to the decision's channels; a channel that fails is a warning on the escalation's
 record, never a failed escalation. A dry run's writer writes nothing, so nothing is sent either; the record names
 the channels it would have sent to. A failure is reported by the block's type and the HTTP status, never the
-block's URL or secrets (a Slack webhook's URL is itself a secret).
+block's URL or secrets (a Slack webhook's URL is itself a secret). A chat's readers know people by name, not by
+Jira account id: ``naming`` gives the writer one policy's display names (its owners' and assignees').
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -24,7 +26,7 @@ from escalator.core.decision import Decision
 from escalator.core.policy import Policy
 from escalator.sweep.apply import Writer
 
-__all__ = ["ChannelError", "ChannelWriter", "channel_message", "channels_named", "load_channels"]
+__all__ = ["ChannelError", "ChannelWriter", "channel_message", "channels_named", "load_channels", "naming_people"]
 
 
 class ChannelError(Exception):
@@ -93,13 +95,22 @@ def _notification_blocks_by_name() -> dict[str, list[str]]:
     return found
 
 
-def channel_message(decision: Decision, issue_url: str | None, run_link: str | None) -> tuple[str, str]:
-    """(subject, body) for a channel: the status summary, then the issue's link and the run's."""
+def channel_message(
+    decision: Decision, issue_url: str | None, run_link: str | None, people: Mapping[str, str] | None = None
+) -> tuple[str, str]:
+    """(subject, body) for a channel: the status summary, then the issue's link and the run's. ``people``: display
+    names by account id; a person without one is written by id."""
     actions = decision.actions
     if actions is None:
         raise ValueError(f"{decision.issue_key}: only an escalation is sent to channels")
-    subject = f"{decision.issue_key} escalated to {decision.to_level} ({actions.assignee_to})"
-    lines = [actions.comment]
+    names = people or {}
+
+    def person(account_id: str) -> str:
+        name = " ".join("".join(c if c.isprintable() else " " for c in names.get(account_id, "")).split())
+        return name or account_id  # a name is Jira users' text: one line, no control characters
+
+    subject = f"{decision.issue_key} escalated to {decision.to_level} ({person(actions.assignee_to)})"
+    lines = [actions.summary.text(person) if actions.summary is not None else actions.comment]
     if issue_url:
         lines.append(f"Issue: {issue_url}")
     if run_link:
@@ -119,6 +130,14 @@ class ChannelWriter:
         self._locks = {name: threading.Lock() for name in channels}
         self._jira_url = jira_url.rstrip("/") if jira_url else None
         self._run_link = run_link
+        self._people: Mapping[str, str] = {}
+
+    def naming(self, people: Mapping[str, str]) -> ChannelWriter:
+        """This writer, its messages naming people by ``people``'s display names (by account id); the channels,
+        their locks and the inner writer are shared."""
+        named = copy.copy(self)
+        named._people = people
+        return named
 
     def write(self, decision: Decision) -> str | None:
         warning = self.inner.write(decision)  # raises when the escalation failed: nothing is sent
@@ -126,7 +145,7 @@ class ChannelWriter:
         if self.dry_run or not names:
             return warning
         issue_url = f"{self._jira_url}/browse/{decision.issue_key}" if self._jira_url else None
-        subject, body = channel_message(decision, issue_url, self._run_link)
+        subject, body = channel_message(decision, issue_url, self._run_link, self._people)
         failed = [problem for name in names if (problem := self._send(name, subject, body)) is not None]
         if not failed:
             return warning
@@ -144,6 +163,11 @@ class ChannelWriter:
         except Exception as error:  # a channel never fails the escalation
             return f"{name}: {_describe(error)}"
         return None
+
+
+def naming_people(writer: Writer, people: Mapping[str, str]) -> Writer:
+    """``writer`` naming people by display name in what it sends to channels, when it sends to channels."""
+    return writer.naming(people) if isinstance(writer, ChannelWriter) else writer
 
 
 def _raising(channel: Any) -> AbstractContextManager[Any]:

@@ -131,10 +131,14 @@ def group_members(
     maxResults: int = 50,
 ) -> Response:
     """A page of the members of a group, named by `groupname` (the sandbox's groups have no separate ids, so a
-    `groupId` is taken as the name). Cloud caps a page at 50 members."""
+    `groupId` is taken as the name). Both cap a page at 50 members. Data Center answers administrators only
+    (its `GroupResource` Javadoc: "sysadmin or admin permissions"); Cloud's *Browse users and groups* global
+    permission is not modelled, every user has it."""
     name = groupname or groupId
     if not name:
         raise bad_request("Either the 'groupname' or the 'groupId' query parameter needs to be provided.")
+    if not ctx.is_cloud and not ctx.caller.is_admin:
+        raise JiraApiError(403, ["You do not have the permission to see the members of the specified group."])
     if startAt < 0 or maxResults < 1:
         raise bad_request("'startAt' must be 0 or more and 'maxResults' 1 or more.")
     with ctx.runtime.store.transaction() as db:
@@ -143,7 +147,7 @@ def group_members(
         raise JiraApiError(404, ["Specified group does not exist."])
     if not includeInactiveUsers:
         members = [user for user in members if user.active]
-    size = min(maxResults, 50) if ctx.is_cloud else maxResults
+    size = min(maxResults, 50)
     page = members[startAt : startAt + size]
     query = f"groupname={quote(name)}&includeInactiveUsers={str(includeInactiveUsers).lower()}"
     body: dict[str, Any] = {
