@@ -155,3 +155,27 @@ def test_a_sweeps_plan_keeps_what_is_recorded_and_counts_the_rest(
     assert sweeps.reasons_left_alone() == whole.reasons_left_alone()
     assert sweeps.blocked == whole.blocked
     assert not whole.quiet
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    batch=st.lists(st.integers(0, 10_000), min_size=1, max_size=8, unique=True).flatmap(
+        lambda keys: st.tuples(*(issues(str(k)) for k in keys))
+    ),
+    ages=st.lists(st.sampled_from(range(-30, 4 * 60, 5)), min_size=8, max_size=8),  # minutes, evenly drawn
+    day=st.sampled_from(range(14)),
+    minute=st.sampled_from(range(7 * 60, 19 * 60, 10)),  # around the working hours of the support calendar
+)
+def test_a_sweep_counts_young_issues_exactly_as_the_full_plan_decides_them(
+    batch: tuple[object, ...], ages: list[int], day: int, minute: int
+) -> None:
+    """Issues around the age of their shortest window (the sweep counts a younger one without working out its
+    clock): the kept decisions and the counts are the full plan's."""
+    now = START + timedelta(days=day, minutes=minute)
+    young = [
+        issue.model_copy(update={"created": now - timedelta(minutes=age)})  # type: ignore[attr-defined]
+        for issue, age in zip(batch, ages, strict=False)
+    ]
+    whole, sweeps = evaluate(young, POLICY, now), evaluate(young, POLICY, now, keep=frozenset())
+    assert sweeps.decisions == tuple(d for d in whole.decisions if notable(d))
+    assert sweeps.counts() == whole.counts()

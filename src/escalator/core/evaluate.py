@@ -249,6 +249,18 @@ class _Owner:
     why: str | None = None  # how a rotation or group led to this owner
 
 
+def _youngest_due(category: Category, calendar: Calendar, pauses: frozenset[str]) -> timedelta | None:
+    """The wall-clock age below which an issue of ``category`` without an escalation state cannot be due: its
+    shortest window (or unassigned window) as working time. None when the category pauses its clock, whose
+    decision also reads the status history."""
+    if pauses:
+        return None
+    windows = [level.window for level in category.levels]
+    if category.unassigned_window is not None:
+        windows.append(category.unassigned_window)
+    return min(working_window(window, calendar) for window in windows)
+
+
 def _decision(
     place: _Place,
     outcome: Verdict,
@@ -346,6 +358,9 @@ class _Rules:
         self._categories = {category.name: category for category in policy.categories}
         self._calendars = {category.name: policy.calendar_for(category) for category in policy.categories}
         self._pauses = {category.name: policy.pause_statuses_for(category) for category in policy.categories}
+        self._young = {
+            c.name: _youngest_due(c, self._calendars[c.name], self._pauses[c.name]) for c in policy.categories
+        }
 
     def decide_isolated(self, issue: IssueSnapshot) -> Decision | ReasonCode:
         """``decide``, with data that no rule can work with (say, dates outside the years a calendar covers)
@@ -365,6 +380,8 @@ class _Rules:
         place = self.rule_2_place(issue, state_in_use(issue, self.policy, self.now, self.groups))
         if isinstance(place, Decision):
             return place
+        if self._quietly_young(issue, place):
+            return "not_due"
         clock = self.rule_4_clock(issue, place)
         if isinstance(clock, Decision):
             return clock
@@ -377,6 +394,15 @@ class _Rules:
         if due.target == place.current:
             return "not_due" if self._quietly_not_due(place, due) else self._not_due(place, clock, due)
         return self._escalate(issue, place, clock, due)
+
+    def _quietly_young(self, issue: IssueSnapshot, place: _Place) -> bool:
+        """Whether a sweep's plan counts the issue as not due before its clock is worked out: never escalated,
+        and younger than any window of its category, so no working time since creation can reach one (a clock
+        never starts before creation, working time never exceeds wall time). Most issues of a sweep are."""
+        if self.keep is None or place.key in self.keep or place.state is not None or place.state_problem is not None:
+            return False
+        young, age = self._young[place.category.name], self.now - issue.created
+        return young is not None and timedelta() <= age < young
 
     def _quietly_not_due(self, place: _Place, due: _Due) -> bool:
         """Whether a not-due decision is counted and not kept (``evaluate``'s ``keep``): what ``notable`` would
