@@ -523,6 +523,7 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
     from escalator.jira.adapter import JiraAdapter
     from escalator.jira.settings import JiraSettings
     from escalator.sweep.apply import DryRunWriter, Writer, apply_decisions
+    from escalator.sweep.heap import long_lived_frozen
     from escalator.sweep.histories import with_histories
     from escalator.sweep.jira_writer import JiraWriter
 
@@ -534,9 +535,14 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
     if profiler:
         profiler.enable()
     (loaded,) = load_policies([policy])
-    with JiraAdapter.connect(
-        JiraSettings.from_env(), reads_per_second=params.reads_per_second, writes_per_second=params.writes_per_second
-    ) as jira:
+    with (
+        long_lived_frozen(),
+        JiraAdapter.connect(
+            JiraSettings.from_env(),
+            reads_per_second=params.reads_per_second,
+            writes_per_second=params.writes_per_second,
+        ) as jira,
+    ):
         jql = params.search_jql(loaded.policy)
         check = jira.preflight(loaded.policy, jql=jql)
         inactive = check.inactive_users

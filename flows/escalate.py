@@ -36,6 +36,7 @@ from escalator.sharding.shards import SHARD_RUNNER_TAG, Shard
 from escalator.sweep.apply import DryRunWriter, Writer
 from escalator.sweep.channels import ChannelWriter, naming_people
 from escalator.sweep.coverage import Coverage
+from escalator.sweep.heap import long_lived_frozen
 from escalator.sweep.histories import with_histories
 from escalator.sweep.jira_writer import JiraWriter, run_link
 from escalator.sweep.lock import policy_lock
@@ -59,14 +60,15 @@ def escalate(params: SweepParameters = SweepParameters(), shard: Shard | None = 
         get_run_logger().error("%s", message)
         return Failed(message=message)
     policy_runs = load_policies(params.policies, params.require_clean_policy)
-    if shard is None:
-        reports = sweep_policies(policy_runs, params, Coverage())
-    else:
-        try:
-            reports = sweep_shard(policy_runs, params, shard)
-        except ShardBusy as busy:
-            get_run_logger().warning("%s", busy)
-            return Cancelled(message=str(busy))
+    with long_lived_frozen():  # the process's objects out of the collector's way while the sweep allocates
+        if shard is None:
+            reports = sweep_policies(policy_runs, params, Coverage())
+        else:
+            try:
+                reports = sweep_shard(policy_runs, params, shard)
+            except ShardBusy as busy:
+                get_run_logger().warning("%s", busy)
+                return Cancelled(message=str(busy))
     succeeded, message = run_verdict(reports)
     data = [report.model_dump(mode="json") for report in reports]
     return Completed(message=message, data=data) if succeeded else Failed(message=message, data=data)
