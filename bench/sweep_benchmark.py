@@ -331,7 +331,11 @@ def main() -> None:
         default="first,steady",
         help="first (~10%% due), steady (~0.1%% due), realistic (windows of 4 h to 1 w by priority; a dry run)",
     )
-    parser.add_argument("--runners", default=",".join(RUNNERS), help="flow, direct (no Prefect), baseline (jira)")
+    parser.add_argument(
+        "--runners",
+        default="flow,direct,baseline",
+        help="flow, direct (no Prefect), baseline (jira), sharded (two prefect workers; needs --postgres)",
+    )
     parser.add_argument("--latency-ms", type=int, default=30)
     parser.add_argument("--read-limit", type=int, default=100, help="GET and POST requests per second")
     parser.add_argument("--write-limit", type=int, default=50, help="PUT and DELETE requests per second")
