@@ -124,6 +124,16 @@ def _inline_history(
     history complete only from the last update."""
     if changelog is None:
         return {"status_history_since": updated}
+    return _history(changelog, deployment, acting_user, _with_current(status_names, status), updated)
+
+
+def _history(
+    changelog: Any,
+    deployment: Deployment,
+    acting_user: str | None,
+    names: Mapping[str, str] | None,
+    updated: datetime | None,
+) -> dict[str, Any]:
     changed = _changed_at(changelog, deployment, acting_user)
     return {
         "assignee_changed_at": changed.get("assignee"),
@@ -131,8 +141,7 @@ def _inline_history(
         "human_changed_at": changed.get("human"),
         "escalator_changes": _escalator_changes(changelog, deployment, acting_user),
         "status_changes": status_changes(
-            changelog.get("histories") or () if isinstance(changelog, dict) else (),
-            _with_current(status_names, status),
+            changelog.get("histories") or () if isinstance(changelog, dict) else (), names
         ),
         "status_history_since": status_history_since(changelog, updated),
     }
@@ -163,15 +172,7 @@ def history_fields(
     ``snapshot_from_json`` makes from the issue with that changelog inline. ``JiraUnexpectedResponse`` when it
     cannot be read."""
     try:
-        changed = _changed_at(changelog, deployment, acting_user)
-        return {
-            "assignee_changed_at": changed.get("assignee"),
-            "priority_changed_at": changed.get("priority"),
-            "human_changed_at": changed.get("human"),
-            "escalator_changes": _escalator_changes(changelog, deployment, acting_user),
-            "status_changes": status_changes(changelog.get("histories") or (), status_names),
-            "status_history_since": status_history_since(changelog, None),
-        }
+        return _history(changelog, deployment, acting_user, status_names, None)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise JiraUnexpectedResponse(f"cannot read the changelog ({_short(exc)})") from None
 
