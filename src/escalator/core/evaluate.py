@@ -66,7 +66,7 @@ from escalator.core.decision import (
 from escalator.core.issue import EscalationState, IssueSnapshot
 from escalator.core.matching import matches
 from escalator.core.pause import Pauses, clock_pauses, due_instant, in_pause_status, running_time
-from escalator.core.policy import Category, Level, Policy, PolicyIdentity, working_window
+from escalator.core.policy import Category, Level, Policy, PolicyIdentity, shortest_window, working_window
 from escalator.core.priority import raise_priority
 from escalator.core.routing import Candidate, Roster, Routing, counts_workload, issue_order
 from escalator.core.state import StateInUse, state_in_use
@@ -253,12 +253,7 @@ def _youngest_due(category: Category, calendar: Calendar, pauses: frozenset[str]
     """The wall-clock age below which an issue of ``category`` without an escalation state cannot be due: its
     shortest window (or unassigned window) as working time. None when the category pauses its clock, whose
     decision also reads the status history."""
-    if pauses:
-        return None
-    windows = [level.window for level in category.levels]
-    if category.unassigned_window is not None:
-        windows.append(category.unassigned_window)
-    return min(working_window(window, calendar) for window in windows)
+    return None if pauses else shortest_window(category, calendar)
 
 
 def _decision(

@@ -33,7 +33,7 @@ from escalator.core.calendar import Calendar
 from escalator.core.evaluate import left_alone
 from escalator.core.issue import IssueSnapshot
 from escalator.core.matching import matches
-from escalator.core.policy import Category, Policy, working_window
+from escalator.core.policy import Category, Policy, shortest_window
 
 __all__ = ["HistoryNeed"]
 
@@ -49,10 +49,7 @@ class HistoryNeed:
         self._shortest: dict[str, tuple[Calendar, timedelta]] = {}
         for category in policy.categories:
             calendar = policy.calendar_for(category)
-            windows = [level.window for level in category.levels]
-            if category.unassigned_window is not None:
-                windows.append(category.unassigned_window)
-            self._shortest[category.name] = (calendar, min(working_window(window, calendar) for window in windows))
+            self._shortest[category.name] = (calendar, shortest_window(category, calendar))
         # Working time never exceeds wall time: younger than every shortest window, no category can be due.
         self._young = min((window for _, window in self._shortest.values()), default=timedelta.max)
         deadline = policy.escalation_deadline

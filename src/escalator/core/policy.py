@@ -363,3 +363,12 @@ class PolicyIdentity(_Frozen):
 def working_window(duration: WorkDuration, calendar: Calendar) -> timedelta:
     """A policy duration as working time on ``calendar``: a 'd' is that calendar's working day."""
     return duration.resolve(calendar.working_day_length(), len(calendar.working_days))
+
+
+def shortest_window(category: Category, calendar: Calendar) -> timedelta:
+    """The shortest of ``category``'s windows (any level's, or the unassigned window) as working time on
+    ``calendar``: an issue never escalated cannot be due before that much working time since its creation."""
+    windows = [level.window for level in category.levels]
+    if category.unassigned_window is not None:
+        windows.append(category.unassigned_window)
+    return min(working_window(window, calendar) for window in windows)
