@@ -3,8 +3,9 @@
 Reading a page used to cost three passes over every issue: parsing all of its JSON (about 2.5 kB an issue on
 Cloud, nearly all of it icons, avatars and links the core never reads), checking the JSON types of the values
 the core reads (``pages.issue_problem``), then reading them. Here pydantic parses the page straight into
-plain dicts of just those values, checking their types on the way (strict: text must be JSON text), which
-costs less than parsing alone did, and ``read_page`` then skips the type checks.
+plain dicts of just those values, checking their types on the way (strict: text must be JSON text), at about
+the cost of parsing alone, and ``read_page`` then skips the type checks: parse and read together cost about a
+sixth less (BENCHMARKS.md).
 
 Only the type checks: what is not a JSON type (a key's form, how deeply a custom field or the state property
 nests, the changelog) ``read_page`` still checks on every issue. A page that fails these types anywhere is
