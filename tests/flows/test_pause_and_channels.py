@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from prefect.blocks.notifications import CustomWebhookNotificationBlock
+from prefect.blocks.notifications import CustomWebhookNotificationBlock, SlackWebhook
 
 from escalator.cli.demo_channel import ChatRoom
+from escalator.sweep.channels import ChannelError, load_channels
 from jira_sandbox.issue_seeds import ChangeItemSeed, ChangeSeed, IssueSeed
 from jira_sandbox.testing import Sandbox
 from tests.conftest import ROOT, demo_jira
@@ -164,7 +165,7 @@ def test_a_channel_that_does_not_exist_stops_the_run_before_any_write(sandbox: S
     assert state.is_failed()
     message = str(state.message)
     assert "channel 'custom-webhook/nobody-made-this': no such Prefect block" in message
-    assert "channel 'no-such-hook': no notification block has this name" in message  # every problem, at once
+    assert "channel 'no-such-hook': no notification block has this name; create one" in message  # every problem
     assert sandbox.jira().issue(due).fields.assignee is None
 
 
@@ -187,3 +188,14 @@ def test_the_example_outage_policy_tells_the_incident_room_of_outages_at_l2_and_
     for key, row in announced.items():
         assert row["assignee_after_name"], row  # the demo organisation names everyone
         assert by_key[key].subject == f"{key} escalated to {row['to_level']} ({row['assignee_after_name']})"
+
+
+def test_a_plain_name_that_two_notification_blocks_share_must_be_written_with_its_type() -> None:
+    CustomWebhookNotificationBlock(name="shared", url="http://127.0.0.1:9/hook").save("shared-name", overwrite=True)
+    SlackWebhook(url="http://127.0.0.1:9/slack").save("shared-name", overwrite=True)
+    with pytest.raises(ChannelError) as raised:
+        load_channels(["shared-name"])
+    assert "2 notification blocks (custom-webhook, slack-webhook) have this name; write it as TYPE/NAME" in str(
+        raised.value
+    )
+    assert set(load_channels(["slack-webhook/shared-name"])) == {"slack-webhook/shared-name"}

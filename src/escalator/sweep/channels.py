@@ -64,9 +64,15 @@ def load_channels(names: Iterable[str]) -> dict[str, NotificationBlock]:
         address = name
         if "/" not in name:
             types = plain.get(name, [])
-            if len(types) != 1:
-                found = f"{len(types)} notification blocks ({', '.join(types)})" if types else "no notification block"
-                problems.append(f"channel {name!r}: {found} has this name; write it as TYPE/NAME")
+            if not types:
+                problems.append(
+                    f"channel {name!r}: no notification block has this name; create one (a Slack, Microsoft Teams, "
+                    "custom webhook or e-mail block) in the Prefect UI or with `prefect block create`"
+                )
+                continue
+            if len(types) > 1:
+                found = f"{len(types)} notification blocks ({', '.join(sorted(types))})"
+                problems.append(f"channel {name!r}: {found} have this name; write it as TYPE/NAME")
                 continue
             address = f"{types[0]}/{name}"
         try:
