@@ -12,15 +12,29 @@ from pathlib import Path
 from typing import Any
 
 
+def whole_history_issues(jira: Any, pages: list[Any]) -> tuple[list[Any], int, int]:
+    """Every readable issue of ``pages`` with its whole changelog (one bulk read for all), how many issues the
+    pages held readable, and the requests the bulk read took: the reference a selective read is compared with."""
+    from escalator.jira.snapshot import history_fields
+    from escalator.sweep.records import readable_issues
+
+    issues, _ = readable_issues(pages)
+    everything = jira.complete_changelogs({key: value for page in pages for key, value in page.ids.items()})
+    whole = [
+        issue.model_copy(update=history_fields(everything.found[issue.key], jira.deployment, jira.acting_user))
+        for issue in issues
+        if issue.key in everything.found
+    ]
+    return whole, len(issues), everything.requests
+
+
 def compare_plans(url: str, email: str, token: str, policy_path: Path, page_size: int) -> dict[str, Any]:
     """The selective read against the whole changelog for the policy's whole scope; counts and differences."""
     from escalator.authoring.files import load_policies
     from escalator.core import evaluate
     from escalator.jira.adapter import JiraAdapter
     from escalator.jira.settings import JiraSettings
-    from escalator.jira.snapshot import history_fields
     from escalator.sweep.histories import plan_differences, read_with_histories
-    from escalator.sweep.records import readable_issues
 
     (loaded,) = load_policies([policy_path])
     policy = loaded.policy
@@ -30,21 +44,15 @@ def compare_plans(url: str, email: str, token: str, policy_path: Path, page_size
         now = datetime.now(UTC)
         pages = list(jira.policy_pages(policy, page_size=page_size, changelog=False))
         selective = read_with_histories(jira, pages, policy, now)
-        issues, _ = readable_issues(pages)
-        everything = jira.complete_changelogs({key: value for page in pages for key, value in page.ids.items()})
-        whole = [
-            issue.model_copy(update=history_fields(everything.found[issue.key], jira.deployment, jira.acting_user))
-            for issue in issues
-            if issue.key in everything.found
-        ]
+        whole, read, whole_requests = whole_history_issues(jira, pages)
     whole_plan = evaluate(whole, policy, now, inactive_users=inactive)
     selective_plan = evaluate(selective.issues, policy, now, inactive_users=inactive)
     differences = plan_differences(whole_plan, selective_plan, selective.fetched)
     return {
-        "issues": len(issues),
+        "issues": read,
         "histories_needed": len(selective.fetched),
         "history_requests": selective.requests,
-        "whole_history_requests": everything.requests,
+        "whole_history_requests": whole_requests,
         "escalations": len(whole_plan.escalations),
         "same_plan": not differences,
         "differences": differences[:5],

@@ -132,24 +132,18 @@ def running_workers(env: dict[str, str], logs: Path) -> Iterator[dict[str, subpr
 
 def unsharded_reference(sandbox: Any, policy_path: Path, page_size: int) -> tuple[Any, list[Any], frozenset[str]]:
     """The policy and every issue in its scope with its whole changelog, read once before the sharded run."""
+    from history_check import whole_history_issues
+
     from escalator.authoring.files import load_policies
     from escalator.jira.adapter import JiraAdapter
     from escalator.jira.settings import JiraSettings
-    from escalator.jira.snapshot import history_fields
-    from escalator.sweep.records import readable_issues
 
     (loaded,) = load_policies([policy_path])
     settings = JiraSettings.model_validate({"url": sandbox.url, "email": sandbox.user, "api_token": sandbox.token})
     with JiraAdapter.connect(settings) as jira:
         inactive = jira.preflight(loaded.policy, writes=False).inactive_users
         pages = list(jira.policy_pages(loaded.policy, page_size=page_size, changelog=False))
-        issues, _ = readable_issues(pages)
-        everything = jira.complete_changelogs({key: value for page in pages for key, value in page.ids.items()})
-        whole = [
-            issue.model_copy(update=history_fields(everything.found[issue.key], jira.deployment, jira.acting_user))
-            for issue in issues
-            if issue.key in everything.found
-        ]
+        whole, _, _ = whole_history_issues(jira, pages)
     return loaded.policy, whole, frozenset(inactive)
 
 
