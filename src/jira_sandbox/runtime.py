@@ -11,6 +11,7 @@ from fastapi import Request
 
 from jira_sandbox.cursors import SearchSnapshots
 from jira_sandbox.faults import FaultInjector
+from jira_sandbox.render_cache import RenderCache
 from jira_sandbox.requestlog import RequestLog
 from jira_sandbox.settings import SandboxSettings
 from jira_sandbox.store import Store
@@ -23,6 +24,7 @@ class SandboxRuntime:
     faults: FaultInjector = field(default_factory=FaultInjector)
     requests: RequestLog = field(default_factory=RequestLog)
     snapshots: SearchSnapshots = field(default_factory=SearchSnapshots)
+    render_cache: RenderCache = field(default_factory=RenderCache)
 
 
 def runtime_of(request: Request) -> SandboxRuntime:

@@ -14,6 +14,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from jira_sandbox import revisions
+
 FIRST_ISSUE_ID = 10000
 
 SCHEMA = """
@@ -179,11 +181,12 @@ class Store:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=OFF")
+        self._conn.execute("PRAGMA recursive_triggers=ON")  # a row REPLACE deletes fires its delete triggers too
         self._create_schema()
 
     def _create_schema(self) -> None:
         with self._lock:
-            self._conn.executescript(SCHEMA)
+            self._conn.executescript(SCHEMA + revisions.SCHEMA)  # the revision triggers watch these tables
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from jira_sandbox import cursors
+from jira_sandbox import cursors, render_cache
 from jira_sandbox.context import Api, ApiContext, JsonBody
 from jira_sandbox.errors import JiraApiError, bad_request
 from jira_sandbox.issue_view import FieldSelection, IssueRenderer
@@ -62,7 +62,15 @@ def _render(
         raise bad_request("Maximum number of properties to fetch is 5.")
     renderer = IssueRenderer(db, ctx.urls, ctx.mode)
     selection = FieldSelection.parse(_list(fields), default)
-    issues = renderer.render_many(ids, selection, expand=frozenset(_list(expand)), properties=property_keys)
+    issues = render_cache.render_page(
+        ctx.runtime.render_cache,
+        renderer,
+        db,
+        ids,
+        selection,
+        expand=frozenset(_list(expand)),
+        properties=property_keys,
+    )
     return issues, renderer
 
 
@@ -99,7 +107,8 @@ def _enhanced_search(ctx: Api, params: dict[str, Any]) -> Response:
             ctx, db, page_ids, params.get("fields"), "id", params.get("expand"), params.get("properties")
         )
         for issue in issues:  # Cloud embeds only the newest histories (JRACLOUD-96459)
-            cut_embedded_changelog(issue)
+            if isinstance(issue, dict):  # a kept issue (render_cache) embeds no changelog
+                cut_embedded_changelog(issue)
         body: dict[str, Any] = {"issues": issues}
         end = offset + len(page_ids)
         if end < len(ids):
