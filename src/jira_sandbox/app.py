@@ -37,7 +37,9 @@ def build_runtime(
 def create_app(runtime: SandboxRuntime) -> FastAPI:
     app = FastAPI(title="Jira sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = runtime
-    for module in (meta, users, issues, changelogs, permissions, search, admin):
+    # Routes are matched router by router in this order; no two routers share a path, so the order only spares a
+    # sweep's search pages and bulk changelog reads the matching of every other route first.
+    for module in (search, changelogs, issues, meta, users, permissions, admin):
         app.include_router(module.router)
 
     @app.exception_handler(JiraApiError)
