@@ -7,8 +7,9 @@ transaction as the change: a write that rolls back rolls its revision back too, 
 imports, the admin endpoint, a test writing SQL) can forget it. A change to the data that every issue's rendering
 shares (users, projects, statuses, priorities, resolutions, issue types, components, custom fields, schemes, groups)
 gives the pseudo-issue 0 a new revision instead, which invalidates every rendered issue. Revisions come from one
-counter that only grows, so an issue never has the same revision twice. The changelog tables are left out: a
-rendering that embeds the changelog is never reused.
+counter that only grows, so an issue never has the same revision twice. A write to the changelog or the outbox only
+moves the counter: a rendering that embeds the changelog is never reused. As every table's writes move the counter,
+it is also the store's data version (`data_version`), under which a search's matches are reused (`search_results.py`).
 
 Knows the tables, not what they mean; reads nothing but the revisions.
 """
@@ -29,6 +30,8 @@ ISSUE_TABLES = {
     "issue_properties": "issue_id",
     "comments": "issue_id",
 }
+OTHER_TABLES = ("changes", "change_items", "notifications")
+"""Tables no issue rendering that may be kept reads: a write to them moves only the counter (`data_version`)."""
 SHARED_TABLES = (
     "users",
     "group_members",
@@ -50,9 +53,12 @@ CREATE TABLE IF NOT EXISTS issue_revisions (issue_id INTEGER PRIMARY KEY, revisi
 """
 
 
+_COUNT = "UPDATE revision_counter SET value = value + 1 WHERE id = 1;"
+
+
 def _bump(target: str) -> str:
     return (
-        "UPDATE revision_counter SET value = value + 1 WHERE id = 1; "
+        f"{_COUNT} "
         "INSERT OR REPLACE INTO issue_revisions (issue_id, revision) "
         f"VALUES ({target}, (SELECT value FROM revision_counter WHERE id = 1));"
     )
@@ -70,6 +76,8 @@ def _triggers() -> str:
         statements.append(_trigger(table, "DELETE", _bump(f"OLD.{column}")))
     for table in SHARED_TABLES:
         statements += [_trigger(table, event, _bump(str(SHARED))) for event in ("INSERT", "UPDATE", "DELETE")]
+    for table in OTHER_TABLES:
+        statements += [_trigger(table, event, _COUNT) for event in ("INSERT", "UPDATE", "DELETE")]
     return "\n".join(statements)
 
 
@@ -87,3 +95,9 @@ def revisions(db: sqlite3.Connection, issue_ids: Sequence[int]) -> dict[int, int
     ):
         found[issue_id] = revision
     return found
+
+
+def data_version(db: sqlite3.Connection) -> int:
+    """A number that changes with every write to any table of the store (its revision counter): while it is the
+    same, every query over the store answers the same."""
+    return int(db.execute("SELECT value FROM revision_counter WHERE id = 1").fetchone()[0])

@@ -13,6 +13,7 @@ from jira_sandbox.cursors import SearchSnapshots
 from jira_sandbox.faults import FaultInjector
 from jira_sandbox.render_cache import RenderCache
 from jira_sandbox.requestlog import RequestLog
+from jira_sandbox.search_results import SearchResults
 from jira_sandbox.settings import SandboxSettings
 from jira_sandbox.store import Store
 
@@ -25,6 +26,7 @@ class SandboxRuntime:
     requests: RequestLog = field(default_factory=RequestLog)
     snapshots: SearchSnapshots = field(default_factory=SearchSnapshots)
     render_cache: RenderCache = field(default_factory=RenderCache)
+    search_results: SearchResults = field(default_factory=SearchResults)
 
 
 def runtime_of(request: Request) -> SandboxRuntime:

@@ -51,7 +51,7 @@ def _int(value: Any, default: int, name: str) -> int:
 
 def _matching_ids(ctx: Api, db: sqlite3.Connection, query: JqlQuery) -> list[int]:
     sql, params = translate(query, TranslationContext(db, ctx.now, ctx.caller.account_id)).select_ids()
-    return [row[0] for row in db.execute(sql, params)]
+    return ctx.runtime.search_results.ids(db, sql, params)
 
 
 def _render(

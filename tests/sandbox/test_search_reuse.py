@@ -1,7 +1,9 @@
-"""Searches reuse issues rendered before (`render_cache.py`), and no write is ever hidden by that: after each kind
-of write the sandbox takes, the very next search and GET of the issue show it; a change to shared data (a user)
-shows in every issue; an issue deleted after a search's snapshot is not printed from the cache; and an answer from
-kept issues is byte for byte the answer rendered afresh."""
+"""Searches reuse issues rendered before (`render_cache.py`) and the matches of a query run before
+(`search_results.py`), and no write is ever hidden by that: after each kind of write the sandbox takes, the very next
+search and GET of the issue show it; a change to shared data (a user) shows in every issue; an issue deleted after a
+search's snapshot is not printed from the cache; a write changes the matches of the very next search of the same
+query; every table's writes move the store's data version; and an answer from kept issues is byte for byte the
+answer rendered afresh."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from jira_sandbox import demo
+from jira_sandbox import demo, revisions
 from jira_sandbox.testing import Sandbox
 from jira_sandbox.users import User, save_user
 
@@ -217,3 +219,41 @@ def test_kept_issues_answer_the_same_bytes_as_fresh_ones(sandbox: Sandbox, field
     kept = search_answer(sandbox, jql, fields=fields, maxResults=50, expand=expand).content
     assert _without_token(kept) == _without_token(fresh)
     assert len(search_answer(sandbox, jql, fields=fields, maxResults=50).json()["issues"]) == 50
+
+
+def test_a_write_changes_the_matches_of_the_same_query(sandbox: Sandbox) -> None:
+    label = f"reuse-{sandbox.mode}"
+    jql = f"labels = {label}"
+    assert search_answer(sandbox, jql).json()["issues"] == []
+    assert search_answer(sandbox, jql).json()["issues"] == []  # the matches kept
+    key = new_issue(sandbox)
+    put(sandbox, f"issue/{key}", {"fields": {"labels": [label]}})
+    assert [issue["key"] for issue in search_answer(sandbox, jql).json()["issues"]] == [key]
+    _sql(sandbox, "DELETE FROM issue_labels WHERE label = ?", label)
+    assert search_answer(sandbox, jql).json()["issues"] == []
+    other = new_issue(sandbox)
+    _sql(sandbox, "UPDATE issues SET summary = ? WHERE key = ?", f"now {label}", other)
+    assert [issue["key"] for issue in search_answer(sandbox, f'summary ~ "{label}"').json()["issues"]] == [other]
+
+
+def test_every_table_moves_the_data_version(sandbox: Sandbox) -> None:
+    with sandbox.store.transaction() as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        triggers = {
+            (row[0], row[1]) for row in db.execute("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+        }
+    watched = tables - {"revision_counter", "issue_revisions"}
+    assert watched >= {"issues", "users", "changes", "notifications"}
+    for table in sorted(watched):
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            assert any(t == table and f"AFTER {event} ON {table} " in sql for t, sql in triggers), (table, event)
+    key = new_issue(sandbox)
+    with pytest.raises(RolledBack), sandbox.store.transaction() as db:  # the outbox keeps no test row
+        before = revisions.data_version(db)
+        db.execute("INSERT INTO notifications (issue_key, sender, payload, created) VALUES (?, 'x', '{}', 0)", (key,))
+        assert revisions.data_version(db) > before
+        raise RolledBack
+
+
+class RolledBack(Exception):
+    pass
