@@ -15,6 +15,11 @@ writes) and reports:
    whole request), without latency or rate limits: CPU per request kind, and the functions that take it
    (``--profile FILE`` keeps the stats).
 
+Without ``--warm`` every page of the live run is rendered afresh, as in the benchmark's ``direct`` case; with it, the
+scope is first read as the ``flow`` case reads it before its measured run (``history_check.compare_plans``), so the
+live run's searches reuse the matches and rendered issues the sandbox kept (``search_results.py``,
+``render_cache.py``). The replay's requests carry another URL base, so its pages are always rendered afresh.
+
 Run from the project root: ``uv run --frozen python bench/sandbox_profile.py --size 100000``.
 """
 
@@ -89,8 +94,12 @@ class Capture:
         await self.app(scope, replay, send)
 
 
-def run_live(size: int, limits: sweep_benchmark.Limits, workdir: Path) -> tuple[Any, Capture, dict[str, Any]]:
-    """Seed, serve, run the ``direct`` child; the sandbox's CPU from "go" to the answer, and what it was sent."""
+def run_live(
+    size: int, limits: sweep_benchmark.Limits, workdir: Path, warm: bool = False
+) -> tuple[Any, Capture, dict[str, Any]]:
+    """Seed, serve, run the ``direct`` child; the sandbox's CPU from "go" to the answer, and what it was sent.
+    ``warm``: first read the scope as the benchmark's ``flow`` case does before its measured run (``compare_plans``),
+    so the searches find what the sandbox keeps from earlier reads (``render_cache``, ``search_results``)."""
     from jira_sandbox.app import build_runtime, create_app
     from jira_sandbox.faults import FaultConfig
     from jira_sandbox.server import SandboxServer
@@ -118,6 +127,10 @@ def run_live(size: int, limits: sweep_benchmark.Limits, workdir: Path) -> tuple[
     window = sweep_benchmark.window_minutes(created, sweep_benchmark.WORKLOADS["steady"])
     policy = workdir / "bench-sandbox.yaml"
     policy.write_text(sweep_benchmark.workload_policy("steady", window))
+    if warm:
+        from history_check import compare_plans  # bench/, the script's own folder
+
+        compare_plans(sandbox.url, sandbox.user, sandbox.token, policy, limits.page_size)
     env = {**os.environ, "JIRA_URL": sandbox.url, "JIRA_EMAIL": sandbox.user, "JIRA_API_TOKEN": sandbox.token}
     env[sweep_benchmark.FULL_SCOPE] = "1"
     command = [sys.executable, sweep_benchmark.__file__, "--child", "direct", str(policy), str(policy), str(window)]
@@ -185,11 +198,14 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--top", type=int, default=25, help="functions listed from the replay's profile")
     parser.add_argument("--profile", type=Path, help="write the replay's cProfile stats here")
+    parser.add_argument(
+        "--warm", action="store_true", help="read the scope first, as the benchmark's flow case does before its run"
+    )
     args = parser.parse_args()
     limits = sweep_benchmark.Limits(args.latency_ms, args.read_limit, args.write_limit, args.page_size)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     with tempfile.TemporaryDirectory(prefix="escalator-sandbox-profile-") as tmp:
-        server, capture, live = run_live(args.size, limits, Path(tmp))
+        server, capture, live = run_live(args.size, limits, Path(tmp), args.warm)
         try:
             from jira_sandbox.faults import FaultConfig
 
@@ -201,7 +217,8 @@ def main() -> None:
             server.stop()
     pages = live["search"]
     print(
-        f"\nlive, N={args.size:,} steady full scope, direct runner: {live['evaluated']:,} issues read, "
+        f"\nlive, N={args.size:,} steady full scope, direct runner{' after a first read' if args.warm else ''}: "
+        f"{live['evaluated']:,} issues read, "
         f"{live['total']:,} requests ({pages:,} search pages, {live['throttled']:,} answered 429) in "
         f"{live['sandbox_wall']:.1f} s; sweep CPU {live['cpu']:.2f} s; sandbox CPU {live['sandbox_cpu']:.2f} s = "
         f"{live['sandbox_cpu'] / max(1, pages) * 1000:.1f} ms per search page, "
