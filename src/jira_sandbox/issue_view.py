@@ -58,6 +58,18 @@ class FieldSelection:
         return not self.every and not self.navigable and self.include <= {"id", "key"}
 
 
+class _People(dict[str | None, Any]):
+    """Users as an issue field shows them, by account id (None for none), each looked up once."""
+
+    def __init__(self, lookup: Callable[[str | None], Any]) -> None:
+        super().__init__({None: None})
+        self._lookup = lookup
+
+    def __missing__(self, account_id: str | None) -> Any:
+        found = self[account_id] = self._lookup(account_id)
+        return found
+
+
 class IssueRenderer:
     """Prints issues for one request (one mode, one URL base); caches reference data per request."""
 
@@ -201,91 +213,86 @@ class IssueRenderer:
         positions) and the page's batch-loaded labels, components, custom values and comments, in `wanted`'s
         order. Built once per page: a page of 100 issues reads about a thousand fields."""
         id_at = column["id"]
+        Reader = Callable[[tuple[Any, ...]], Any]
 
-        def ref(table: str, name: str) -> Callable[[tuple[Any, ...]], Any]:
-            at = column[name]
-            printed: dict[int, dict[str, Any]] | None = None
+        def ref(table: str, name: str) -> Reader:
+            at, printed = column[name], self._table(table)
+            return lambda row: printed.get(row[at])  # None for no value (no row has id None) and for an unknown id
 
-            def get(row: tuple[Any, ...]) -> Any:
-                nonlocal printed
-                value = row[at]
-                if value is None:
-                    return None
-                if printed is None:
-                    printed = self._table(table)
-                return printed.get(value)
-
-            return get
-
-        def when(name: str) -> Callable[[tuple[Any, ...]], Any]:
+        def when(name: str) -> Reader:
             at = column[name]
             return lambda row: None if row[at] is None else jiratime.format_jira(row[at])
 
-        def person(name: str) -> Callable[[tuple[Any, ...]], Any]:
-            at = column[name]
-            return lambda row: self.user(row[at])
+        def person(name: str) -> Reader:
+            at, people = column[name], _People(self.user)
+            return lambda row: people[row[at]]
 
-        def text(name: str) -> Callable[[tuple[Any, ...]], Any]:
+        def text(name: str) -> Reader:
             at = column[name]
             return lambda row: self.text(row[at])
 
-        def plain(name: str) -> Callable[[tuple[Any, ...]], Any]:
+        def plain(name: str) -> Reader:
             at = column[name]
             return lambda row: row[at]
 
-        def due(row: tuple[Any, ...]) -> Any:
-            value = row[column["due_date"]]
-            return None if value is None else jiratime.format_date(value)
+        def due() -> Reader:
+            at = column["due_date"]
+            return lambda row: None if row[at] is None else jiratime.format_date(row[at])
 
-        def custom(custom_id: int) -> Callable[[tuple[Any, ...]], Any]:
+        def custom(custom_id: int) -> Reader:
             return lambda row: customs.get(row[id_at], {}).get(custom_id)
 
-        def sorted_labels(row: tuple[Any, ...]) -> Any:
-            return sorted(labels.get(row[id_at], []))
+        def sorted_labels() -> Reader:
+            return lambda row: sorted(labels.get(row[id_at], []))
 
-        def issue_components(row: tuple[Any, ...]) -> Any:
-            ids = components.get(row[id_at])
-            if not ids:
-                return []
+        def issue_components() -> Reader:
             table = self._table("components")
-            return [table[cid] for cid in ids if cid in table]
 
-        def comment_page(row: tuple[Any, ...]) -> Any:
-            page = comments.get(row[id_at], [])
-            return {
-                "comments": page,
-                "self": f"{self.urls.issue(row[id_at])}/comment",
-                "maxResults": len(page),
-                "total": len(page),
-                "startAt": 0,
-            }
+            def get(row: tuple[Any, ...]) -> Any:
+                return [table[cid] for cid in components.get(row[id_at], []) if cid in table]
 
-        system: dict[str, Callable[[tuple[Any, ...]], Any]] = {
-            "summary": plain("summary"),
-            "description": text("description"),
-            "issuetype": ref("issue_types", "issue_type_id"),
-            "project": ref("projects", "project_id"),
-            "status": ref("statuses", "status_id"),
-            "priority": ref("priorities", "priority_id"),
-            "resolution": ref("resolutions", "resolution_id"),
-            "assignee": person("assignee"),
-            "reporter": person("reporter"),
-            "creator": person("creator"),
-            "created": when("created"),
-            "updated": when("updated"),
-            "resolutiondate": when("resolution_date"),
+            return get
+
+        def comment_page() -> Reader:
+            def get(row: tuple[Any, ...]) -> Any:
+                page = comments.get(row[id_at], [])
+                return {
+                    "comments": page,
+                    "self": f"{self.urls.issue(row[id_at])}/comment",
+                    "maxResults": len(page),
+                    "total": len(page),
+                    "startAt": 0,
+                }
+
+            return get
+
+        system: dict[str, Callable[[], Reader]] = {
+            "summary": lambda: plain("summary"),
+            "description": lambda: text("description"),
+            "issuetype": lambda: ref("issue_types", "issue_type_id"),
+            "project": lambda: ref("projects", "project_id"),
+            "status": lambda: ref("statuses", "status_id"),
+            "priority": lambda: ref("priorities", "priority_id"),
+            "resolution": lambda: ref("resolutions", "resolution_id"),
+            "assignee": lambda: person("assignee"),
+            "reporter": lambda: person("reporter"),
+            "creator": lambda: person("creator"),
+            "created": lambda: when("created"),
+            "updated": lambda: when("updated"),
+            "resolutiondate": lambda: when("resolution_date"),
             "duedate": due,
             "labels": sorted_labels,
             "components": issue_components,
             "comment": comment_page,
         }
-        readers: list[tuple[str, Callable[[tuple[Any, ...]], Any]]] = []
+        readers: list[tuple[str, Reader]] = []
         for spec in wanted:
             if spec.custom:
                 custom_id = spec.custom_id
                 readers.append((spec.id, (lambda row: None) if custom_id is None else custom(custom_id)))
             else:
-                readers.append((spec.id, system.get(spec.id, lambda row: None)))
+                build = system.get(spec.id)
+                readers.append((spec.id, (lambda row: None) if build is None else build()))
         return readers
 
     def _many(self, sql: str, params: Sequence[int]) -> dict[int, list[Any]]:
