@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from jira_sandbox import demo, revisions
+from jira_sandbox import demo, render_cache, revisions
 from jira_sandbox.testing import Sandbox
 from jira_sandbox.users import User, save_user
 
@@ -257,3 +257,20 @@ def test_every_table_moves_the_data_version(sandbox: Sandbox) -> None:
 
 class RolledBack(Exception):
     pass
+
+
+def test_the_kept_issues_stay_within_their_byte_budget(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = sandbox.runtime.render_cache
+    cache.clear()
+    jql = "project = OPS ORDER BY key ASC"
+    first = search_answer(sandbox, jql, maxResults=20).content
+    one_shape = cache.size
+    assert one_shape > 0
+    budget = one_shape * 3 // 2
+    monkeypatch.setattr(render_cache, "MAX_BYTES", budget)
+    search_answer(sandbox, jql, properties=[], maxResults=20)  # a second shape: the first one goes
+    assert 0 < cache.size <= budget
+    search_answer(sandbox, jql, properties=[], maxResults=40)  # more than the budget in one shape: emptied
+    assert cache.size <= budget
+    assert _without_token(search_answer(sandbox, jql, maxResults=20).content) == _without_token(first)
+    assert 0 < cache.size <= budget
