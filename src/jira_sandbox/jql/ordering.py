@@ -28,7 +28,9 @@ def order_by_sql(query: Query, resolve: Callable[[str], tuple[str, int | None]])
             parts.append(f"(SELECT key FROM projects p WHERE p.id = i.project_id) {'DESC' if descending else 'ASC'}")
             expression = "i.num"
         elif canonical in DATE_COLUMNS:
-            expression = f"i.{DATE_COLUMNS[canonical]}"
+            # Unary + is a no-op that keeps SQLite from walking the column's index row by row to avoid a sort: with
+            # most issues matching, a scan and a sort take a third less time.
+            expression = f"+i.{DATE_COLUMNS[canonical]}"
         elif canonical in ("assignee", "reporter", "creator"):
             expression = f"(SELECT display_name FROM users u WHERE u.account_id = i.{canonical})"
         elif canonical in ("status", "statuscategory"):

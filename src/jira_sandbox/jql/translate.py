@@ -7,6 +7,7 @@ become EXISTS subqueries. Jira's empty-value rules hold: `!=` and `NOT IN` never
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,11 @@ def _does_not_exist(value: str, field_name: str) -> Exception:
     return bad_request(f"The value '{value}' does not exist for the field '{field_name}'.")
 
 
+_NEVER_NULL = re.compile(r"i\.(created|updated) (<|<=|>|>=) \?")
+"""A comparison of an instant no issue lacks with a bound value: never NULL, so it needs no COALESCE, and left bare
+SQLite can answer it from the column's index (a sweep's created-time slices read a tenth of the issues)."""
+
+
 class _Translator:
     def __init__(self, ctx: TranslationContext) -> None:
         self.ctx = ctx
@@ -75,7 +81,8 @@ class _Translator:
             return "(" + " OR ".join(self.node(child) for child in node.children) + ")"
         if isinstance(node, Not):
             return f"(NOT COALESCE({self.node(node.child)}, 0))"
-        return "COALESCE(" + self.clause(node) + ", 0)"
+        sql = self.clause(node)
+        return sql if _NEVER_NULL.fullmatch(sql) else f"COALESCE({sql}, 0)"
 
     def bind(self, *values: object) -> str:
         self.params.extend(values)
