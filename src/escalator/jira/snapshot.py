@@ -88,24 +88,25 @@ def snapshot_from_json(
         state, state_problem = state_from_properties(key, raw.get("properties"), seal or StateSeal())
         status = fields.get("status") or {}
         updated = parse_jira_time(fields["updated"]) if fields.get("updated") else None
-        snapshot = IssueSnapshot(
-            key=key,
-            project=_name(fields.get("project"), "key"),
-            issue_type=_name(fields.get("issuetype")),
-            status=status.get("name") or "",
-            status_category=(status.get("statusCategory") or {}).get("key") or "new",
-            priority=_optional_name(fields.get("priority")),
-            assignee=_person(fields.get("assignee"), deployment),
-            reporter=_person(fields.get("reporter"), deployment),
-            labels=tuple(str(label) for label in fields.get("labels") or ()),
-            components=tuple(_name(c) for c in fields.get("components") or ()),
-            fields={field: _field_value(fields.get(field)) for field in custom_fields},
-            created=parse_jira_time(fields["created"]),
-            updated=updated,
-            state=state,
-            state_problem=state_problem,
+        values: dict[str, Any] = {
+            "key": key,
+            "project": _name(fields.get("project"), "key"),
+            "issue_type": _name(fields.get("issuetype")),
+            "status": status.get("name") or "",
+            "status_category": (status.get("statusCategory") or {}).get("key") or "new",
+            "priority": _optional_name(fields.get("priority")),
+            "assignee": _person(fields.get("assignee"), deployment),
+            "reporter": _person(fields.get("reporter"), deployment),
+            "labels": tuple(str(label) for label in fields.get("labels") or ()),
+            "components": tuple(_name(c) for c in fields.get("components") or ()),
+            "fields": {field: _field_value(fields.get(field)) for field in custom_fields},
+            "created": parse_jira_time(fields["created"]),
+            "updated": updated,
+            "state": state,
+            "state_problem": state_problem,
             **_inline_history(raw.get("changelog"), deployment, acting_user, status_names, status, updated),
-        )
+        }
+        snapshot = IssueSnapshot.model_validate(values)  # a dict: a microsecond less than keyword arguments
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # ValidationError is a ValueError
         raise JiraUnexpectedResponse(f"issue {key}: cannot read its fields ({_short(exc)})") from None
     return snapshot
