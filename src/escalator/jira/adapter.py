@@ -12,6 +12,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -211,7 +212,8 @@ class JiraAdapter:
         keep that order) or matches nothing. Two small searches (oldest, newest)."""
         if split_order_by(jql)[1]:
             return None
-        oldest, newest = self._created_edge(jql, "ASC"), self._created_edge(jql, "DESC")
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="created-edges") as pool:  # both at once
+            oldest, newest = pool.map(self._created_edge, (jql, jql), ("ASC", "DESC"))
         if oldest is None or newest is None:
             return None
         step = (newest - oldest) / count
