@@ -553,7 +553,10 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
         now = datetime.now(UTC)
         parts, evaluated = [], 0
         partitions = params.partitions_for(check.scope_count)
-        pages = jira.policy_pages(loaded.policy, jql=jql, page_size=page_size, partitions=partitions, changelog=False)
+        slices = params.slices_for(check.scope_count)
+        pages = jira.policy_pages(
+            loaded.policy, jql=jql, page_size=page_size, partitions=partitions, slices=slices, changelog=False
+        )
         while batch := list(itertools.islice(pages, params.pages_per_batch)):  # as the flow's fetch-issues task
             issues, _ = with_histories(jira, batch, loaded.policy, now)
             evaluated += len(issues)

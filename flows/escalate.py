@@ -177,7 +177,10 @@ def sweep_policy(context: RunContext, sweep: PolicySweep, budget: int | None) ->
         audit.settle(jira)  # first: a killed run's intents reconciled, its unpublished records carried
         if jql != policy.scope:
             logger.info("%s: searching %s", policy.name, jql)
-        pages = jira.policy_pages(policy, jql=jql, page_size=params.page_size, partitions=partitions, changelog=False)
+        slices = params.slices_for(check.scope_count)
+        pages = jira.policy_pages(
+            policy, jql=jql, page_size=params.page_size, partitions=partitions, slices=slices, changelog=False
+        )
         fetched = 0
         roster = Roster(check.groups)
         held: list[IssueSnapshot] | None = [] if counts_workload(policy.groups) else None  # least_loaded: all first

@@ -139,7 +139,7 @@ class IssueSnapshot(BaseModel):
     @field_validator("labels", "components", mode="after")
     @classmethod
     def _sorted_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(sorted(set(value)))
+        return value if len(value) < 2 else tuple(sorted(set(value)))  # most issues have none or one
 
     @field_validator("status_changes", mode="after")
     @classmethod

@@ -11,7 +11,8 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -182,22 +183,25 @@ class JiraAdapter:
         jql: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         partitions: int = 1,
+        slices: int | None = None,
         changelog: bool = True,
     ) -> Iterator[SearchPage]:
         """``search_pages`` for ``jql`` (default: the policy's scope; a sweep narrows it, see ``scope.py``) with
-        the policy's custom fields; with ``partitions`` > 1 the query is cut into that many disjoint slices by
-        creation time, paged concurrently (see ``partitioned_pages``). A sweep reads without the ``changelog``
-        and asks for the whole changelog of the issues that need it (``complete_changelogs``)."""
+        the policy's custom fields. With ``partitions`` > 1 the query is cut into ``slices`` (default: as many)
+        disjoint slices by creation time, ``partitions`` of them paged at once (see ``partitioned_pages``). A sweep
+        reads without the ``changelog`` and asks for the whole changelog of the issues that need it
+        (``complete_changelogs``)."""
         fields = policy.fields_read()
         jql = jql or policy.scope
         if partitions > 1:
-            slices = self.created_slices(jql, partitions)
-            if slices is not None and len(slices) > 1:
+            parts = self.created_slices(jql, max(partitions, slices or partitions))
+            if parts is not None and len(parts) > 1:
                 return partitioned_pages(
                     [
                         self.search_pages(part, custom_fields=fields, page_size=page_size, changelog=changelog)
-                        for part in slices
-                    ]
+                        for part in parts
+                    ],
+                    readers=partitions,
                 )
         return self.search_pages(jql, custom_fields=fields, page_size=page_size, changelog=changelog)
 
@@ -208,7 +212,8 @@ class JiraAdapter:
         keep that order) or matches nothing. Two small searches (oldest, newest)."""
         if split_order_by(jql)[1]:
             return None
-        oldest, newest = self._created_edge(jql, "ASC"), self._created_edge(jql, "DESC")
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="created-edges") as pool:  # both at once
+            oldest, newest = pool.map(self._created_edge, (jql, jql), ("ASC", "DESC"))
         if oldest is None or newest is None:
             return None
         step = (newest - oldest) / count
@@ -476,34 +481,48 @@ class JiraAdapter:
         return dataclasses.replace(report, states_signed=self.seal.signed)
 
 
-def partitioned_pages(sources: list[Iterator[SearchPage]], *, buffered: int = 4) -> Iterator[SearchPage]:
-    """Pages from several searches at once, one thread each, in the order they arrive. At most ``buffered``
-    pages per source wait in memory; an error in any source is raised here, after the others are stopped."""
+def partitioned_pages(
+    sources: Sequence[Iterator[SearchPage]], *, readers: int | None = None, buffered: int = 4
+) -> Iterator[SearchPage]:
+    """Pages from several searches at once, in the order they arrive. ``readers`` threads (default: one per
+    search) each page one search to its end, then take the next not yet begun: with more searches than readers, a
+    search that holds more issues than the others is not left to page alone at the end while the rest wait (created
+    time slices of equal length hold unequal numbers of issues). At most ``buffered`` pages per reader wait in
+    memory; an error in any search is raised here, after the readers are stopped."""
     done = object()
-    pages: queue.Queue[object] = queue.Queue(maxsize=buffered * len(sources))
+    count = min(readers or len(sources), len(sources))
+    pages: queue.Queue[object] = queue.Queue(maxsize=buffered * count)
+    unread: queue.SimpleQueue[Iterator[SearchPage]] = queue.SimpleQueue()
+    for source in sources:
+        unread.put(source)
     stop = threading.Event()
 
-    def pump(source: Iterator[SearchPage]) -> None:
+    def pump() -> None:
         try:
-            for page in source:
-                while not stop.is_set():
-                    try:
-                        pages.put(page, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
+            while not stop.is_set():
+                try:
+                    source = unread.get_nowait()
+                except queue.Empty:
+                    break
+                for page in source:
+                    while not stop.is_set():
+                        try:
+                            pages.put(page, timeout=0.1)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        return
             pages.put(done)
         except BaseException as error:  # handed to the consumer, which raises it
             pages.put(error)
 
-    threads = [threading.Thread(target=pump, args=(source,), daemon=True) for source in sources]
+    threads = [threading.Thread(target=pump, daemon=True) for _ in range(count)]
     for thread in threads:
         thread.start()
     finished = 0
     try:
-        while finished < len(sources):
+        while finished < count:
             item = pages.get()
             if item is done:
                 finished += 1
@@ -513,7 +532,7 @@ def partitioned_pages(sources: list[Iterator[SearchPage]], *, buffered: int = 4)
                 yield item  # type: ignore[misc]
     finally:
         stop.set()
-        while True:  # unblock pumps waiting on a full queue
+        while True:  # unblock readers waiting on a full queue
             try:
                 pages.get_nowait()
             except queue.Empty:

@@ -16,6 +16,7 @@ pairs the sweep reaches, from ``samples.py``. Each problem names its project and
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from escalator.core.footprint import Footprint, footprint
@@ -37,6 +38,9 @@ PERMISSIONS: dict[str, str] = {
 
 Reached = list[tuple[Sample, Footprint]]
 
+PROJECTS_AT_ONCE = 4
+"""projects whose fit is checked at once (each a handful of requests)"""
+
 
 def fit_problems(
     transport: Transport,
@@ -57,23 +61,30 @@ def fit_problems(
         reach = footprint(policy, sample.project, sample.issue_type, groups)
         if not reach.empty:
             by_project.setdefault(sample.project, []).append((sample, reach))
-    problems: list[str] = []
-    for project, reached in by_project.items():
+
+    def project_problems(project: str, reached: Reached) -> list[str]:
         denied = _denied(transport, project)
-        problems += [
+        problems = [
             f"{_where(project, reached)}: escalator's account {account} may not {PERMISSIONS[key]} "
             f"(Jira permission {key})"
             for key in denied
         ]
         if "BROWSE_PROJECTS" in denied:
-            continue  # a project escalator cannot see answers nothing more
+            return problems  # a project escalator cannot see answers nothing more
         if "ASSIGN_ISSUES" not in denied:  # else who is assignable is moot (and Jira may refuse to say)
             problems += _unassignable(transport, deployment, project, reached, unchecked_owners)
         if deployment == "cloud":
             problems += _outside_priority_scheme(transport, project, reached, unknown_priorities)
         if "EDIT_ISSUES" not in denied:
             problems += _off_screen(transport, project, reached, assign_denied="ASSIGN_ISSUES" in denied)
-    return problems
+        return problems
+
+    # Each project's checks are a few requests, each after the last; projects are checked at once, and their
+    # problems listed in project order.
+    with ThreadPoolExecutor(max_workers=PROJECTS_AT_ONCE, thread_name_prefix="preflight-fit") as pool:
+        return [
+            problem for found in pool.map(project_problems, by_project.keys(), by_project.values()) for problem in found
+        ]
 
 
 def _where(project: str, reached: Sequence[tuple[Sample, Footprint]]) -> str:

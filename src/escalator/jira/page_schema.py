@@ -47,11 +47,18 @@ class _Named(TypedDict):
     name: str
 
 
+class _Category(TypedDict):
+    """Only its ``key`` is read (any JSON here: the snapshot's validation checks it), so only its ``key`` is kept."""
+
+    __pydantic_config__ = _STRICT  # type: ignore[misc]
+    key: NotRequired[Any]
+
+
 class _Status(TypedDict):
     __pydantic_config__ = _STRICT  # type: ignore[misc]
     name: str
     id: NotRequired[Any]
-    statusCategory: NotRequired[dict[str, Any] | None]
+    statusCategory: NotRequired[_Category | None]
 
 
 class _CloudPerson(TypedDict):

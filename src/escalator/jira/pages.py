@@ -23,7 +23,7 @@ from typing import Any
 from escalator.core.issue import STATE_PROPERTY_KEY, IssueSnapshot, SnapshotProblem
 from escalator.jira.errors import JiraProtocolError, JiraUnexpectedResponse
 from escalator.jira.page_schema import CheckedPage
-from escalator.jira.snapshot import Deployment, display_names, snapshot_from_json
+from escalator.jira.snapshot import Deployment, display_names, snapshot_fields, validated_snapshots
 from escalator.jira.state_seal import StateSeal
 
 __all__ = [
@@ -78,26 +78,32 @@ def read_page(
     ``state_problem``), or as the problem that kept it from being one. ``acting_user`` and ``seal`` as for
     ``snapshot_from_json``."""
     custom = list(custom_fields)
-    issues: list[IssueSnapshot] = []
-    problems: list[SnapshotProblem] = []
-    ids: dict[str, str] = {}
-    people: dict[str, str] = {}
+    problems: list[tuple[int, SnapshotProblem]] = []  # by place on the page
+    read: list[tuple[int, str, Any, dict[str, Any]]] = []  # place, key, the issue as sent, its snapshot's fields
     checked = isinstance(answer, CheckedPage)  # its JSON types are checked (``page_schema``)
     for position, raw in enumerate(page_issues(answer)):
         key = issue_key(raw, position)
         wrong = _value_problem(raw, custom) if checked else issue_problem(raw, deployment, custom)
         if wrong is not None:
-            problems.append(SnapshotProblem(key, f"unreadable search result: {wrong}"))
+            problems.append((position, SnapshotProblem(key, f"unreadable search result: {wrong}")))
             continue
         try:
-            issues.append(snapshot_from_json(raw, deployment, custom, acting_user, seal, status_names))
+            read.append((position, key, raw, snapshot_fields(raw, deployment, custom, acting_user, seal, status_names)))
         except JiraUnexpectedResponse as error:
-            problems.append(SnapshotProblem(key, str(error)))
+            problems.append((position, SnapshotProblem(key, str(error))))
+    issues: list[IssueSnapshot] = []
+    ids: dict[str, str] = {}
+    people: dict[str, str] = {}
+    snapshots = validated_snapshots([values for *_, values in read])  # the page's snapshots in one call
+    for (position, key, raw, _), snapshot in zip(read, snapshots, strict=True):
+        if isinstance(snapshot, JiraUnexpectedResponse):
+            problems.append((position, SnapshotProblem(key, str(snapshot))))
             continue
+        issues.append(snapshot)
         people.update(display_names(raw["fields"], deployment))
         if isinstance(raw.get("id"), str) and raw["id"].isdigit():
             ids[key] = raw["id"]
-    return SearchPage(issues, problems, people, ids)
+    return SearchPage(issues, [problem for _, problem in sorted(problems, key=lambda found: found[0])], people, ids)
 
 
 def issue_key(raw: Any, position: int) -> str:

@@ -10,6 +10,7 @@ Inactive owners are not a problem here: they are reported, and the core skips th
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,7 @@ from escalator.jira.errors import (
 )
 from escalator.jira.fit import fit_problems
 from escalator.jira.groups import MEMBERS_NEED, read_group
-from escalator.jira.samples import scope_samples
+from escalator.jira.samples import Sample, scope_samples
 from escalator.jira.snapshot import MAX_DISPLAY_NAME, Deployment
 from escalator.jira.transport import Transport
 
@@ -59,6 +60,16 @@ def run_preflight(
     query the sweep will search (the scope narrowed), counted instead of the bare scope. ``writes=False`` (a
     caller that only reads, e.g. a snapshot) leaves out what only writing needs: permissions, assignable
     owners, priority schemes and edit screens."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflight-samples") as background:
+        # The scope's samples take a chain of small searches, each after the last: they run beside the other
+        # checks, which need none of them, rather than after (the fit checks then read them).
+        samples = background.submit(scope_samples, transport, deployment, jql or policy.scope) if writes else None
+        return _checked(transport, deployment, policy, jql, samples)
+
+
+def _checked(
+    transport: Transport, deployment: Deployment, policy: Policy, jql: str | None, samples: Future[list[Sample]] | None
+) -> PreflightReport:
     problems: list[str] = []
     myself = _object(transport.get("myself"), "myself")  # a 401 here is the whole answer: raised as it is
     user = str(myself.get("accountId") if deployment == "cloud" else myself.get("name"))
@@ -117,12 +128,12 @@ def run_preflight(
     except JiraError as exc:
         problems.append(f"the scope JQL could not be checked: {exc}")
 
-    if writes and count is not None:  # where the scope reaches, is everything escalator writes allowed?
+    if samples is not None and count is not None:  # where the scope reaches, is everything escalator writes allowed?
         problems += fit_problems(
             transport,
             deployment,
             policy,
-            scope_samples(transport, deployment, jql or policy.scope),
+            samples.result(),
             account=user,
             unchecked_owners=frozenset(inactive | missing),
             unknown_priorities=frozenset(policy.all_priorities() - set(known)),

@@ -14,11 +14,11 @@ time) is Jira's error and raises ``JiraUnexpectedResponse``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from escalator.core.issue import (
     STATE_PROPERTY_KEY,
@@ -39,8 +39,11 @@ __all__ = [
     "display_names",
     "history_fields",
     "parse_jira_time",
+    "snapshot_fields",
     "snapshot_from_json",
     "state_from_properties",
+    "validated_snapshot",
+    "validated_snapshots",
 ]
 
 Deployment = Literal["cloud", "server"]
@@ -80,6 +83,19 @@ def snapshot_from_json(
     """``acting_user`` is escalator's own account: changes it made are not a person's (``human_changed_at``) but
     escalator's (``escalator_changes``). ``seal`` opens the state property (default: plain states, no key).
     ``status_names``: status id -> name in this Jira now, for a status history across renames."""
+    return validated_snapshot(snapshot_fields(raw, deployment, custom_fields, acting_user, seal, status_names))
+
+
+def snapshot_fields(
+    raw: Mapping[str, Any],
+    deployment: Deployment,
+    custom_fields: Iterable[str] = (),
+    acting_user: str | None = None,
+    seal: StateSeal | None = None,
+    status_names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The fields ``snapshot_from_json`` validates into an ``IssueSnapshot``, read from ``raw`` but not yet
+    validated (``validated_snapshot``, ``validated_snapshots``)."""
     key = raw.get("key")
     fields = raw.get("fields")
     if not isinstance(key, str) or not isinstance(fields, dict):
@@ -88,27 +104,55 @@ def snapshot_from_json(
         state, state_problem = state_from_properties(key, raw.get("properties"), seal or StateSeal())
         status = fields.get("status") or {}
         updated = parse_jira_time(fields["updated"]) if fields.get("updated") else None
-        snapshot = IssueSnapshot(
-            key=key,
-            project=_name(fields.get("project"), "key"),
-            issue_type=_name(fields.get("issuetype")),
-            status=status.get("name") or "",
-            status_category=(status.get("statusCategory") or {}).get("key") or "new",
-            priority=_optional_name(fields.get("priority")),
-            assignee=_person(fields.get("assignee"), deployment),
-            reporter=_person(fields.get("reporter"), deployment),
-            labels=tuple(str(label) for label in fields.get("labels") or ()),
-            components=tuple(_name(c) for c in fields.get("components") or ()),
-            fields={field: _field_value(fields.get(field)) for field in custom_fields},
-            created=parse_jira_time(fields["created"]),
-            updated=updated,
-            state=state,
-            state_problem=state_problem,
+        return {
+            "key": key,
+            "project": _name(fields.get("project"), "key"),
+            "issue_type": _name(fields.get("issuetype")),
+            "status": status.get("name") or "",
+            "status_category": (status.get("statusCategory") or {}).get("key") or "new",
+            "priority": _optional_name(fields.get("priority")),
+            "assignee": _person(fields.get("assignee"), deployment),
+            "reporter": _person(fields.get("reporter"), deployment),
+            "labels": tuple(str(label) for label in fields.get("labels") or ()),
+            "components": tuple(_name(c) for c in fields.get("components") or ()),
+            "fields": {field: _field_value(fields.get(field)) for field in custom_fields},
+            "created": parse_jira_time(fields["created"]),
+            "updated": updated,
+            "state": state,
+            "state_problem": state_problem,
             **_inline_history(raw.get("changelog"), deployment, acting_user, status_names, status, updated),
-        )
+        }
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # ValidationError is a ValueError
         raise JiraUnexpectedResponse(f"issue {key}: cannot read its fields ({_short(exc)})") from None
-    return snapshot
+
+
+def validated_snapshot(values: Mapping[str, Any]) -> IssueSnapshot:
+    """``snapshot_fields``' answer as an ``IssueSnapshot``; ``JiraUnexpectedResponse`` naming the issue when
+    it is not one."""
+    try:
+        return IssueSnapshot.model_validate(values)  # a dict: a microsecond less than keyword arguments
+    except ValidationError as exc:
+        raise JiraUnexpectedResponse(f"issue {values['key']}: cannot read its fields ({_short(exc)})") from None
+
+
+_SNAPSHOTS: TypeAdapter[list[IssueSnapshot]] = TypeAdapter(list[IssueSnapshot])
+
+
+def validated_snapshots(values: Sequence[Mapping[str, Any]]) -> list[IssueSnapshot | JiraUnexpectedResponse]:
+    """Each of ``values`` as ``validated_snapshot`` makes it, or the error it raises: all in one call to pydantic
+    (about a microsecond less an issue than a call each), and one by one only when one of them fails, so that it
+    alone becomes a problem."""
+    try:
+        return list(_SNAPSHOTS.validate_python(values))
+    except ValidationError:
+        return [_snapshot_or_error(one) for one in values]
+
+
+def _snapshot_or_error(values: Mapping[str, Any]) -> IssueSnapshot | JiraUnexpectedResponse:
+    try:
+        return validated_snapshot(values)
+    except JiraUnexpectedResponse as error:
+        return error
 
 
 def _inline_history(

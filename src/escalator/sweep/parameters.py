@@ -11,6 +11,9 @@ from escalator.core.routing import counts_workload
 from escalator.jira.retry import RetryPolicy
 from escalator.jira.scope import sweep_jql
 
+SLICES_PER_READER = 4
+"""Slices of a large scope per reader (``SweepParameters.slices_for``)."""
+
 
 class SweepParameters(BaseModel):
     """What a sweep runs on; the Prefect flow's parameters (validated, shown in the UI's run form)."""
@@ -51,7 +54,8 @@ class SweepParameters(BaseModel):
         default=8,
         ge=1,
         le=16,
-        description="at most this many slices of a large scope are paged at once (one slice per 10 pages)",
+        description="at most this many searches of a large scope are paged at once (one per 10 pages), each "
+        "taking the scope's created time slices in turn",
     )
     reads_per_second: float | None = Field(
         default=95, gt=0, description="searches paced to stay under Jira's read limit (Cloud: about 100/s)"
@@ -101,3 +105,13 @@ class SweepParameters(BaseModel):
         if scope_count is None:
             return 1
         return max(1, min(self.read_partitions, scope_count // (self.page_size * 10)))
+
+    def slices_for(self, scope_count: int | None) -> int:
+        """How many slices to cut the scope into for ``partitions_for`` readers: up to ``SLICES_PER_READER`` each,
+        none under ten pages. Slices of equal time hold unequal numbers of issues; with several per reader, a
+        reader that finishes takes the next, and the largest slice no longer pages alone at the end (each slice
+        also ends with a page that is not full, hence not more)."""
+        readers = self.partitions_for(scope_count)
+        if scope_count is None or readers == 1:
+            return readers
+        return max(readers, min(readers * SLICES_PER_READER, scope_count // (self.page_size * 10)))
