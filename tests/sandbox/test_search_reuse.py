@@ -274,3 +274,13 @@ def test_the_kept_issues_stay_within_their_byte_budget(sandbox: Sandbox, monkeyp
     assert cache.size <= budget
     assert _without_token(search_answer(sandbox, jql, maxResults=20).content) == _without_token(first)
     assert 0 < cache.size <= budget
+
+
+def test_a_page_with_an_integer_beyond_64_bits_is_answered_whole(sandbox: Sandbox) -> None:
+    keys = [new_issue(sandbox) for _ in range(2)]
+    put(sandbox, f"issue/{keys[0]}/properties/{PROPERTY}", {"n": 2**70}, 201)
+    jql = f"key in ({', '.join(keys)}) ORDER BY key ASC"
+    for _ in range(2):  # rendered afresh, then again (such an issue is not kept)
+        issues = search_answer(sandbox, jql).json()["issues"]
+        assert [issue["key"] for issue in issues] == keys
+        assert [issue["properties"] for issue in issues] == [{PROPERTY: {"n": 2**70}}, {}]
