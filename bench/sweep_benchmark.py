@@ -527,7 +527,7 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
     from escalator.jira.adapter import JiraAdapter
     from escalator.jira.settings import JiraSettings
     from escalator.sweep.apply import DryRunWriter, Writer, apply_decisions
-    from escalator.sweep.heap import long_lived_frozen
+    from escalator.sweep.heap import sweep_collector
     from escalator.sweep.histories import with_histories
     from escalator.sweep.jira_writer import JiraWriter
 
@@ -540,7 +540,7 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
         profiler.enable()
     (loaded,) = load_policies([policy])
     with (
-        long_lived_frozen(),
+        sweep_collector(),
         JiraAdapter.connect(
             JiraSettings.from_env(),
             reads_per_second=params.reads_per_second,

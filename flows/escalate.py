@@ -36,7 +36,7 @@ from escalator.sharding.shards import SHARD_RUNNER_TAG, Shard
 from escalator.sweep.apply import DryRunWriter, Writer
 from escalator.sweep.channels import ChannelWriter, naming_people
 from escalator.sweep.coverage import Coverage
-from escalator.sweep.heap import long_lived_frozen
+from escalator.sweep.heap import sweep_collector
 from escalator.sweep.histories import with_histories
 from escalator.sweep.jira_writer import JiraWriter, run_link
 from escalator.sweep.lock import policy_lock
@@ -60,7 +60,7 @@ def escalate(params: SweepParameters = SweepParameters(), shard: Shard | None = 
         get_run_logger().error("%s", message)
         return Failed(message=message)
     policy_runs = load_policies(params.policies, params.require_clean_policy)
-    with long_lived_frozen():  # the process's objects out of the collector's way while the sweep allocates
+    with sweep_collector():  # the collector out of the way while the sweep allocates
         if shard is None:
             reports = sweep_policies(policy_runs, params, Coverage())
         else:
