@@ -47,6 +47,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from escalator.core.calendar import Calendar
@@ -180,9 +181,9 @@ def _rule_10_blast_radius(decisions: list[Decision], policy: Policy) -> str | No
 # -- what the rules find out about an issue, step by step ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Place:
-    """Where an issue stands under the policy (rules 2 and 3): category, calendar, level, deadline."""
+class _Place(NamedTuple):
+    """Where an issue stands under the policy (rules 2 and 3): category, calendar, level, deadline. A named tuple,
+    not a frozen dataclass: every issue of a sweep gets one, and it is made in a third of the time."""
 
     key: str
     category: Category

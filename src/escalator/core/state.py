@@ -44,6 +44,9 @@ class StateInUse:
     problem: str | None = None
 
 
+_NO_STATE = StateInUse(None)
+"""The state in use of an issue escalator never changed: most issues of a sweep, so made once."""
+
 Groups = Mapping[str, tuple[str, ...]]
 """The members of each group the policy names, by group name."""
 
@@ -59,7 +62,7 @@ def state_in_use(issue: IssueSnapshot, policy: Policy, now: datetime, groups: Gr
             return StateInUse(stored)
     if problem is None:  # no state stored: escalator's own changes may still show it escalated the issue
         if not issue.escalator_changes:
-            return StateInUse(None)
+            return _NO_STATE
         problem = f"the {issue.key} escalation state is missing"
     rebuilt, how = _rebuilt(issue, policy, groups or {})
     return StateInUse(rebuilt, f"{problem}; {how}")

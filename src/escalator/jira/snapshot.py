@@ -104,7 +104,8 @@ def snapshot_fields(
         state, state_problem = state_from_properties(key, raw.get("properties"), seal or StateSeal())
         status = fields.get("status") or {}
         updated = parse_jira_time(fields["updated"]) if fields.get("updated") else None
-        return {
+        labels, components = fields.get("labels"), fields.get("components")
+        values = {
             "key": key,
             "project": _name(fields.get("project"), "key"),
             "issue_type": _name(fields.get("issuetype")),
@@ -113,15 +114,20 @@ def snapshot_fields(
             "priority": _optional_name(fields.get("priority")),
             "assignee": _person(fields.get("assignee"), deployment),
             "reporter": _person(fields.get("reporter"), deployment),
-            "labels": tuple(str(label) for label in fields.get("labels") or ()),
-            "components": tuple(_name(c) for c in fields.get("components") or ()),
+            "labels": tuple(map(str, labels)) if labels else (),  # most issues have none: no generator for them
+            "components": tuple([_name(c) for c in components]) if components else (),
             "fields": {field: _field_value(fields.get(field)) for field in custom_fields},
             "created": parse_jira_time(fields["created"]),
             "updated": updated,
             "state": state,
             "state_problem": state_problem,
-            **_inline_history(raw.get("changelog"), deployment, acting_user, status_names, status, updated),
         }
+        changelog = raw.get("changelog")
+        if changelog is None:  # a sweep's pages (it reads changelogs only where they matter): no history known,
+            values["status_history_since"] = updated  # the status history complete only from the last update
+        else:
+            values.update(_history(changelog, deployment, acting_user, _with_current(status_names, status), updated))
+        return values
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # ValidationError is a ValueError
         raise JiraUnexpectedResponse(f"issue {key}: cannot read its fields ({_short(exc)})") from None
 
@@ -153,22 +159,6 @@ def _snapshot_or_error(values: Mapping[str, Any]) -> IssueSnapshot | JiraUnexpec
         return validated_snapshot(values)
     except JiraUnexpectedResponse as error:
         return error
-
-
-def _inline_history(
-    changelog: Any,
-    deployment: Deployment,
-    acting_user: str | None,
-    status_names: Mapping[str, str] | None,
-    status: Mapping[str, Any],
-    updated: datetime | None,
-) -> dict[str, Any]:
-    """The snapshot's fields read from a changelog inline in the search answer. A sweep's pages come without
-    one (it reads changelogs only where they matter), so that case costs nothing: no history known, the status
-    history complete only from the last update."""
-    if changelog is None:
-        return {"status_history_since": updated}
-    return _history(changelog, deployment, acting_user, _with_current(status_names, status), updated)
 
 
 def _history(
