@@ -273,6 +273,8 @@ def _named(value: Any, attribute: str) -> bool:
 
 def _depth(value: Any) -> int:
     """How deeply ``value`` nests lists and objects (a scalar is 0), without recursion."""
+    if not isinstance(value, dict | list):  # most values checked (no state property, a plain custom field)
+        return 0
     deepest = 0
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
