@@ -1,7 +1,8 @@
-"""What the transport sends when it prepares a request from the one it made for the same method and URL before
+"""What the transport sends when it prepares a search's pages from the request it made for the first
 (``Transport._from_template``): the credentials, headers and body of each request, the cookies Jira set since
-(a rotated session cookie included), and hooks added to the session after the first request; requests with
-query parameters are prepared in full. Against a loopback server that records every request."""
+(a rotated session cookie included), and hooks added to the session after the first request. Writes (one URL an
+issue) and requests with query parameters are prepared in full, and so is every request of an authentication
+that works per request. Against a loopback server that records every request."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 import requests
+from requests.auth import AuthBase
 
 from escalator.jira.settings import JiraSettings
 from escalator.jira.transport import Transport
@@ -130,3 +132,45 @@ def test_a_hook_added_to_the_session_after_the_first_request_sees_the_next_answe
     jira.post("search/jql", {"page": 3}, read=True)
     assert statuses == [200]
     assert len(seen.requests) == 3
+
+
+def test_only_reads_sent_again_to_the_same_url_are_prepared_from_a_template(recorder: tuple[Recorder, str]) -> None:
+    """Writes go to one URL an issue: a template of each would be made once and never used again."""
+    seen, url = recorder
+    jira = transport(url)
+    for page in range(3):
+        jira.post("search/jql", {"page": page}, read=True)
+    for number in range(20):
+        jira.put(f"issue/OPS-{number}", {"fields": {}})
+        jira.post(f"issue/OPS-{number}/notify", {"subject": "escalated"})
+    assert len(seen.requests) == 43
+    assert list(jira._templates) == [("POST", f"{url}/rest/api/2/search/jql")]
+
+
+class _PerRequestAuth(AuthBase):
+    """An authentication that works on each request and its answer (as digest and cookie authentication do)."""
+
+    def __init__(self) -> None:
+        self.requests = self.answers = 0
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        self.requests += 1
+        request.headers["Authorization"] = f"Token {self.requests}"
+        request.register_hook("response", self.answered)
+        return request
+
+    def answered(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        self.answers += 1
+        return response
+
+
+def test_an_authentication_that_works_per_request_is_applied_to_every_request(recorder: tuple[Recorder, str]) -> None:
+    seen, url = recorder
+    jira = transport(url)
+    auth = _PerRequestAuth()
+    jira._session.auth = auth
+    for page in range(3):
+        jira.post("search/jql", {"page": page}, read=True)
+    assert auth.answers == 3  # its hook saw every answer
+    sent = [r["authorization"] for r in seen.requests]
+    assert len(sent) == 3 and len(set(sent)) == 3  # and each request was authenticated afresh

@@ -74,3 +74,10 @@ def test_overlapping_sweeps_in_threads_restore_the_collector_when_the_last_one_e
     assert seen == {"threshold": YOUNG_THRESHOLD, "frozen": True}
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_thresholds_set_during_a_sweep_are_left_as_they_are() -> None:
+    with sweep_collector():
+        gc.set_threshold(0)  # someone switches automatic collection off meanwhile
+    assert gc.get_threshold()[0] == 0
+    assert gc.get_freeze_count() == 0

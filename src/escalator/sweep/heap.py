@@ -14,7 +14,9 @@ garbage in them, yet it runs after every 700 net allocations and walks what it f
   objects of cyclic garbage (a few MB) waiting a little longer to be freed.
 
 Both are undone when the last sweep of the process ends, even one that raised, so a process that runs many sweeps
-(a test session, ``escalator run`` in a loop, sweeps in threads) collects what they left behind as usual.
+(a test session, ``escalator run`` in a loop, sweeps in threads) collects what they left behind as usual; thresholds
+someone else set during the sweep are left as they are. (``gc.unfreeze`` also unfreezes what was frozen before the
+sweep, say by a process that freezes before it forks; escalator does not.)
 """
 
 from __future__ import annotations
@@ -31,20 +33,22 @@ YOUNG_THRESHOLD = 50_000
 
 _lock = threading.Lock()
 _sweeps = 0
-_thresholds: tuple[int, ...] = ()
+_thresholds: tuple[int, ...] = ()  # the collector's thresholds before the first sweep
+_ours: tuple[int, ...] = ()  # and as the sweeps set them
 
 
 @contextmanager
 def sweep_collector() -> Iterator[None]:
     """For the block: every object that exists now frozen, the youngest generation collected rarely. Sweeps may
     nest or overlap in threads: the first to start sets this up, the last to end restores the collector."""
-    global _sweeps, _thresholds
+    global _sweeps, _thresholds, _ours
     with _lock:
         if _sweeps == 0:
             gc.freeze()
             _thresholds = gc.get_threshold()
             if 0 < _thresholds[0] < YOUNG_THRESHOLD:  # 0: automatic collection is off, and stays off
                 gc.set_threshold(YOUNG_THRESHOLD, *_thresholds[1:])
+            _ours = gc.get_threshold()
         _sweeps += 1
     try:
         yield
@@ -52,5 +56,6 @@ def sweep_collector() -> Iterator[None]:
         with _lock:
             _sweeps -= 1
             if _sweeps == 0:
-                gc.set_threshold(*_thresholds)
+                if gc.get_threshold() == _ours:  # else someone set their own meanwhile: theirs stays
+                    gc.set_threshold(*_thresholds)
                 gc.unfreeze()
