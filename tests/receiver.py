@@ -1,5 +1,5 @@
 """A webhook receiver on loopback for notification-channel tests: keeps every POST's path and JSON body, and
-answers 500 to paths under ``/fail``."""
+answers 500 to paths under ``/fail``; and the loopback server under it, for tests with a handler of their own."""
 
 from __future__ import annotations
 
@@ -33,11 +33,18 @@ def loopback_receiver() -> Iterator[Receiver]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = HTTPServer(("127.0.0.1", 0), Handler)
+    with loopback_server(Handler) as server:
+        yield Receiver(server, received)
+
+
+@contextmanager
+def loopback_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[HTTPServer]:
+    """An HTTP server on a free loopback port, answering with ``handler`` in a thread until the block ends."""
+    server = HTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Receiver(server, received)
+        yield server
     finally:
         server.shutdown()
         server.server_close()

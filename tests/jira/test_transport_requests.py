@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from requests.auth import AuthBase
 
 from escalator.jira.settings import JiraSettings
 from escalator.jira.transport import Transport
+from tests.receiver import loopback_server
 
 EMAIL, TOKEN = "bot@example.com", "t0ken"
 
@@ -63,15 +63,8 @@ def recorder() -> Iterator[tuple[Recorder, str]]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with loopback_server(Handler) as server:
         yield seen, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def transport(url: str) -> Transport:
