@@ -190,8 +190,9 @@ def sweep_policy(context: RunContext, sweep: PolicySweep, budget: int | None) ->
         while batch := fetch_batch(pages, batch_pages or params.pages_per_batch, policy.name):
             issues, page_problems = with_histories(jira, batch, policy, now)  # the changelog where it matters
             issues = [issue for issue in issues if issue.key not in read]
-            read.update(issue.key for issue in issues)
-            people.update(person for page in batch for person in page.people.items())
+            read.update([issue.key for issue in issues])
+            for page in batch:
+                people.update(page.people)
             problems.extend(page_problems)
             fetched += len(issues) + len(page_problems)
             if held is None:

@@ -22,7 +22,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from escalator.cli.sweep import load_sweep_flow
 from escalator.core.issue import STATE_PROPERTY_KEY
 from escalator.jira import RetryPolicy
-from escalator.jira.snapshot import SYSTEM_FIELDS
+from escalator.jira.snapshot import REPORTER_FIELD, SYSTEM_FIELDS
 from escalator.sweep.parameters import SweepParameters
 from jira_sandbox.settings import Mode
 from jira_sandbox.testing import Sandbox, running_sandbox
@@ -130,11 +130,12 @@ def keys_of(sandbox: Sandbox, project: str) -> list[str]:
 
 
 def search_answer(sandbox: Sandbox, jql: str) -> dict[str, Any]:
-    """The raw answer of the search the sweep sends (its fields, the state property, the changelog inline)."""
+    """The raw answer of a search as the adapter sends it (the core's fields, the reporter as a backlog snapshot
+    asks for it, the state property, the changelog inline)."""
     body = {
         "jql": jql,
         "maxResults": 100,
-        "fields": list(SYSTEM_FIELDS),
+        "fields": [*SYSTEM_FIELDS, REPORTER_FIELD],
         "properties": [STATE_PROPERTY_KEY],
         "expand": "changelog" if sandbox.mode == "cloud" else ["changelog"],  # as the adapter sends it
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from escalator.core.issue import STATE_PROPERTY_KEY, EscalationState
+from escalator.core.policy import Policy
 from escalator.jira import JiraAdapter
 from jira_sandbox.demo import ALICE, BOB, DAVE
 from jira_sandbox.testing import Sandbox
@@ -92,6 +93,27 @@ def test_snapshot_fields_state_and_changelog(sandbox: Sandbox, jira: JiraAdapter
     assert issue.assignee_changed_at == NOW - timedelta(hours=3)
     assert issue.state == state
     assert sandbox.request_counts().total == 1
+
+
+def test_a_policy_search_leaves_out_the_reporter_a_backlog_search_keeps(sandbox: Sandbox, jira: JiraAdapter) -> None:
+    """The core never reads the reporter: a sweep's search (``policy_pages``) does not ask Jira for it, while a
+    plain search (a backlog snapshot's, for rehearsals) still does."""
+    label = unique("reporter")
+    key = sandbox.add_issue(project="OPS", labels=[label], assignee=ALICE.username, reporter=DAVE.username)
+    policy = Policy.model_validate(
+        {
+            "name": "reporter",
+            "version": "1",
+            "scope": f"labels = {label}",
+            "categories": [{"name": "all", "levels": [{"name": "L1", "window": "1h", "owners": ["x"]}]}],
+        }
+    )
+    ((swept,),) = [page.issues for page in jira.policy_pages(policy)]
+    ((searched,),) = [page.issues for page in jira.search_pages(policy.scope)]
+    assert swept.key == searched.key == key
+    assert (swept.reporter, searched.reporter) == (None, person(sandbox, DAVE))
+    assert swept == searched.model_copy(update={"reporter": None}), "everything else read the same"
+    assert {name for page in jira.policy_pages(policy) for name in page.people.values()} == {ALICE.user.display_name}
 
 
 def test_searches_with_the_endpoint_of_the_deployment(sandbox: Sandbox, jira: JiraAdapter) -> None:

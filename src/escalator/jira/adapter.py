@@ -43,6 +43,7 @@ from escalator.jira.retry import RetryPolicy
 from escalator.jira.scope import split_order_by
 from escalator.jira.settings import JiraSettings
 from escalator.jira.snapshot import (
+    REPORTER_FIELD,
     SYSTEM_FIELDS,
     Deployment,
     SnapshotProblem,
@@ -155,18 +156,20 @@ class JiraAdapter:
         custom_fields: Iterable[str] = (),
         page_size: int = DEFAULT_PAGE_SIZE,
         changelog: bool = True,
+        reporter: bool = True,
     ) -> Iterator[SearchPage]:
-        """The issues ``jql`` matches, page by page, one request per page, with the fields the core reads,
-        the escalation state and (``changelog=True``) the changelog inline, for when assignee and priority
-        last changed. Cloud pages by ``nextPageToken`` (``search/jql``), Data Center by ``startAt``
-        (``search``). Pages are read lazily: a write between two pages can shift a Data Center page. Each
-        answer is checked before it is read (``pages.py``): a malformed issue is a problem of that issue, a
-        malformed page or paging that would not end is a ``JiraProtocolError``."""
+        """The issues ``jql`` matches, page by page, one request per page, with the fields the core reads, the
+        escalation state, (``changelog=True``) the changelog inline, for when assignee and priority last changed,
+        and (``reporter=True``) the reporter, which the core does not read. Cloud pages by ``nextPageToken``
+        (``search/jql``), Data Center by ``startAt`` (``search``). Pages are read lazily: a write between two
+        pages can shift a Data Center page. Each answer is checked before it is read (``pages.py``): a malformed
+        issue is a problem of that issue, a malformed page or paging that would not end is a
+        ``JiraProtocolError``."""
         custom = sorted(set(custom_fields))
         body: dict[str, Any] = {
             "jql": jql,
             "maxResults": page_size,
-            "fields": [*SYSTEM_FIELDS, *custom],
+            "fields": [*SYSTEM_FIELDS, *([REPORTER_FIELD] if reporter else []), *custom],
             "properties": [STATE_PROPERTY_KEY],
         }
         if changelog:  # Cloud's search/jql takes expand as a comma-separated string, Data Center's search a list
@@ -190,20 +193,20 @@ class JiraAdapter:
         the policy's custom fields. With ``partitions`` > 1 the query is cut into ``slices`` (default: as many)
         disjoint slices by creation time, ``partitions`` of them paged at once (see ``partitioned_pages``). A sweep
         reads without the ``changelog`` and asks for the whole changelog of the issues that need it
-        (``complete_changelogs``)."""
+        (``complete_changelogs``). Without the reporter: the core does not read it."""
         fields = policy.fields_read()
         jql = jql or policy.scope
+
+        def search(part: str) -> Iterator[SearchPage]:
+            return self.search_pages(
+                part, custom_fields=fields, page_size=page_size, changelog=changelog, reporter=False
+            )
+
         if partitions > 1:
             parts = self.created_slices(jql, max(partitions, slices or partitions))
             if parts is not None and len(parts) > 1:
-                return partitioned_pages(
-                    [
-                        self.search_pages(part, custom_fields=fields, page_size=page_size, changelog=changelog)
-                        for part in parts
-                    ],
-                    readers=partitions,
-                )
-        return self.search_pages(jql, custom_fields=fields, page_size=page_size, changelog=changelog)
+                return partitioned_pages([search(part) for part in parts], readers=partitions)
+        return search(jql)
 
     def created_slices(self, jql: str, count: int) -> list[str] | None:
         """``jql`` cut into about ``count`` disjoint JQL slices that together match exactly what it matches:

@@ -33,6 +33,7 @@ from escalator.jira.state_seal import StateSeal
 from escalator.jira.status_history import status_changes, status_history_since
 
 __all__ = [
+    "REPORTER_FIELD",
     "SYSTEM_FIELDS",
     "Deployment",
     "SnapshotProblem",
@@ -54,13 +55,17 @@ SYSTEM_FIELDS = (
     "status",
     "priority",
     "assignee",
-    "reporter",
     "labels",
     "components",
     "created",
     "updated",
 )
-"""The fields the core reads; the search asks for these plus the policy's custom fields, nothing else."""
+"""The fields the core reads; a sweep's search asks for these plus the policy's custom fields, nothing else."""
+
+REPORTER_FIELD = "reporter"
+"""Read into ``IssueSnapshot.reporter`` only where asked for (``JiraAdapter.search_pages``): a backlog snapshot keeps
+it, so that a rehearsal on the sandbox has the same people. The core never reads it (Jira finds the reporter of a
+notification itself), and a sweep's search leaves it out: on Cloud it is a fifth of an issue's JSON."""
 
 
 def parse_jira_time(value: str) -> datetime:
