@@ -25,8 +25,8 @@ Two times per flow run: *run* is from the call to the flow run's final state (wh
 run's duration); *wall* is until the call returns, which in Prefect 3.9 is up to a second later, when the flow
 engine joins its heartbeat thread (it sleeps in whole seconds; ``prefect.flow_engine._send_heartbeats``).
 
-A second table gives each run's own CPU (the sweep process's, not the sandbox's), µs of it per issue read, the
-CPU the Prefect server used meanwhile on the same machine, and the sandbox's (this process's, every thread) per
+A second table gives each run's own CPU (the sweep process's, not the sandbox's), µs of it per issue read (also
+by kind of thread: the search's readers, the main thread, the rest), the CPU the Prefect server used meanwhile on the same machine, and the sandbox's (this process's, every thread) per
 search page it served; ``--profile FILE`` writes cProfile stats of the
 measured runs (``bench/read_profile.py`` splits the CPU per issue into decode, snapshot and evaluate).
 
@@ -45,6 +45,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -428,11 +429,13 @@ def main() -> None:
 
 
 def cpu_report(rows: list[dict[str, Any]]) -> str:
-    """The sweep process's own CPU (user + system, all threads; not the sandbox's), µs of it per issue read, and
-    the CPU the Prefect server (and its PostgreSQL under ``--postgres``) used meanwhile on the same machine."""
+    """The sweep process's own CPU (user + system, all threads; not the sandbox's), µs of it per issue read, split
+    by kind of thread (``ThreadCpu``), and the CPU the Prefect server (and its PostgreSQL under ``--postgres``)
+    used meanwhile on the same machine."""
     head = (
         "| N | workload | runner | issues read | wall s | CPU s | CPU µs per issue | CPU share of wall "
-        "| Prefect server CPU s | sandbox CPU s | sandbox ms per search page |"
+        "| readers / main / other threads µs per issue | Prefect server CPU s | sandbox CPU s "
+        "| sandbox ms per search page |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for row in rows:
@@ -446,7 +449,9 @@ def cpu_report(rows: list[dict[str, Any]]) -> str:
             cells = [f"{row['n']:,}", row["workload"], runner, f"{read:,}", f"{wall:.1f}", f"{result['cpu']:.2f}"]
             server = f"{result['server_cpu']:.2f}" if "server_cpu" in result else "–"
             sandbox = [f"{result['sandbox_cpu']:.2f}", f"{result['sandbox_cpu'] / max(1, result['search']) * 1000:.1f}"]
-            cells += [per_issue, f"{result['cpu'] / wall:.0%}", server, *sandbox]
+            by_thread = result.get("cpu_by_thread")
+            split = " / ".join(f"{by_thread[kind] / read * 1e6:.0f}" for kind in ThreadCpu.KINDS) if read else "–"
+            cells += [per_issue, f"{result['cpu'] / wall:.0%}", split if by_thread else "–", server, *sandbox]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -481,6 +486,61 @@ def sweep_parameters(**values: Any) -> Any:
     return SweepParameters(narrow_scope=narrow, dry_run=dry_run, **values)
 
 
+class ThreadCpu:
+    """The measured run's CPU by kind of thread: ``readers`` (``partitioned_pages``' pumps: each search page's
+    HTTP, decode and snapshot), ``main`` (the flow or the pipeline: evaluation, histories, writes, Prefect's task
+    engine) and ``other`` (Prefect's event loop, log and event workers; the preflight and apply pools). A thread
+    that ends is timed as it ends (``Thread.run`` wrapped); one still running at the end, or already running at the
+    start, from ``/proc`` (Linux; elsewhere those count nothing)."""
+
+    KINDS = ("readers", "main", "other")
+
+    def __init__(self) -> None:
+        self.ended = dict.fromkeys(self.KINDS, 0.0)
+        self.lock = threading.Lock()
+        self.before = self.proc()
+        self.main = time.thread_time()
+        run = threading.Thread.run
+        meter = self
+
+        def timed(thread: threading.Thread) -> None:
+            try:
+                run(thread)
+            finally:
+                spent = time.thread_time() - meter.before.pop(thread.native_id or 0, 0.0)
+                with meter.lock:
+                    meter.ended[meter.kind(thread.name)] += spent
+
+        threading.Thread.run = timed  # type: ignore[method-assign]
+        self.restore = lambda: setattr(threading.Thread, "run", run)
+
+    @staticmethod
+    def kind(name: str) -> str:
+        return "readers" if name.endswith("(pump)") else "main" if name == "MainThread" else "other"
+
+    @staticmethod
+    def proc() -> dict[int, float]:
+        """CPU seconds of each of this process's threads so far, by native id."""
+        spent: dict[int, float] = {}
+        tasks = Path("/proc/self/task")
+        for task in tasks.iterdir() if tasks.is_dir() else ():
+            try:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            spent[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return spent
+
+    def result(self) -> dict[str, float]:
+        self.restore()
+        spent = dict(self.ended, main=time.thread_time() - self.main)
+        now = self.proc()
+        for thread in threading.enumerate():
+            if thread is not threading.main_thread() and thread.native_id in now:
+                spent[self.kind(thread.name)] += now[thread.native_id] - self.before.get(thread.native_id, 0.0)
+        return spent
+
+
 def wait_for_go() -> None:
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
@@ -498,15 +558,18 @@ def flow_child(policy: Path, warm_up: Path, window: int, page_size: int) -> dict
     wait_for_go()
     profile = os.environ.get(PROFILE)
     profiler = cProfile.Profile() if profile else None
+    threads = ThreadCpu()
     started, started_at, cpu = time.perf_counter(), time.time(), time.process_time()
     state = sweep(params, return_state=True) if profiler is None else profiler.runcall(sweep, params, return_state=True)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    by_thread = threads.result()
     if profiler is not None and profile is not None:
         profiler.dump_stats(f"{profile}.flow")
     (data,) = state.result(raise_on_failure=False)
     return {
         "wall": wall,
         "cpu": cpu,
+        "cpu_by_thread": by_thread,
         "dry_run": params.dry_run,
         "run": state.timestamp.timestamp() - started_at,  # until the run's final state: see flow_run_seconds
         "state": state.type.value,
@@ -535,6 +598,7 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
     wait_for_go()
     profile = os.environ.get(PROFILE)
     profiler = cProfile.Profile() if profile else None
+    threads = ThreadCpu()
     started, cpu = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
@@ -571,6 +635,7 @@ def direct_child(policy: Path, warm_up: Path, window: int, page_size: int) -> di
     return {
         "wall": wall,
         "cpu": cpu,
+        "cpu_by_thread": threads.result(),
         "dry_run": params.dry_run,
         "evaluated": evaluated,
         "escalations": len(plan.escalations),
