@@ -26,9 +26,10 @@ run's duration); *wall* is until the call returns, which in Prefect 3.9 is up to
 engine joins its heartbeat thread (it sleeps in whole seconds; ``prefect.flow_engine._send_heartbeats``).
 
 A second table gives each run's own CPU (the sweep process's, not the sandbox's), µs of it per issue read (also
-by kind of thread: the search's readers, the main thread, the rest), the CPU the Prefect server used meanwhile on the same machine, and the sandbox's (this process's, every thread) per
-search page it served; ``--profile FILE`` writes cProfile stats of the
-measured runs (``bench/read_profile.py`` splits the CPU per issue into decode, snapshot and evaluate).
+by kind of thread: the search's readers, the main thread, the rest), the CPU the Prefect server used meanwhile on
+the same machine, and the sandbox's (this process's, every thread) per search page it served; ``--profile FILE``
+writes cProfile stats of the measured runs (``bench/read_profile.py`` splits the CPU per issue into decode,
+snapshot and evaluate).
 
 Run from the project root: ``make bench``, or ``uv run --frozen python bench/sweep_benchmark.py --sizes 1000,10000``.
 """
