@@ -72,6 +72,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from sweep_benchmark import POLICY, REALISTIC_POLICY, SCOPE
+    from yardstick import yardstick_us
 
     from escalator.authoring.files import load_policy_bytes
     from escalator.core import evaluate
@@ -124,6 +125,7 @@ def main() -> None:
             lambda policy=policy: [evaluate(p.issues, policy, now, keep=SWEEP) for p in pages]
         )
     print(f"{issues:,} issues read; due: {due}; CPU, the fastest of {args.repeat} runs:")
+    print(f"  {'yardstick':<18} {'':9} {yardstick_us():6.2f} µs per issue of fixed work (the machine's speed now)")
     for name, seconds in timings.items():
         print(f"  {name:<18} {seconds:6.2f} s  {seconds / issues * 1e6:6.1f} µs per issue")
     for name in loaded:

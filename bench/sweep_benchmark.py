@@ -27,7 +27,9 @@ engine joins its heartbeat thread (it sleeps in whole seconds; ``prefect.flow_en
 
 A second table gives each run's own CPU (the sweep process's, not the sandbox's), µs of it per issue read (also
 by kind of thread: the search's readers, the main thread, the rest), the CPU the Prefect server used meanwhile on
-the same machine, and the sandbox's (this process's, every thread) per search page it served; ``--profile FILE``
+the same machine, the sandbox's (this process's, every thread) per search page it served, and the machine's speed
+around the run (``yardstick.py``: fixed work measured in the child before and after it, and the run's CPU per issue
+in units of it, which stays put when the machine slows down); ``--profile FILE``
 writes cProfile stats of the measured runs (``bench/read_profile.py`` splits the CPU per issue into decode,
 snapshot and evaluate).
 
@@ -51,6 +53,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import mean
 from typing import Any
 
 from escalator.orchestration.postgres import running_postgres
@@ -431,12 +434,12 @@ def main() -> None:
 
 def cpu_report(rows: list[dict[str, Any]]) -> str:
     """The sweep process's own CPU (user + system, all threads; not the sandbox's), µs of it per issue read, split
-    by kind of thread (``ThreadCpu``), and the CPU the Prefect server (and its PostgreSQL under ``--postgres``)
-    used meanwhile on the same machine."""
+    by kind of thread (``ThreadCpu``), the CPU the Prefect server (and its PostgreSQL under ``--postgres``) used
+    meanwhile on the same machine, and the machine's speed before and after the run (``yardstick.py``)."""
     head = (
         "| N | workload | runner | issues read | wall s | CPU s | CPU µs per issue | CPU share of wall "
         "| readers / main / other threads µs per issue | Prefect server CPU s | sandbox CPU s "
-        "| sandbox ms per search page |"
+        "| sandbox ms per search page | yardstick µs before / after | CPU per issue ÷ yardstick |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for row in rows:
@@ -453,6 +456,12 @@ def cpu_report(rows: list[dict[str, Any]]) -> str:
             by_thread = result.get("cpu_by_thread")
             split = " / ".join(f"{by_thread[kind] / read * 1e6:.0f}" for kind in ThreadCpu.KINDS) if read else "–"
             cells += [per_issue, f"{result['cpu'] / wall:.0%}", split if by_thread else "–", server, *sandbox]
+            yardstick = result.get("yardstick_us")
+            cells += (
+                [" / ".join(f"{us:.2f}" for us in yardstick), f"{result['cpu'] / read * 1e6 / mean(yardstick):.1f}"]
+                if yardstick and read
+                else ["–", "–"]
+            )
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -461,8 +470,12 @@ def cpu_report(rows: list[dict[str, Any]]) -> str:
 
 
 def child(runner: str, policy: str, warm_up: str, window: str, page_size: str) -> None:
+    from yardstick import yardstick_us  # bench/, the script's own folder
+
     run = {"flow": flow_child, "direct": direct_child, "baseline": baseline_child}[runner]
+    before = yardstick_us()  # the machine's speed around the run, in this process (not in the measured time)
     result = run(Path(policy), Path(warm_up), int(window), int(page_size))
+    result["yardstick_us"] = [before, yardstick_us()]
     result["maxrss_kb"] = peak_rss_kb()
     print(json.dumps(result), flush=True)
 
