@@ -41,7 +41,7 @@ _VALUES: TypeAdapter[list[_Values]] = TypeAdapter(list[_Values])
 
 
 def _page() -> bytes:
-    """A fixed page of ``ISSUES`` issues shaped like a Jira Cloud search answer, about 1.5 kB an issue."""
+    """A fixed page of ``ISSUES`` issues shaped like a Jira Cloud search answer, about 0.8 kB an issue."""
     icons = {f"{size}x{size}": f"https://jira.example/images/icons/{size}.svg" for size in (16, 24, 32, 48)}
     issues = [
         {
