@@ -29,7 +29,7 @@ A second table gives each run's own CPU (the sweep process's, not the sandbox's)
 by kind of thread: the search's readers, the main thread, the rest), the CPU the Prefect server used meanwhile on
 the same machine, the sandbox's (this process's, every thread) per search page it served, and the machine's speed
 around the run (``yardstick.py``: fixed work measured in the child before and after it, and the run's CPU per issue
-in units of it, which stays put when the machine slows down); ``--profile FILE``
+in units of it, meant to stay put when the machine slows down); ``--profile FILE``
 writes cProfile stats of the measured runs (``bench/read_profile.py`` splits the CPU per issue into decode,
 snapshot and evaluate).
 

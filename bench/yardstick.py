@@ -6,8 +6,9 @@ This machine's speed moves by up to a third in phases that last minutes (BENCHMA
 machine changed. The yardstick is work of the sweep's kind that escalator's code does not touch, so it changes
 with the machine and never with a change to escalator: parse a page of 100 Jira-like issues from JSON bytes,
 validate the values a sweep reads with pydantic, build a tuple, a dict and a sorted list per issue in Python. A
-run's CPU divided by the yardstick measured in the same process around it is about the same in a slow phase as in
-a fast one, and is what to compare between runs minutes apart.
+run's CPU divided by the yardstick measured in the same process around it is meant to be the same in a slow phase
+as in a fast one, and is what to compare between runs minutes apart (it has not yet been seen in a slow phase:
+BENCHMARKS.md).
 
 Run alone to print it: ``uv run --frozen python bench/yardstick.py``.
 """
